@@ -1,0 +1,37 @@
+"""The bot's handlers, in one ordered table.
+
+Order matters: every feature's commands are registered first (a command must never be taken
+for a plain message), then each feature's other handlers in the order below — the evidence
+intake comes after the specific callbacks, so a button press is never read as a file choice.
+"""
+
+from __future__ import annotations
+
+from handlers import (
+    assign,
+    evidence,
+    help,
+    language,
+    members_list,
+    remind,
+    report,
+    review,
+    start,
+    status,
+    tasks,
+)
+from handlers.registry import Feature
+
+FEATURES: tuple[Feature, ...] = (
+    start.FEATURE,
+    help.FEATURE,
+    language.FEATURE,
+    tasks.FEATURE,
+    status.FEATURE,
+    review.FEATURE,
+    assign.FEATURE,
+    members_list.FEATURE,
+    report.FEATURE,
+    remind.FEATURE,
+    evidence.FEATURE,
+)

@@ -1,0 +1,32 @@
+"""The typed callback context: handlers reach config, clock and database through ``deps``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import CallbackContext, ExtBot
+
+from kla_bot.deps import Deps
+
+
+class BotData:
+    """``application.bot_data``: holds the typed dependencies."""
+
+    def __init__(self) -> None:
+        self._deps: Deps | None = None
+
+    @property
+    def deps(self) -> Deps:
+        if self._deps is None:
+            raise RuntimeError("dependencies not set: build the app with build_application()")
+        return self._deps
+
+    @deps.setter
+    def deps(self, value: Deps) -> None:
+        self._deps = value
+
+
+class KlaContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    @property
+    def deps(self) -> Deps:
+        return self.bot_data.deps

@@ -1,0 +1,58 @@
+"""What a feature contributes to the bot: commands, other handlers, outbox renderers, jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, BaseHandler
+
+from handlers.context import KlaContext
+from kla_bot.i18n import Translator
+
+HandlerCallback = Callable[[Update, KlaContext], Coroutine[Any, Any, Any]]
+KlaApplication = Application[Any, KlaContext, Any, Any, Any, Any]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A chat command: its Indonesian name, English alias and menu text (a catalog key)."""
+
+    name: str
+    alias: str | None
+    callback: HandlerCallback
+    menu_key: str
+    in_menu: bool = True
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, self.alias) if self.alias else (self.name,)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """An outbox message made ready to send: text, inline buttons, maybe a file."""
+
+    text: str
+    buttons: list[list[tuple[str, str]]] = field(default_factory=list)
+    document: Path | None = None
+    document_name: str | None = None
+    photo: Path | None = None
+
+
+Renderer = Callable[[Mapping[str, Any], Translator], Rendered]
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One area of the bot. ``handlers`` are tried in order after all commands."""
+
+    name: str
+    commands: tuple[Command, ...] = ()
+    handlers: tuple[BaseHandler[Update, KlaContext, Any], ...] = ()
+    renderers: Mapping[str, Renderer] = field(default_factory=dict)
+    on_start: Callable[[KlaApplication], Awaitable[None]] | None = None
+    on_stop: Callable[[KlaApplication], Awaitable[None]] | None = None

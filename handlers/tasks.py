@@ -1,0 +1,7 @@
+"""Handlers of the tasks area (filled in by its issue)."""
+
+from __future__ import annotations
+
+from handlers.registry import Feature
+
+FEATURE = Feature(name="tasks")

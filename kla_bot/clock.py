@@ -1,0 +1,63 @@
+"""The one clock everything asks for "now", so tests can move time."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current moment, timezone-aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    """The wall clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class ManualClock:
+    """A clock that only moves when told to (tests, the console's ``:wait``)."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ManualClock needs an aware datetime")
+        self._now = start.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, delta: timedelta) -> datetime:
+        self._now += delta
+        return self._now
+
+    def set(self, moment: datetime) -> None:
+        self._now = moment.astimezone(UTC)
+
+
+class OffsetClock:
+    """The wall clock shifted by an offset that can grow (the console's ``:wait 1d``)."""
+
+    def __init__(self, offset: timedelta = timedelta(0)) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> datetime:
+        self.offset += delta
+        return self.now()
+
+
+def local_today(clock: Clock, tz: ZoneInfo) -> date:
+    """Today's date on the local calendar of ``tz``."""
+    return clock.now().astimezone(tz).date()
+
+
+def days_left(today: date, verification_date: date) -> int:
+    """Days from ``today`` to the verification date (0 on the day itself, negative after)."""
+    return (verification_date - today).days

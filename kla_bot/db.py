@@ -1,0 +1,88 @@
+"""The database: one engine, one session per unit of work, migrations applied by Alembic."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+import migrations
+
+MIGRATIONS_DIR = Path(migrations.__file__).parent
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic config pointing at the packaged migrations (no alembic.ini needed)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def _prepare_sqlite_path(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Database:
+    """Owns the engine; hands out one transaction per update, job or command."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        _prepare_sqlite_path(url)
+        is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        # SQLite writers serialise anyway; fresh connections avoid sharing one across tasks.
+        self.engine: AsyncEngine = create_async_engine(
+            url, poolclass=NullPool if is_sqlite else None)
+        if is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: committed at the end, rolled back whole on any error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def upgrade(self) -> None:
+        """Apply pending migrations, then refresh the shipped KLA catalog."""
+        from kla_bot.services.catalog import sync_catalog
+
+        async with self.engine.begin() as conn:
+            await conn.run_sync(self._run_upgrade)
+        async with self.transaction() as session:
+            await sync_catalog(session)
+
+    def _run_upgrade(self, connection: Connection) -> None:
+        cfg = alembic_config(self.url)
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

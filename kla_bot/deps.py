@@ -1,0 +1,42 @@
+"""Typed dependencies shared by handlers and jobs (no string lookups in ``bot_data``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kla_bot.clock import Clock
+from kla_bot.config import Settings
+from kla_bot.db import Database
+from kla_bot.files import FileSource, HttpFileSource
+from kla_bot.i18n import Translator, resolve_language, translator
+from kla_bot.services.workspace import Workspace, ensure_workspace
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    clock: Clock
+    db: Database
+    workspace: Workspace
+    file_source: FileSource
+
+    @property
+    def storage_dir(self) -> Path:
+        return Path(self.settings.storage.path)
+
+    def translator(self, stored: str | None, telegram_code: str | None = None) -> Translator:
+        """Texts in a member's language (their choice, their Telegram language, the default)."""
+        return translator(resolve_language(stored, telegram_code, self.settings.bot.language))
+
+
+async def create_deps(settings: Settings, clock: Clock, *, file_source: FileSource | None = None,
+                      migrate: bool = True) -> Deps:
+    """Open the database (applying migrations), and find this deployment's regency and cycle."""
+    db = Database(settings.database.url)
+    if migrate:
+        await db.upgrade()
+    async with db.transaction() as session:
+        workspace = await ensure_workspace(session, settings, clock)
+    source = file_source or HttpFileSource(settings.bot.base_file_url, settings.bot.token)
+    return Deps(settings=settings, clock=clock, db=db, workspace=workspace, file_source=source)

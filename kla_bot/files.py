@@ -1,0 +1,31 @@
+"""Where evidence bytes come from: a stream of chunks, never the whole file in memory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+import httpx
+
+
+class FileSource(Protocol):
+    def stream(self, file_path: str) -> AsyncIterator[bytes]:
+        """The file's bytes, chunk by chunk."""
+        ...
+
+
+class HttpFileSource:
+    """Downloads from the Bot API's file endpoint (``base_file_url`` + token + path)."""
+
+    def __init__(self, base_file_url: str, token: str, chunk_size: int = 256 * 1024) -> None:
+        self._prefix = f"{base_file_url}{token}/"
+        self._chunk_size = chunk_size
+
+    async def stream(self, file_path: str) -> AsyncIterator[bytes]:
+        url = file_path if file_path.startswith(("http://", "https://")) else (
+            self._prefix + file_path)
+        async with httpx.AsyncClient(timeout=httpx.Timeout(30.0, read=120.0)) as client, \
+                client.stream("GET", url) as response:
+            response.raise_for_status()
+            async for chunk in response.aiter_bytes(self._chunk_size):
+                yield chunk

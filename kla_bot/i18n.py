@@ -1,0 +1,130 @@
+"""Texts from the Indonesian and English catalogs, formatted after lookup and HTML-escaped.
+
+Catalogs live in ``kla_bot/locales/<lang>/<area>.toml``; a key ``welcome`` in ``start.toml``
+is looked up as ``start.welcome``. Placeholders are ``{name}`` or ``{name:spec}`` where spec is
+``date`` (Jumat, 16 Mei 2025), ``sdate`` (16 Mei), ``num`` (1.234,5) or ``int``.
+"""
+
+from __future__ import annotations
+
+import html
+import string
+import tomllib
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+LANGUAGES: tuple[str, ...] = ("id", "en")
+DEFAULT_LANGUAGE = "id"
+
+
+class Raw(str):
+    """An already-rendered HTML fragment: inserted into a text without escaping."""
+
+    __slots__ = ()
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+class _Formatter(string.Formatter):
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec == "date":
+            return format_date(_as_date(value), "EEEE, d MMMM y", locale=self.lang)
+        if format_spec == "sdate":
+            return format_date(_as_date(value), "d MMM", locale=self.lang)
+        if format_spec == "num":
+            return str(format_decimal(Decimal(str(value)).normalize(), format="#,##0.##",
+                                      locale=self.lang))
+        if format_spec == "int":
+            return str(format_decimal(int(value), locale=self.lang))
+        text = super().format_field(value, format_spec)
+        return text if isinstance(value, Raw) else html.escape(text, quote=False)
+
+
+def load_catalog(lang: str) -> dict[str, str]:
+    """Every key of one language, flattened to ``area.key``."""
+    return dict(_load_catalog(lang))
+
+
+@cache
+def _load_catalog(lang: str) -> tuple[tuple[str, str], ...]:
+    folder = resources.files("kla_bot").joinpath("locales", lang)
+    entries: dict[str, str] = {}
+    for item in sorted(folder.iterdir(), key=lambda p: p.name):
+        if not item.name.endswith(".toml"):
+            continue
+        area = item.name.removesuffix(".toml")
+        for key, text in _flatten(tomllib.loads(item.read_text("utf-8"))).items():
+            entries[f"{area}.{key}"] = text
+    return tuple(entries.items())
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = str(value)
+    return out
+
+
+def placeholders(text: str) -> set[str]:
+    """The placeholder names a text uses (for the catalog completeness test)."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+class Translator:
+    """Texts of one language."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+        self._texts = dict(_load_catalog(self.lang))
+        self._formatter = _Formatter(self.lang)
+
+    def __call__(self, key: str, /, **params: Any) -> str:
+        """The text for ``key`` with ``params`` filled in (escaped unless ``Raw``)."""
+        template = self._texts.get(key)
+        if template is None:
+            raise KeyError(f"no text {key!r} in the {self.lang} catalog")
+        return self._formatter.vformat(template, (), params)
+
+    def has(self, key: str) -> bool:
+        return key in self._texts
+
+    def date(self, value: date) -> str:
+        return self._formatter.format_field(value, "date")
+
+    def num(self, value: Decimal | float | int) -> str:
+        return self._formatter.format_field(value, "num")
+
+
+@cache
+def translator(lang: str) -> Translator:
+    return Translator(lang)
+
+
+def resolve_language(stored: str | None, telegram_code: str | None, default: str) -> str:
+    """A member's own choice first, then their Telegram language, then the configured default."""
+    if stored in LANGUAGES:
+        return stored
+    if telegram_code:
+        base = telegram_code.split("-")[0].lower()
+        if base in LANGUAGES:
+            return base
+    return default

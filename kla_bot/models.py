@@ -1,0 +1,251 @@
+"""The typed ORM: what the bot remembers. ``migrations/`` owns the schema."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC everywhere (SQLite has no time zones); read back as aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(), dict[str, Any]: JSON(), Decimal: Numeric(8, 2)}
+
+
+class Regency(Base):
+    """A kabupaten or kota; several may share one database."""
+
+    __tablename__ = "regencies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime]
+
+
+class Cycle(Base):
+    """One evaluation round of a regency, up to its verification day."""
+
+    __tablename__ = "cycles"
+    __table_args__ = (UniqueConstraint("regency_id", "verification_date"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    regency_id: Mapped[int] = mapped_column(ForeignKey("regencies.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    verification_date: Mapped[date]
+    timezone: Mapped[str] = mapped_column(String(64))
+    last_score: Mapped[Decimal]
+    target_predicate: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    regency: Mapped[Regency] = relationship()
+
+
+class Cluster(Base):
+    """``KL`` (Kelembagaan) or one of the five clusters ``K1``..``K5``."""
+
+    __tablename__ = "clusters"
+    code: Mapped[str] = mapped_column(String(4), primary_key=True)
+    position: Mapped[int]
+    name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+
+
+class Indicator(Base):
+    """One of the KLA indicators, numbered 1..24 in the current instrument."""
+
+    __tablename__ = "indicators"
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    cluster_code: Mapped[str] = mapped_column(ForeignKey("clusters.code"), index=True)
+    name: Mapped[str] = mapped_column(String(160))
+    name_en: Mapped[str] = mapped_column(String(200))
+    cluster: Mapped[Cluster] = relationship()
+
+
+class Member(Base):
+    """A person on the task force, matched to Telegram by phone."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("regency_id", "phone"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    regency_id: Mapped[int] = mapped_column(ForeignKey("regencies.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(20))
+    agency: Mapped[str] = mapped_column(String(160))
+    role: Mapped[str] = mapped_column(String(16))
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    language: Mapped[str | None] = mapped_column(String(8))
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    registered_at: Mapped[datetime | None]
+    unreachable_since: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    clusters: Mapped[list[MemberCluster]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="MemberCluster.cluster_code")
+
+    @property
+    def cluster_codes(self) -> list[str]:
+        return [c.cluster_code for c in self.clusters]
+
+
+class MemberCluster(Base):
+    __tablename__ = "member_clusters"
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    cluster_code: Mapped[str] = mapped_column(ForeignKey("clusters.code"), primary_key=True)
+
+
+class Invite(Base):
+    """A one-time code for ``/start CODE`` when a member cannot share a contact."""
+
+    __tablename__ = "invites"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class Task(Base):
+    """One missing piece of evidence, tied to an indicator and a member."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (UniqueConstraint("cycle_id", "code_key"),
+                      Index("ix_tasks_assignee_state", "assignee_id", "state"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    code_key: Mapped[str] = mapped_column(String(32))  # upper-cased code, for lookups
+    indicator_number: Mapped[int] = mapped_column(ForeignKey("indicators.number"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    points: Mapped[Decimal]
+    assignee_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    due_date: Mapped[date]
+    notes: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    last_rejection_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    indicator: Mapped[Indicator] = relationship(lazy="joined")
+    assignee: Mapped[Member] = relationship(lazy="joined")
+
+
+class Evidence(Base):
+    """A file a member sent for a task, stored content-addressed under its sha256."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (UniqueConstraint("task_id", "sha256"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    mime: Mapped[str] = mapped_column(String(120))
+    original_name: Mapped[str] = mapped_column(String(255))
+    storage_key: Mapped[str] = mapped_column(String(255))
+    telegram_file_unique_id: Mapped[str | None] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(16), default="submitted")
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None]
+    uploaded_at: Mapped[datetime]
+    task: Mapped[Task] = relationship()
+
+
+class OutboxMessage(Base):
+    """A notification or reminder waiting to be sent; the dedupe key makes it at most once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_due", "state", "not_before"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class SentMessageTask(Base):
+    """Which tasks a message the bot sent is about, so a reply to it finds its task."""
+
+    __tablename__ = "sent_message_tasks"
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    created_at: Mapped[datetime]
+
+
+class PendingChoice(Base):
+    """What a member is in the middle of (a chosen task, a file waiting for its task)."""
+
+    __tablename__ = "pending_choices"
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class AuditEvent(Base):
+    """Who did what to which record, and when."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    regency_id: Mapped[int | None] = mapped_column(ForeignKey("regencies.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    actor_label: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40))
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]]

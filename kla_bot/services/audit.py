@@ -1,0 +1,43 @@
+"""The audit log: every state change, with who, what and when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kla_bot.models import AuditEvent, Member
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a member, or a named system part (``cli``, ``scheduler``)."""
+
+    member_id: int | None
+    label: str
+
+    @classmethod
+    def member(cls, member: Member) -> Actor:
+        return cls(member.id, member.name)
+
+    @classmethod
+    def system(cls, label: str) -> Actor:
+        return cls(None, label)
+
+
+async def record(session: AsyncSession, *, at: datetime, actor: Actor, action: str,
+                 subject_type: str, subject_id: object, regency_id: int | None = None,
+                 **details: Any) -> None:
+    """Add one audit event to the current unit of work."""
+    session.add(AuditEvent(at=at, regency_id=regency_id, actor_id=actor.member_id,
+                           actor_label=actor.label, action=action, subject_type=subject_type,
+                           subject_id=str(subject_id), details=details))
+
+
+async def recent(session: AsyncSession, limit: int = 200) -> list[AuditEvent]:
+    """The newest events first."""
+    rows = await session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit))
+    return list(rows)

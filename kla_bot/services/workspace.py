@@ -1,0 +1,50 @@
+"""The regency and evaluation cycle this deployment serves, taken from the configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kla_bot.clock import Clock
+from kla_bot.config import Settings
+from kla_bot.models import Cycle, Regency
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Ids every service needs: which regency and which cycle."""
+
+    regency_id: int
+    cycle_id: int
+    regency: str
+    verification_date: date
+
+
+async def ensure_workspace(session: AsyncSession, settings: Settings, clock: Clock) -> Workspace:
+    """Find or create the configured regency and its cycle; keep the cycle in step with config."""
+    v = settings.verification
+    regency = await session.scalar(select(Regency).where(Regency.name == v.regency))
+    if regency is None:
+        regency = Regency(name=v.regency, created_at=clock.now())
+        session.add(regency)
+        await session.flush()
+    cycle = await session.scalar(
+        select(Cycle).where(Cycle.regency_id == regency.id, Cycle.active.is_(True)))
+    if cycle is None:
+        cycle = Cycle(regency_id=regency.id, active=True, name=v.name,
+                      verification_date=v.date, timezone=v.timezone,
+                      last_score=Decimal(str(v.last_score)), target_predicate=v.target_predicate)
+        session.add(cycle)
+    else:
+        # The configuration is the source of truth for the current round.
+        cycle.name = v.name
+        cycle.verification_date = v.date
+        cycle.timezone = v.timezone
+        cycle.last_score = Decimal(str(v.last_score))
+        cycle.target_predicate = v.target_predicate
+    await session.flush()
+    return Workspace(regency.id, cycle.id, regency.name, v.date)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from telegram import Update
@@ -34,13 +33,13 @@ class Command:
 
 @dataclass(frozen=True)
 class Rendered:
-    """An outbox message made ready to send: text, inline buttons, maybe a file."""
+    """An outbox message made ready to send: text, inline buttons (text, callback data),
+    and maybe an evidence file to attach (its storage key and the name to show)."""
 
     text: str
     buttons: list[list[tuple[str, str]]] = field(default_factory=list)
-    document: Path | None = None
-    document_name: str | None = None
-    photo: Path | None = None
+    evidence_key: str | None = None
+    evidence_name: str | None = None
 
 
 Renderer = Callable[[Mapping[str, Any], Translator], Rendered]

@@ -25,7 +25,7 @@ COMMANDS: dict[str, str] = {
     "status": "kla_bot.cli_data:run_status",
     "export": "kla_bot.cli_export:run_export",
     "audit": "kla_bot.cli_export:run_audit",
-    "invite": "kla_bot.cli_data:run_invite",
+    "invite": "kla_bot.cli_invite:run_invite",
     "console": "kla_bot.console.main:run_console",
     "demo": "kla_bot.console.main:run_demo",
 }

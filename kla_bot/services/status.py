@@ -1,0 +1,177 @@
+"""Where the task force stands: points secured against the gap, per cluster, per member.
+
+Shared by ``python bot.py status [--json]``, the coordinators' ``/status`` and the morning
+brief. Every figure comes from a fixed number of aggregate queries (GROUP BY), whatever the
+number of members and tasks. Progress counts only approved evidence (``projected``);
+submitted points are shown apart because a coordinator may still reject them.
+
+Definitions: *overdue* = not approved and due before today on the local calendar of
+``verification.timezone``; a member's *open* = their tasks in state ``open`` (submitted ones
+wait for a coordinator, not for them). ``clusters`` always lists all six catalog groups in
+catalog order, empty ones with zeros, so charts and tables keep their shape.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from kla_bot.clock import days_left as days_until
+from kla_bot.config import Settings
+from kla_bot.domain import TaskState
+from kla_bot.models import Cluster, Evidence, Indicator, Member, MemberCluster, Task
+from kla_bot.services.status_model import (
+    ClusterDetail,
+    ClusterStatus,
+    EvidenceLine,
+    Headline,
+    MemberStatus,
+    Score,
+    StatusReport,
+    Tally,
+    TaskCounts,
+    TaskLine,
+)
+from kla_bot.services.workspace import Workspace
+
+__all__ = ["ClusterDetail", "ClusterStatus", "EvidenceLine", "Headline", "MemberStatus",
+           "Score", "StatusReport", "TaskCounts", "TaskLine", "build_headline", "build_status",
+           "cluster_detail"]
+
+
+def _overdue(today: date) -> ColumnElement[int]:
+    """1 for a task that is not approved and due before ``today``, else 0 (to be summed)."""
+    return case((and_(Task.state != TaskState.APPROVED.value, Task.due_date < today), 1),
+                else_=0)
+
+
+async def build_status(session: AsyncSession, workspace: Workspace, settings: Settings,
+                       now: datetime) -> StatusReport:
+    """The whole picture: score, tasks per state and cluster, members, evidence."""
+    today = now.astimezone(settings.tz).date()
+    clusters = list(await session.execute(
+        select(Cluster.code, Cluster.name, Cluster.name_en).order_by(Cluster.position)))
+    per_cluster = await _tallies_by_cluster(session, workspace, today)
+    total = Tally()
+    for tally in per_cluster.values():
+        total.add(tally)
+    cluster_lines = tuple(
+        ClusterStatus(code, name, name_en, per_cluster.get(code, Tally()).freeze())
+        for code, name, name_en in clusters)
+    return StatusReport(
+        regency=workspace.regency, verification_date=workspace.verification_date,
+        timezone=settings.verification.timezone, today=today,
+        days_left=days_until(today, workspace.verification_date),
+        score=_score(settings, total), tasks=total.freeze().counts, clusters=cluster_lines,
+        members=await _members(session, workspace, today),
+        evidence=await _evidence(session, workspace))
+
+
+async def build_headline(session: AsyncSession, workspace: Workspace, settings: Settings,
+                         now: datetime) -> Headline:
+    """Days left, points approved/submitted/open, projected score and what is still needed."""
+    today = now.astimezone(settings.tz).date()
+    total = Tally()
+    for tally in (await _tallies_by_cluster(session, workspace, today)).values():
+        total.add(tally)
+    return Headline(today=today, verification_date=workspace.verification_date,
+                    days_left=days_until(today, workspace.verification_date),
+                    score=_score(settings, total), tasks=total.freeze().counts)
+
+
+async def cluster_detail(session: AsyncSession, workspace: Workspace, settings: Settings,
+                         now: datetime, cluster_code: str) -> ClusterDetail | None:
+    """One cluster's tasks one by one (open first, then by due date); None for an unknown code."""
+    today = now.astimezone(settings.tz).date()
+    cluster = await session.get(Cluster, cluster_code.strip().upper())
+    if cluster is None:
+        return None
+    rows = await session.execute(
+        select(Task.id, Task.code, Task.indicator_number, Indicator.name, Task.title,
+               Task.points, Task.assignee_id, Member.name, Member.phone, Member.agency,
+               Task.state, Task.due_date)
+        .join(Indicator, Task.indicator_number == Indicator.number)
+        .join(Member, Task.assignee_id == Member.id)
+        .where(Task.cycle_id == workspace.cycle_id, Indicator.cluster_code == cluster.code))
+    order = {TaskState.OPEN.value: 0, TaskState.SUBMITTED.value: 1, TaskState.APPROVED.value: 2}
+    lines = sorted(
+        (TaskLine(id=r[0], code=r[1], indicator=r[2], indicator_name=r[3], title=r[4],
+                  points=r[5], assignee_id=r[6], assignee_name=r[7], assignee_phone=r[8],
+                  agency=r[9], state=r[10], due=r[11],
+                  overdue=r[10] != TaskState.APPROVED.value and r[11] < today)
+         for r in rows),
+        key=lambda t: (order.get(t.state, 3), t.due, t.code.upper()))
+    tally = Tally()
+    for line in lines:
+        tally.count(line.state, line.points, line.overdue)
+    return ClusterDetail(ClusterStatus(cluster.code, cluster.name, cluster.name_en,
+                                       tally.freeze()), tuple(lines))
+
+
+async def _tallies_by_cluster(session: AsyncSession, workspace: Workspace,
+                              today: date) -> dict[str, Tally]:
+    rows = await session.execute(
+        select(Indicator.cluster_code, Task.state, func.count(), func.sum(Task.points),
+               func.sum(_overdue(today)))
+        .join(Indicator, Task.indicator_number == Indicator.number)
+        .where(Task.cycle_id == workspace.cycle_id)
+        .group_by(Indicator.cluster_code, Task.state))
+    tallies: dict[str, Tally] = defaultdict(Tally)
+    for code, state, count, points, overdue in rows:
+        tallies[code].count(state, Decimal(points or 0), int(overdue or 0), n=int(count))
+    return tallies
+
+
+def _score(settings: Settings, total: Tally) -> Score:
+    v = settings.verification
+    frozen = total.freeze()
+    return Score.compute(last=Decimal(str(v.last_score)), target_predicate=v.target_predicate,
+                         approved=frozen.approved_points, submitted=frozen.submitted_points,
+                         open_=frozen.open_points)
+
+
+async def _members(session: AsyncSession, workspace: Workspace,
+                   today: date) -> tuple[MemberStatus, ...]:
+    members = list(await session.execute(
+        select(Member.id, Member.name, Member.agency, Member.phone, Member.role,
+               Member.telegram_user_id, Member.reachable)
+        .where(Member.regency_id == workspace.regency_id)
+        .order_by(Member.name, Member.phone)))
+    clusters: dict[int, list[str]] = defaultdict(list)
+    for member_id, code in await session.execute(
+            select(MemberCluster.member_id, MemberCluster.cluster_code)
+            .join(Member, MemberCluster.member_id == Member.id)
+            .where(Member.regency_id == workspace.regency_id)
+            .order_by(MemberCluster.cluster_code)):
+        clusters[member_id].append(code)
+    per_member: dict[int, Tally] = defaultdict(Tally)
+    for member_id, state, count, points, overdue in await session.execute(
+            select(Task.assignee_id, Task.state, func.count(), func.sum(Task.points),
+                   func.sum(_overdue(today)))
+            .where(Task.cycle_id == workspace.cycle_id)
+            .group_by(Task.assignee_id, Task.state)):
+        per_member[member_id].count(state, Decimal(points or 0), int(overdue or 0),
+                                    n=int(count))
+    return tuple(
+        MemberStatus(id=m.id, name=m.name, agency=m.agency, phone=m.phone, role=m.role,
+                     clusters=tuple(clusters.get(m.id, ())),
+                     registered=m.telegram_user_id is not None, reachable=m.reachable,
+                     counts=per_member.get(m.id, Tally()).freeze().counts)
+        for m in members)
+
+
+async def _evidence(session: AsyncSession, workspace: Workspace) -> tuple[EvidenceLine, ...]:
+    rows = await session.execute(
+        select(Evidence.id, Task.code, Evidence.sha256, Evidence.size_bytes, Evidence.mime,
+               Evidence.state, Member.phone, Evidence.uploaded_at)
+        .join(Task, Evidence.task_id == Task.id)
+        .join(Member, Evidence.uploaded_by_id == Member.id)
+        .where(Task.cycle_id == workspace.cycle_id)
+        .order_by(Evidence.uploaded_at, Evidence.id))
+    return tuple(EvidenceLine(id=r[0], task=r[1], sha256=r[2], bytes=r[3], mime=r[4],
+                              state=r[5], uploaded_by=r[6], uploaded_at=r[7]) for r in rows)

@@ -140,8 +140,9 @@ async def _members(session: AsyncSession, workspace: Workspace,
     members = list(await session.execute(
         select(Member.id, Member.name, Member.agency, Member.phone, Member.role,
                Member.telegram_user_id, Member.reachable)
-        .where(Member.regency_id == workspace.regency_id)
-        .order_by(Member.name, Member.phone)))
+        .where(Member.regency_id == workspace.regency_id)))
+    # Sorted here, not in SQL: collations differ between SQLite and PostgreSQL.
+    members.sort(key=lambda m: (m.name.casefold(), m.phone))
     clusters: dict[int, list[str]] = defaultdict(list)
     for member_id, code in await session.execute(
             select(MemberCluster.member_id, MemberCluster.cluster_code)

@@ -1,0 +1,108 @@
+"""``python bot.py import …`` and ``status`` as an operator runs them: exit codes and output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.import_helpers import FIXTURES, csv_to_xlsx
+from tests.test_status import EXPECTED
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+NOW = "2025-05-05T09:00:00+08:00"  # Monday of the Banjar coordination meeting, H-11
+
+
+@pytest.fixture
+def bot(tmp_path: Path, database_url: str) -> Run:
+    """Run ``python bot.py ARGS`` in ``tmp_path`` with a config pointing at the test database."""
+    config = tmp_path / "config.toml"
+    config.write_text((ROOT / "config.example.toml").read_text(encoding="utf-8").replace(
+        'url = "sqlite+aiosqlite:///data/kla_bot.db"', f'url = "{database_url}"'),
+        encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KLA_BOT_")}
+    env.update(KLA_BOT_CONFIG=str(config), KLA_BOT_NOW=NOW)
+
+    def run(*args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(ROOT / "bot.py"), *args], cwd=tmp_path,
+                              env={**env, **extra_env}, capture_output=True, text=True,
+                              timeout=120, check=False)
+
+    return run
+
+
+def test_import_both_files_then_status_json(bot: Run) -> None:
+    members = bot("import", "members", str(FIXTURES / "anggota.csv"))
+    assert (members.returncode, members.stderr) == (0, "")
+    assert members.stdout == f"{FIXTURES / 'anggota.csv'}: members: 6 created, 0 updated, " \
+                             "0 unchanged\n"
+    tasks = bot("import", "tasks", str(FIXTURES / "tugas.csv"))
+    assert tasks.returncode == 0
+    assert tasks.stdout.endswith("tasks: 8 created, 0 updated, 0 unchanged\n")
+    status = bot("status", "--json")
+    assert (status.returncode, status.stderr) == (0, "")
+    assert json.loads(status.stdout) == EXPECTED
+    assert "Kabupaten Banjar" in status.stdout  # ensure_ascii=False, indent=2
+    assert status.stdout.startswith('{\n  "regency"')
+
+
+def test_importing_twice_reports_everything_unchanged(bot: Run) -> None:
+    for _ in range(2):
+        members = bot("import", "members", str(FIXTURES / "anggota.csv"))
+        tasks = bot("import", "tasks", str(FIXTURES / "tugas.csv"))
+    assert members.stdout.endswith("members: 0 created, 0 updated, 6 unchanged\n")
+    assert tasks.stdout.endswith("tasks: 0 created, 0 updated, 8 unchanged\n")
+
+
+def test_a_file_with_bad_rows_exits_2_naming_every_row(bot: Run) -> None:
+    bot("import", "members", str(FIXTURES / "anggota.csv"))
+    bad = FIXTURES / "tugas_tiga_salah.csv"
+    result = bot("import", "tasks", str(bad))
+    assert (result.returncode, result.stdout) == (2, "")
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"kla-bot: {bad}: 3 bad rows, nothing imported"
+    assert [line.split(":")[0] for line in lines[1:]] == ["baris 3", "baris 5", "baris 6"]
+    assert "Traceback" not in result.stderr
+    assert json.loads(bot("status", "--json").stdout)["tasks"]["total"] == 0
+
+
+def test_unreadable_input_is_one_line_on_stderr(bot: Run, tmp_path: Path) -> None:
+    missing = bot("import", "members", "nope.csv")
+    assert (missing.returncode, missing.stderr) == (2, "kla-bot: nope.csv: no such file\n")
+    headers = tmp_path / "tasks.csv"
+    headers.write_text("kode,judul\nK3-1,x\n", encoding="utf-8")
+    result = bot("import", "tasks", str(headers))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"kla-bot: {headers}: missing column 'indicator'")
+    assert len(result.stderr.splitlines()) == 1
+    bad_now = bot("status", KLA_BOT_NOW="yesterday")
+    assert (bad_now.returncode, bad_now.stderr.count("\n")) == (2, 1)
+    assert "KLA_BOT_NOW" in bad_now.stderr
+
+
+def test_xlsx_import_and_the_readable_table(bot: Run, tmp_path: Path) -> None:
+    xlsx = csv_to_xlsx(FIXTURES / "anggota.csv", tmp_path / "anggota.xlsx")
+    assert bot("import", "members", str(xlsx)).stdout.endswith("6 created, 0 updated, "
+                                                               "0 unchanged\n")
+    bot("import", "tasks", str(FIXTURES / "tugas.csv"))
+    table = bot("status")
+    assert table.returncode == 0
+    assert "Today 2025-05-05 · 11 days left" in table.stdout
+    assert max(len(line) for line in table.stdout.splitlines()) <= 100
+
+
+def test_status_on_a_new_database_applies_the_migrations(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KLA_BOT_")}
+    env.update(KLA_BOT_CONFIG=str(ROOT / "config.example.toml"), KLA_BOT_NOW=NOW,
+               KLA_BOT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'new' / 'kla.db'}")
+    result = subprocess.run([sys.executable, str(ROOT / "bot.py"), "status", "--json"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["days_left"] == 11

@@ -1,7 +1,195 @@
-"""Handlers of the remind area (filled in by its issue)."""
+"""Reminders: ``/ingatkan``, the daily jobs, and how reminder messages look.
+
+The job callbacks are thin on purpose: each one asks the planner what is due *now* (by
+``deps.clock``) and queues it; the outbox sender delivers. So the schedule follows from the
+configuration and the database — a restart loses nothing, and a late or double firing of
+APScheduler changes nothing.
+"""
 
 from __future__ import annotations
 
-from handlers.registry import Feature
+import logging
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, cast
 
-FEATURE = Feature(name="remind")
+from telegram import Update
+
+from handlers import outbox_sender
+from handlers.context import KlaContext
+from handlers.registry import Command, Feature, KlaApplication, Rendered
+from kla_bot import scheduler
+from kla_bot.i18n import Translator
+from kla_bot.services import reminders
+from kla_bot.services.access import AccessDenied, registered_member
+from kla_bot.services.delivery import UNREACHABLE
+from kla_bot.services.reminders import FanOut
+
+log = logging.getLogger(__name__)
+
+JOB_PREFIX = "reminders:daily@"
+
+
+async def remind(update: Update, context: KlaContext) -> None:
+    """Send today's digest now to every member with open tasks in my clusters; say how many."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    deps = context.deps
+    t = deps.translator(None, user.language_code)
+    try:
+        async with deps.db.transaction() as session:
+            member = await registered_member(session, deps.workspace, user.id)
+            t = deps.translator(member.language, user.language_code)
+            result = await reminders.remind_now(session, deps.workspace, deps.settings,
+                                                member, deps.clock.now())
+    except AccessDenied as denied:
+        key = denied.key if t.has(denied.key) else "reminders.remind_not_allowed"
+        await message.reply_text(t(key, **denied.params))
+        return
+    await message.reply_text(_remind_reply(t, result))
+
+
+def _remind_reply(t: Translator, result: FanOut) -> str:
+    if result.queued == 0 and result.already == 0:
+        return t("reminders.remind_none")
+    lines = [t("reminders.remind_queued", count=result.queued)]
+    if result.already:
+        lines.append(t("reminders.remind_already", count=result.already))
+    return "\n".join(lines)
+
+
+async def run_due(app: KlaApplication) -> dict[str, FanOut]:
+    """Queue whatever reminders are due now (nothing twice); the sender then delivers them."""
+    deps = app.bot_data.deps
+    async with deps.db.transaction() as session:
+        result = await reminders.queue_due(session, deps.workspace, deps.settings,
+                                           deps.clock.now())
+    if result:
+        log.info("reminders queued: %s", {k: v.queued for k, v in result.items()})
+    return result
+
+
+async def _daily_job(context: KlaContext) -> None:
+    """At each configured local time: queue the reminders due now."""
+    await run_due(cast(KlaApplication, context.application))
+
+
+def schedule_jobs(app: KlaApplication) -> None:
+    """One daily job per configured time, in ``verification.timezone``, named by its time."""
+    queue = app.job_queue
+    if queue is None:
+        raise RuntimeError("the job queue is missing: install python-telegram-bot[job-queue]")
+    settings = app.bot_data.deps.settings
+    for job in queue.jobs():
+        if job.name and job.name.startswith(JOB_PREFIX):
+            job.schedule_removal()
+    for slot in scheduler.slots(settings):
+        # Every day of the week: the planner decides whether a day is a reminder day
+        # (countdown days fall on weekends and holidays too).
+        queue.run_daily(_daily_job, time=slot.replace(tzinfo=settings.tz), days=tuple(range(7)),
+                        name=f"{JOB_PREFIX}{slot:%H:%M}",
+                        job_kwargs={"misfire_grace_time": None, "coalesce": True})
+
+
+async def _on_start(app: KlaApplication) -> None:
+    """Schedule the daily jobs, catch up on a reminder missed earlier today, start sending."""
+    schedule_jobs(app)
+    if outbox_sender.runs_by_itself(app.bot_data.deps):
+        await run_due(app)
+        outbox_sender.start_sender(app)
+
+
+async def _on_stop(app: KlaApplication) -> None:
+    await outbox_sender.stop_sender(app)
+
+
+# --- how the reminder messages look (rendered at send time, in the recipient's language) ---
+
+def _countdown(t: Translator, payload: Mapping[str, Any], *, day_key: str,
+               key: str) -> str:
+    vdate = date.fromisoformat(payload["verification_date"])
+    left = int(payload["days_left"])
+    if left == 0:
+        return t(day_key, vdate=vdate)
+    return t(key, countdown=t("common.days_left", days=left), vdate=vdate)
+
+
+def render_digest(payload: Mapping[str, Any], t: Translator) -> Rendered:
+    """A member's open tasks, the countdown, and a button per task to send its evidence."""
+    tasks = payload["tasks"]
+    lines = [_countdown(t, payload, day_key="reminders.countdown_day", key="reminders.countdown"),
+             "", t("reminders.digest_intro", count=len(tasks) + int(payload.get("more", 0)))]
+    for task in tasks:
+        key = "reminders.task_line_overdue" if task.get("overdue") else "reminders.task_line"
+        lines.append(t(key, code=task["code"], title=task["title"], due=task["due"],
+                       points=task["points"]))
+    if payload.get("more"):
+        lines.append(t("reminders.more", count=payload["more"]))
+    lines += ["", t("reminders.digest_hint_one" if len(tasks) == 1
+                    else "reminders.digest_hint_many")]
+    buttons = [[(t("reminders.send_button", code=task["code"]), f"tk:send:{task['id']}")]
+               for task in tasks]
+    return Rendered("\n".join(lines), buttons=buttons)
+
+
+def render_escalation(payload: Mapping[str, Any], t: Translator) -> Rendered:
+    """A coordinator's overdue tasks, one line each, with who is responsible."""
+    tasks = payload["tasks"]
+    lines = [t("reminders.escalation_title", count=len(tasks) + int(payload.get("more", 0)))]
+    for task in tasks:
+        key = ("reminders.escalation_line_submitted" if task["state"] == "submitted"
+               else "reminders.escalation_line")
+        lines.append(t(key, code=task["code"], cluster=task["cluster"], title=task["title"],
+                       assignee=task["assignee"], agency=task["agency"], due=task["due"],
+                       days=task["days"], points=task["points"]))
+    if payload.get("more"):
+        lines.append(t("reminders.more", count=payload["more"]))
+    lines += ["", t("reminders.escalation_hint")]
+    return Rendered("\n".join(lines))
+
+
+def render_brief(payload: Mapping[str, Any], t: Translator) -> Rendered:
+    """The morning brief: countdown, projected score against the target, tasks by state."""
+    lines = [
+        _countdown(t, payload, day_key="reminders.brief_title_day", key="reminders.brief_title"),
+        t("reminders.brief_score", projected=payload["projected"], target=payload["target"],
+          predicate=payload["predicate"], needed=payload["needed"]),
+        t("reminders.brief_tasks", open=payload["open"], submitted=payload["submitted"],
+          approved=payload["approved"], overdue=payload["overdue"]),
+        t("reminders.brief_hint")]
+    return Rendered("\n".join(lines))
+
+
+def render_lastcall(payload: Mapping[str, Any], t: Translator) -> Rendered:
+    """The verification-day last call: what is still open or waiting for review."""
+    vdate = date.fromisoformat(payload["verification_date"])
+    return Rendered("\n".join([
+        t("reminders.lastcall_title", vdate=vdate),
+        t("reminders.lastcall_body", open=payload["open"], open_points=payload["open_points"],
+          submitted=payload["submitted"]),
+        t("reminders.lastcall_hint")]))
+
+
+def render_unreachable(payload: Mapping[str, Any], t: Translator) -> Rendered:
+    """Tell a coordinator that a member blocked the bot (or never opened it)."""
+    reason_key = f"reminders.reason_{payload['reason']}"
+    reason = t(reason_key if t.has(reason_key) else "reminders.reason_forbidden")
+    return Rendered(t("reminders.unreachable", name=payload["member_name"],
+                      agency=payload["agency"], reason=reason, since=payload["since"],
+                      open=payload["open_tasks"]))
+
+
+FEATURE = Feature(
+    name="remind",
+    commands=(Command("ingatkan", "remind", remind, "menu.ingatkan"),),
+    renderers={
+        scheduler.DIGEST: render_digest,
+        scheduler.ESCALATION: render_escalation,
+        scheduler.BRIEF: render_brief,
+        scheduler.LASTCALL: render_lastcall,
+        UNREACHABLE: render_unreachable,
+    },
+    on_start=_on_start,
+    on_stop=_on_stop,
+)

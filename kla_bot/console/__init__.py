@@ -1,0 +1,1 @@
+"""The bot in a terminal: the real Application against the in-process Bot API stand-in."""

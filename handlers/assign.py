@@ -1,7 +1,67 @@
-"""Handlers of the assign area (filled in by its issue)."""
+"""``/tugaskan KODE PHONE`` (``/assign``): a coordinator gives a task to another member."""
 
 from __future__ import annotations
 
-from handlers.registry import Feature
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
 
-FEATURE = Feature(name="assign")
+from telegram import Update
+
+from handlers.context import KlaContext
+from handlers.coordination import act, args_of
+from handlers.registry import Command, Feature, Rendered
+from kla_bot.i18n import Raw, Translator
+from kla_bot.models import Member
+from kla_bot.services.access import Session, overseer_scope
+from kla_bot.services.reassign import Reassigned, reassign
+
+USAGE = "usage"
+
+
+async def assign(update: Update, context: KlaContext) -> None:
+    """Reassign a task within its cluster; both members are told, the coordinator sees it."""
+    message = update.effective_message
+    if message is None:
+        return
+    words = args_of(context)
+    deps = context.deps
+
+    async def work(session: Session, member: Member) -> Reassigned | str:
+        if len(words) < 2:
+            overseer_scope(member)  # a plain member is refused, not taught the syntax
+            return USAGE
+        return await reassign(session, deps.workspace, member, words[0], " ".join(words[1:]),
+                              deps.clock.now())
+
+    result, t = await act(update, context, work)
+    if result is None:
+        return
+    if isinstance(result, str):
+        await message.reply_text(t("assign.usage"))
+        return
+    told = [t("assign.told" if result.previous_told else "assign.not_told", name=result.previous),
+            t("assign.told" if result.assignee_told else "assign.not_told", name=result.assignee)]
+    await message.reply_text(t("assign.done", code=result.task_code, title=result.task_title,
+                               previous=result.previous, assignee=result.assignee,
+                               told=Raw("\n".join(told))))
+
+
+def render_reassigned(payload: Mapping[str, Any], t: Translator) -> Rendered:
+    """``task.reassigned``: the new assignee gets the task (with a send button); the
+    previous one learns they are off it."""
+    params = {"code": payload["task_code"], "title": payload["task_title"],
+              "points": payload["points"], "due": date.fromisoformat(str(payload["due"])),
+              "other": payload["other_name"], "by": payload["by_name"]}
+    if payload["direction"] == "in":
+        task_id = int(payload["task_ids"][0])
+        return Rendered(t("assign.member_in", **params),
+                        [[(t("assign.send_button"), f"tk:send:{task_id}")]])
+    return Rendered(t("assign.member_out", **params))
+
+
+FEATURE = Feature(
+    name="assign",
+    commands=(Command("tugaskan", "assign", assign, "menu.tugaskan"),),
+    renderers={"task.reassigned": render_reassigned},
+)

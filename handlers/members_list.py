@@ -1,7 +1,70 @@
-"""Handlers of the members_list area (filled in by its issue)."""
+"""``/anggota`` (``/members``): who is registered, who is not yet, who is unreachable."""
 
 from __future__ import annotations
 
-from handlers.registry import Feature
+from telegram import Update
 
-FEATURE = Feature(name="members_list")
+from handlers.context import KlaContext
+from handlers.coordination import act
+from handlers.registry import Command, Feature
+from kla_bot.clock import local_today
+from kla_bot.i18n import Translator
+from kla_bot.models import Member
+from kla_bot.services.access import Session
+from kla_bot.services.roster import Roster, RosterEntry, roster
+
+MESSAGE_LIMIT = 4000  # Telegram allows 4096 characters; keep a margin
+
+
+def _line(entry: RosterEntry, t: Translator, with_phone: bool) -> str:
+    key = "members.line_phone" if with_phone else "members.line"
+    return t(key, name=entry.name, agency=entry.agency, phone=entry.phone,
+             clusters=", ".join(entry.clusters) or "-", open=entry.open,
+             overdue=entry.overdue, role=t(f"members.role.{entry.role}"))
+
+
+def roster_texts(result: Roster, t: Translator, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """The roster as one or more messages, each within Telegram's length limit."""
+    scope = (t("members.scope_all") if result.clusters is None
+             else t("members.scope", clusters=", ".join(result.clusters)))
+    lines = [t("members.header", total=result.total, scope=scope)]
+    groups = (("members.not_registered", result.not_registered, True),
+              ("members.unreachable", result.unreachable, True),
+              ("members.registered", result.registered, False))
+    for key, entries, with_phone in groups:
+        lines.append("")
+        lines.append(t(key, count=len(entries)))
+        lines.extend(_line(e, t, with_phone) for e in entries)
+    texts: list[str] = []
+    current = ""
+    for line in lines:
+        if current and len(current) + len(line) + 1 > limit:
+            texts.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    texts.append(current)
+    return texts
+
+
+async def members_list(update: Update, context: KlaContext) -> None:
+    """Show the roster of my clusters (all of it for the secretariat)."""
+    message = update.effective_message
+    if message is None:
+        return
+    deps = context.deps
+
+    async def work(session: Session, member: Member) -> Roster:
+        return await roster(session, deps.workspace, member,
+                            local_today(deps.clock, deps.settings.tz))
+
+    result, t = await act(update, context, work)
+    if result is None:
+        return
+    for text in roster_texts(result, t):
+        await message.reply_text(text)
+
+
+FEATURE = Feature(
+    name="members_list",
+    commands=(Command("anggota", "members", members_list, "menu.anggota"),),
+)

@@ -1,7 +1,72 @@
-"""Handlers of the report area (filled in by its issue)."""
+"""``/laporan`` (``/report``): the secretariat gets the export as files in the chat.
+
+The archive is written to a temporary folder in a worker thread (files streamed, never whole
+in memory), split into zips that each fit Telegram's 50 MB upload limit, sent, and removed.
+"""
 
 from __future__ import annotations
 
-from handlers.registry import Feature
+import asyncio
+import tempfile
+from pathlib import Path
 
-FEATURE = Feature(name="report")
+from telegram import Update
+
+from handlers.context import KlaContext
+from handlers.coordination import act, args_of, human_size
+from handlers.registry import Command, Feature
+from kla_bot.i18n import translator
+from kla_bot.models import Member
+from kla_bot.services import export
+from kla_bot.services.access import Session, registered_member
+
+PART_LIMIT = export.TELEGRAM_UPLOAD_LIMIT - 512 * 1024  # a margin for the multipart envelope
+WITH_WAITING = {"semua", "all", "--all"}
+
+
+async def report(update: Update, context: KlaContext) -> None:
+    """Send the workbook and the accepted files (``/laporan semua`` adds waiting ones)."""
+    message = update.effective_message
+    if message is None:
+        return
+    deps = context.deps
+    include_waiting = any(word.lower() in WITH_WAITING for word in args_of(context))
+    book_t = translator(deps.settings.bot.language)  # the workbook speaks the deployment's
+    now = deps.clock.now()
+
+    async def work(session: Session, member: Member) -> export.ExportData:
+        return await export.collect(session, deps.workspace, deps.settings, member,
+                                    include_waiting, now, book_t)
+
+    data, t = await act(update, context, work)
+    if data is None:
+        return
+    await message.reply_text(t("report.preparing"))
+    stamp = data.generated_at.strftime("%Y%m%d-%H%M")
+    with tempfile.TemporaryDirectory(prefix="kla-report-") as folder:
+        out = Path(folder) / f"{t('report.archive_stem')}-{stamp}.zip"
+        result = await asyncio.to_thread(export.write_archive, data, deps.storage_dir, out,
+                                         book_t, PART_LIMIT)
+        for number, part in enumerate(result.parts, start=1):
+            with part.open("rb") as handle:
+                await message.reply_document(
+                    handle, filename=part.name,
+                    caption=t("report.part", number=number, count=len(result.parts)))
+    user_id = update.effective_user.id if update.effective_user else 0
+    async with deps.db.transaction() as session:
+        requester = await registered_member(session, deps.workspace, user_id)
+        await export.record_export(session, requester=requester, now=now,
+                                   regency_id=deps.workspace.regency_id, result=result,
+                                   include_waiting=include_waiting)
+    summary = t("report.done", files=result.files_written,
+                size=human_size(result.bytes_written, t), parts=len(result.parts))
+    if result.problems:
+        summary += "\n" + t("report.problems", count=len(result.problems),
+                            first="; ".join(result.problems[:3]))
+    await message.reply_text(summary)
+
+
+FEATURE = Feature(
+    name="report",
+    commands=(Command("laporan", "report", report, "menu.laporan"),),
+)

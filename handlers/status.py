@@ -1,7 +1,126 @@
-"""Handlers of the status area (filled in by its issue)."""
+"""``/status`` and ``/status K3``: where the regency stands, as text and as a chart."""
 
 from __future__ import annotations
 
-from handlers.registry import Feature
+import asyncio
 
-FEATURE = Feature(name="status")
+from telegram import Message, Update
+
+from handlers.context import KlaContext
+from handlers.coordination import act, args_of
+from handlers.registry import Command, Feature
+from kla_bot.chart import render_status_chart
+from kla_bot.i18n import Translator
+from kla_bot.models import Member
+from kla_bot.services.access import Session
+from kla_bot.services.status import ClusterDetail
+from kla_bot.services.status_view import StatusView, cluster_for, status_for
+
+MESSAGE_LIMIT = 4000
+STATE_ICONS = {"open": "⬜", "submitted": "🟡", "approved": "✅"}
+
+
+def days_text(days_left: int, t: Translator) -> str:
+    """``H-11``, ``hari H``, ``H+2``."""
+    if days_left > 0:
+        return t("common.days_left", days=days_left)
+    return t("common.day_of") if days_left == 0 else t("common.days_after", days=-days_left)
+
+
+def status_text(view: StatusView, t: Translator) -> str:
+    """The headline, score line, cluster lines and the members most behind."""
+    r, s = view.report, view.report.score
+    lines = [t("status.title", regency=r.regency, days=days_text(r.days_left, t),
+               date=r.verification_date)]
+    if view.scope.clusters is not None:
+        lines.append(t("status.scope", clusters=", ".join(sorted(view.scope.clusters)) or "-"))
+    lines += [
+        t("status.score", last=s.last, predicate=s.target_predicate, target=s.target, gap=s.gap),
+        t("status.points", approved=s.approved_points, submitted=s.submitted_points,
+          open=s.open_points),
+        t("status.projection_reached", projected=s.projected, predicate=s.target_predicate)
+        if s.reached else t("status.projection", projected=s.projected, needed=s.still_needed),
+        t("status.tasks", **vars(r.tasks)),
+        "", t("status.clusters_header")]
+    for c in view.clusters:
+        tot = c.totals
+        line = t("status.cluster_line", code=c.code, name=c.name if t.lang == "id" else c.name_en,
+                 approved=tot.counts.approved, submitted=tot.counts.submitted,
+                 open=tot.counts.open, approved_points=tot.approved_points, points=tot.points)
+        if tot.counts.overdue:
+            line += t("status.cluster_overdue", overdue=tot.counts.overdue)
+        lines.append(line)
+    lines += ["", t("status.behind_header")]
+    lines += [t("status.behind_line", name=m.name, agency=m.agency, overdue=m.counts.overdue,
+                open=m.counts.open) for m in view.behind] or [t("status.nobody_behind")]
+    lines += ["", t("status.detail_hint")]
+    return "\n".join(lines)
+
+
+def detail_texts(detail: ClusterDetail, days_left: int, t: Translator) -> list[str]:
+    """One cluster task by task, split into messages within Telegram's limit."""
+    c, tot = detail.cluster, detail.cluster.totals
+    head = [t("status.detail_title", code=c.code, name=c.name if t.lang == "id" else c.name_en,
+              days=days_text(days_left, t)),
+            t("status.detail_summary", **vars(tot.counts), approved_points=tot.approved_points,
+              points=tot.points), ""]
+    lines = [t("status.detail_line", icon=STATE_ICONS.get(x.state, "•"), task=x.code,
+               indicator=x.indicator, title=x.title, points=x.points, assignee=x.assignee_name,
+               due=x.due, late=t("status.detail_late") if x.overdue else "")
+             for x in detail.tasks] or [t("status.detail_empty")]
+    texts, current = [], "\n".join(head)
+    for line in lines:
+        if len(current) + len(line) + 1 > MESSAGE_LIMIT:
+            texts.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    return [*texts, current]
+
+
+async def status(update: Update, context: KlaContext) -> None:
+    """Send the status text and its chart, or one cluster task by task."""
+    message = update.effective_message
+    if message is None:
+        return
+    deps = context.deps
+    words = args_of(context)
+    now = deps.clock.now()
+    if words:
+        await _cluster(message, update, context, words[0])
+        return
+
+    async def work(session: Session, member: Member) -> StatusView:
+        return await status_for(session, deps.workspace, deps.settings, member, now)
+
+    view, t = await act(update, context, work)
+    if view is None:
+        return
+    await message.reply_text(status_text(view, t))
+    r = view.report
+    png = await asyncio.to_thread(
+        lambda: render_status_chart(regency=r.regency, days_left=r.days_left,
+                                    verification_date=r.verification_date, score=r.score,
+                                    clusters=view.clusters, t=t))
+    await message.reply_photo(png, caption=t("status.chart_caption", regency=r.regency,
+                                             days=days_text(r.days_left, t)))
+
+
+async def _cluster(message: Message, update: Update, context: KlaContext, code: str) -> None:
+    deps = context.deps
+    now = deps.clock.now()
+
+    async def work(session: Session, member: Member) -> ClusterDetail:
+        return await cluster_for(session, deps.workspace, deps.settings, member, now, code)
+
+    detail, t = await act(update, context, work)
+    if detail is None:
+        return
+    days_left = (deps.workspace.verification_date - now.astimezone(deps.settings.tz).date()).days
+    for text in detail_texts(detail, days_left, t):
+        await message.reply_text(text)
+
+
+FEATURE = Feature(
+    name="status",
+    commands=(Command("status", None, status, "menu.status"),),
+)

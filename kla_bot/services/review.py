@@ -1,0 +1,244 @@
+"""The review loop: coordinators accept or reject submitted evidence; members hear back.
+
+A decision is a conditional ``UPDATE … WHERE state = 'submitted'`` on the evidence row (after
+locking its task row on PostgreSQL), so two coordinators pressing at once cannot both win: the
+loser is told who decided and when, and nothing changes twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from kla_bot.domain import EvidenceState, TaskState
+from kla_bot.models import Evidence, Indicator, Member, PendingChoice, Task
+from kla_bot.services import audit, outbox
+from kla_bot.services.access import AccessDenied, Scope, overseer_scope, require_cluster
+from kla_bot.services.workspace import Workspace
+
+REASON_CHOICE = "review.reason"  # PendingChoice.kind while a coordinator owes a reason
+MAX_REASON_CHARS = 500
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """One submitted file as a reviewer sees it."""
+
+    evidence_id: int
+    task_id: int
+    task_code: str
+    task_title: str
+    indicator: int
+    indicator_name: str
+    cluster: str
+    points: Decimal
+    member_name: str
+    agency: str
+    file_name: str
+    bytes: int
+    sha256: str
+    mime: str
+    storage_key: str
+    uploaded_at: datetime
+    state: str
+
+    def payload(self) -> dict[str, Any]:
+        """The ``evidence.submitted`` outbox payload shape (also used by ``/tinjau``)."""
+        return {"task_ids": [self.task_id], "evidence_id": self.evidence_id,
+                "task_code": self.task_code, "task_title": self.task_title,
+                "indicator": f"{self.indicator}. {self.indicator_name}",
+                "cluster": self.cluster, "points": str(self.points),
+                "member_name": self.member_name, "agency": self.agency,
+                "file_name": self.file_name, "bytes": self.bytes, "sha256": self.sha256,
+                "mime": self.mime, "storage_key": self.storage_key}
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Submissions waiting for one reviewer, oldest first (``total`` counts all of them)."""
+
+    items: list[ReviewItem]
+    total: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What became of a press: ``outcome`` is accepted, rejected, already or asked."""
+
+    outcome: str
+    item: ReviewItem
+    reviewer: str | None = None
+    reviewed_at: datetime | None = None
+    state: str | None = None
+    reason: str | None = None
+    member_told: bool = False
+
+
+def _items_query() -> Any:  # a Select of the columns of ReviewItem, in order
+    uploader = aliased(Member)
+    query = (select(Evidence.id, Task.id, Task.code, Task.title, Indicator.number,
+                   Indicator.name, Indicator.cluster_code, Task.points, uploader.name,
+                   uploader.agency, Evidence.original_name, Evidence.size_bytes,
+                   Evidence.sha256, Evidence.mime, Evidence.storage_key, Evidence.uploaded_at,
+                   Evidence.state)
+            .join(Task, Task.id == Evidence.task_id)
+            .join(Indicator, Indicator.number == Task.indicator_number)
+            .join(uploader, uploader.id == Evidence.uploaded_by_id))
+    return query
+
+
+async def _item(session: AsyncSession, workspace: Workspace, evidence_id: int) -> ReviewItem:
+    row = (await session.execute(_items_query().where(
+        Evidence.id == evidence_id, Task.cycle_id == workspace.cycle_id))).first()
+    if row is None:
+        raise AccessDenied("review.stale")
+    return ReviewItem(*row)
+
+
+def _cluster_filter(scope: Scope) -> list[Any]:
+    return [] if scope.clusters is None else [Indicator.cluster_code.in_(scope.clusters)]
+
+
+async def waiting_for(session: AsyncSession, workspace: Workspace, member: Member,
+                      limit: int = 10) -> Waiting:
+    """The files waiting for this coordinator's review, oldest first (``/tinjau``)."""
+    scope = overseer_scope(member)
+    where = [Task.cycle_id == workspace.cycle_id, Evidence.state == EvidenceState.SUBMITTED,
+             *_cluster_filter(scope)]
+    rows = await session.execute(_items_query().where(*where)
+                                 .order_by(Evidence.uploaded_at, Evidence.id).limit(limit))
+    total = await session.scalar(
+        select(func.count()).select_from(Evidence).join(Task, Task.id == Evidence.task_id)
+        .join(Indicator, Indicator.number == Task.indicator_number).where(*where))
+    return Waiting([ReviewItem(*row) for row in rows], int(total or 0))
+
+
+async def _checked(session: AsyncSession, workspace: Workspace, member: Member,
+                   evidence_id: int) -> tuple[Scope, ReviewItem]:
+    scope = overseer_scope(member)
+    item = await _item(session, workspace, evidence_id)
+    require_cluster(scope, item.cluster)
+    return scope, item
+
+
+async def _already(session: AsyncSession, item: ReviewItem) -> Decision:
+    """Who decided on this file before, and when (for the second press)."""
+    row = (await session.execute(
+        select(Evidence.state, Evidence.reviewed_at, Evidence.review_reason, Member.name)
+        .outerjoin(Member, Member.id == Evidence.reviewer_id)
+        .where(Evidence.id == item.evidence_id)
+        .execution_options(populate_existing=True))).one()
+    return Decision("already", item, reviewer=row[3], reviewed_at=row[1], state=row[0],
+                    reason=row[2])
+
+
+async def _decide(session: AsyncSession, member: Member, item: ReviewItem, state: str,
+                  reason: str | None, now: datetime) -> bool:
+    """Flip the evidence from submitted to ``state``; False when someone else already did."""
+    # Serialise decisions on one task (PostgreSQL row lock; SQLite serialises writers anyway).
+    await session.execute(select(Task.id).where(Task.id == item.task_id).with_for_update())
+    result = await session.execute(
+        update(Evidence)
+        .where(Evidence.id == item.evidence_id, Evidence.state == EvidenceState.SUBMITTED)
+        .values(state=state, reviewer_id=member.id, reviewed_at=now, review_reason=reason))
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    # The task follows its files: any accepted → approved, any waiting → submitted, else open.
+    states = set(await session.scalars(
+        select(Evidence.state).where(Evidence.task_id == item.task_id)))
+    task_state = (TaskState.APPROVED if EvidenceState.APPROVED in states
+                  else TaskState.SUBMITTED if EvidenceState.SUBMITTED in states
+                  else TaskState.OPEN)
+    values: dict[str, Any] = {"state": task_state, "updated_at": now}
+    if reason is not None:
+        values["last_rejection_reason"] = reason
+    await session.execute(update(Task).where(Task.id == item.task_id).values(**values))
+    await audit.record(session, at=now, actor=audit.Actor.member(member),
+                       action="evidence.accept" if reason is None else "evidence.reject",
+                       subject_type="evidence", subject_id=item.evidence_id,
+                       regency_id=member.regency_id, task=item.task_code,
+                       sha256=item.sha256, task_state=str(task_state),
+                       **({} if reason is None else {"reason": reason}))
+    return True
+
+
+async def _tell_uploader(session: AsyncSession, item: ReviewItem, kind: str,
+                         reviewer: Member, reason: str | None, now: datetime) -> bool:
+    uploader = await session.scalar(
+        select(Member).join(Evidence, Evidence.uploaded_by_id == Member.id)
+        .where(Evidence.id == item.evidence_id))
+    if uploader is None or uploader.chat_id is None:
+        return False
+    payload: dict[str, Any] = {"task_ids": [item.task_id], "evidence_id": item.evidence_id,
+                               "task_code": item.task_code, "task_title": item.task_title,
+                               "file_name": item.file_name, "points": str(item.points),
+                               "reviewer": reviewer.name}
+    if reason is not None:
+        payload["reason"] = reason
+    return await outbox.enqueue(session, dedupe_key=f"{kind}:{item.evidence_id}", kind=kind,
+                                chat_id=uploader.chat_id, recipient_id=uploader.id,
+                                payload=payload, now=now)
+
+
+async def accept(session: AsyncSession, workspace: Workspace, member: Member,
+                 evidence_id: int, now: datetime) -> Decision:
+    """Accept a file: the task is approved and the member who sent it is told."""
+    _, item = await _checked(session, workspace, member, evidence_id)
+    if not await _decide(session, member, item, EvidenceState.APPROVED, None, now):
+        return await _already(session, item)
+    await _drop_reason_choice(session, member, evidence_id)
+    told = await _tell_uploader(session, item, "review.accepted", member, None, now)
+    return Decision("accepted", item, reviewer=member.name, reviewed_at=now,
+                    state=EvidenceState.APPROVED, member_told=told)
+
+
+async def ask_reason(session: AsyncSession, workspace: Workspace, member: Member,
+                     evidence_id: int, now: datetime) -> Decision:
+    """Start a rejection: remember that this coordinator owes a reason for this file."""
+    _, item = await _checked(session, workspace, member, evidence_id)
+    if item.state != EvidenceState.SUBMITTED:
+        return await _already(session, item)
+    await session.execute(delete(PendingChoice).where(PendingChoice.member_id == member.id))
+    session.add(PendingChoice(member_id=member.id, kind=REASON_CHOICE,
+                              data={"evidence_id": evidence_id}, created_at=now))
+    return Decision("asked", item)
+
+
+async def reason_pending(session: AsyncSession, member: Member) -> int | None:
+    """The file this coordinator was asked a rejection reason for, if any."""
+    choice = await session.get(PendingChoice, member.id)
+    if choice is None or choice.kind != REASON_CHOICE:
+        return None
+    value = choice.data.get("evidence_id")
+    return value if isinstance(value, int) else None
+
+
+async def _drop_reason_choice(session: AsyncSession, member: Member, evidence_id: int) -> None:
+    if await reason_pending(session, member) == evidence_id:
+        await session.execute(delete(PendingChoice).where(PendingChoice.member_id == member.id))
+
+
+async def reject(session: AsyncSession, workspace: Workspace, member: Member,
+                 evidence_id: int, reason: str, now: datetime) -> Decision:
+    """Reject a file with a reason: the task goes back to open and the member is told why."""
+    _, item = await _checked(session, workspace, member, evidence_id)
+    if await reason_pending(session, member) != evidence_id:
+        if item.state != EvidenceState.SUBMITTED:
+            return await _already(session, item)
+        raise AccessDenied("review.reason_stale", task=item.task_code)
+    reason = " ".join(reason.split())[:MAX_REASON_CHARS]
+    if not reason:
+        raise AccessDenied("review.reason_empty")
+    if not await _decide(session, member, item, EvidenceState.REJECTED, reason, now):
+        await _drop_reason_choice(session, member, evidence_id)
+        return await _already(session, item)
+    await _drop_reason_choice(session, member, evidence_id)
+    told = await _tell_uploader(session, item, "review.rejected", member, reason, now)
+    return Decision("rejected", item, reviewer=member.name, reviewed_at=now,
+                    state=EvidenceState.REJECTED, reason=reason, member_told=told)

@@ -91,7 +91,7 @@ def standin(settings: Settings, clock: ManualClock, tmp_path: Path) -> Iterator[
     yield state
     unexpected = list(state.unexpected)
     state.close()
-    assert unexpected == [], f"the bot called Bot API methods the stand-in does not expect: {unexpected}"
+    assert unexpected == [], f"unexpected Bot API calls: {unexpected}"
 
 
 @pytest.fixture

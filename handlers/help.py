@@ -1,7 +1,74 @@
-"""Handlers of the help area (filled in by its issue)."""
+"""``/bantuan`` (``/help``): what the asking user can do here, by role."""
 
 from __future__ import annotations
 
-from handlers.registry import Feature
+from telegram import Update
 
-FEATURE = Feature(name="help")
+from handlers.context import KlaContext
+from handlers.registry import Command, Feature
+from kla_bot.domain import Role
+from kla_bot.i18n import Raw, Translator
+from kla_bot.services import registration
+
+# Commands only some roles may use (the services enforce it; help just does not offer them).
+# Every other command in the registration table is for everyone.
+ONLY_FOR: dict[str, frozenset[str]] = {
+    "status": frozenset({Role.COORDINATOR, Role.SECRETARIAT}),
+    "anggota": frozenset({Role.COORDINATOR, Role.SECRETARIAT}),
+    "tinjau": frozenset({Role.COORDINATOR}),
+    "tugaskan": frozenset({Role.COORDINATOR}),
+    "ingatkan": frozenset({Role.COORDINATOR}),
+    "laporan": frozenset({Role.SECRETARIAT}),
+}
+MEMBERS_ONLY = frozenset({"tugas", "batal"})  # meaningless before registering
+
+
+def commands_for(role: str | None) -> list[Command]:
+    """The commands of the registration table a user of ``role`` (None: stranger) may use."""
+    from handlers import FEATURES  # the table imports this module
+
+    allowed = []
+    for feature in FEATURES:
+        for command in feature.commands:
+            if not command.in_menu:
+                continue
+            if role is None and (command.name in ONLY_FOR or command.name in MEMBERS_ONLY):
+                continue
+            if role is not None and role not in ONLY_FOR.get(command.name, {role}):
+                continue
+            allowed.append(command)
+    return allowed
+
+
+def help_text(t: Translator, role: str | None, limit_mb: int) -> str:
+    """The help for one role, in the user's language."""
+    english = t.lang == "en"
+    lines = [t(f"help.title_{role}" if role else "help.title_stranger"), ""]
+    for command in commands_for(role):
+        first, other = ((command.alias, command.name) if english and command.alias
+                        else (command.name, command.alias))
+        alias = Raw(t("help.alias", alias=other)) if other else ""
+        lines.append(t("help.command", name=first, alias=alias, text=t(command.menu_key)))
+    if role is not None:
+        lines += ["", t("help.evidence", limit_mb=limit_mb)]
+    lines += ["", t("help.groups")]
+    return "\n".join(lines)
+
+
+async def help_command(update: Update, context: KlaContext) -> None:
+    """Explain what this user can do: their role's commands, sending evidence, groups."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    deps = context.deps
+    async with deps.db.transaction() as session:
+        member = await registration.who_is(session, deps.workspace, user.id)
+    t = deps.translator(member.language if member else None, user.language_code)
+    await message.reply_text(help_text(t, member.role if member else None,
+                                       deps.settings.storage.max_file_mb))
+
+
+FEATURE = Feature(
+    name="help",
+    commands=(Command("bantuan", "help", help_command, "menu.bantuan"),),
+)

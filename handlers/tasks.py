@@ -1,7 +1,161 @@
-"""Handlers of the tasks area (filled in by its issue)."""
+"""``/tugas`` (``/tasks``): my open tasks by cluster, paged, each with a "send evidence" button."""
 
 from __future__ import annotations
 
-from handlers.registry import Feature
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler
 
-FEATURE = Feature(name="tasks")
+from handlers.context import KlaContext
+from handlers.evidence import receive_files, remember_one_task, shorten
+from handlers.registry import Command, Feature
+from kla_bot.clock import local_today
+from kla_bot.i18n import Translator
+from kla_bot.services import intake, member_tasks
+from kla_bot.services.access import AccessDenied
+from kla_bot.services.member_tasks import TaskView
+
+PAGE_PREFIX = "tk:page:"
+SEND_PREFIX = "tk:send:"
+MAX_CHARS = 3800  # under Telegram's 4096, with room for the header and page line
+MAX_TASKS_PER_PAGE = 8
+
+
+def due_label(t: Translator, days: int) -> str:
+    """``H-3``, ``hari H`` or ``H+2`` (with an overdue mark)."""
+    if days > 0:
+        return t("common.days_left", days=days)
+    if days == 0:
+        return t("common.day_of")
+    return f"{t('common.days_after', days=-days)}, {t('tasks.overdue')}"
+
+
+def task_block(t: Translator, task: TaskView) -> str:
+    english = t.lang == "en"
+    text = t("tasks.item", code=task.code, indicator=task.indicator_number,
+             indicator_name=task.indicator_name_en if english else task.indicator_name,
+             title=shorten(task.title, 400), points=task.points, due=task.due_date,
+             left=due_label(t, task.days_left), state=t(f"tasks.state_{task.state}"))
+    if task.last_rejection_reason:
+        text += "\n" + t("tasks.rejected", reason=shorten(task.last_rejection_reason, 300))
+    return text
+
+
+def paginate(t: Translator, tasks: list[TaskView]) -> list[list[TaskView]]:
+    """Split the list so each page's text stays under Telegram's limit."""
+    pages: list[list[TaskView]] = [[]]
+    used = 0
+    for task in tasks:
+        size = len(task_block(t, task)) + 200  # the cluster heading and spacing
+        if pages[-1] and (used + size > MAX_CHARS or len(pages[-1]) >= MAX_TASKS_PER_PAGE):
+            pages.append([])
+            used = 0
+        pages[-1].append(task)
+        used += size
+    return pages
+
+
+def render_page(t: Translator, tasks: list[TaskView], page: int,
+                ) -> tuple[str, InlineKeyboardMarkup | None, list[TaskView]]:
+    """The text, buttons and tasks of one page of the list."""
+    if not tasks:
+        return t("tasks.none"), None, []
+    pages = paginate(t, tasks)
+    page = max(0, min(page, len(pages) - 1))
+    shown = pages[page]
+    lines = [t("tasks.header", count=len(tasks))]
+    if len(pages) > 1:
+        lines.append(t("tasks.page", page=page + 1, pages=len(pages)))
+    cluster = None
+    for task in shown:
+        if task.cluster_code != cluster:
+            cluster = task.cluster_code
+            name = task.cluster_name_en if t.lang == "en" else task.cluster_name
+            lines.append(t("tasks.cluster", code=task.cluster_code, name=name))
+        lines.append(task_block(t, task))
+    rows = [[InlineKeyboardButton(t("tasks.send_button", code=task.code),
+                                  callback_data=f"{SEND_PREFIX}{task.id}")] for task in shown]
+    paging = []
+    if page > 0:
+        paging.append(InlineKeyboardButton(t("tasks.prev"),
+                                           callback_data=f"{PAGE_PREFIX}{page - 1}"))
+    if page < len(pages) - 1:
+        paging.append(InlineKeyboardButton(t("tasks.next"),
+                                           callback_data=f"{PAGE_PREFIX}{page + 1}"))
+    if paging:
+        rows.append(paging)
+    return "\n\n".join(lines), InlineKeyboardMarkup(rows), shown
+
+
+async def send_task_list(update: Update, context: KlaContext, page: int = 0) -> None:
+    """Send (or, for a page button, edit into) one page of the member's task list."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    deps = context.deps
+    try:
+        async with deps.db.transaction() as session:
+            mine = await member_tasks.my_tasks(session, deps.workspace, user.id,
+                                               local_today(deps.clock, deps.settings.tz))
+    except AccessDenied as refusal:
+        t = deps.translator(None, user.language_code)
+        await context.bot.send_message(chat.id, t(refusal.key, **refusal.params))
+        return
+    t = deps.translator(mine.language, user.language_code)
+    text, markup, shown = render_page(t, mine.tasks, page)
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        await query.edit_message_text(text, reply_markup=markup)
+        return
+    sent = await context.bot.send_message(chat.id, text, reply_markup=markup)
+    await remember_one_task(context, sent, [task.id for task in shown])
+
+
+async def tasks_command(update: Update, context: KlaContext) -> None:
+    """Show my open tasks, first page."""
+    await send_task_list(update, context, page=0)
+
+
+async def page_pressed(update: Update, context: KlaContext) -> None:
+    """Show another page of the list in the same message."""
+    query = update.callback_query
+    if query is None:
+        return
+    await query.answer()
+    raw = (query.data or "").removeprefix(PAGE_PREFIX)
+    await send_task_list(update, context, page=int(raw) if raw.isdigit() else 0)
+
+
+async def send_pressed(update: Update, context: KlaContext) -> None:
+    """"Send evidence" pressed: the next files go to that task (checked: mine, not approved)."""
+    query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+    if query is None or user is None or chat is None:
+        return
+    deps = context.deps
+    raw = (query.data or "").removeprefix(SEND_PREFIX)
+    t = deps.translator(None, user.language_code)
+    if not raw.isdigit():
+        await query.answer(t("evidence.unknown_task"), show_alert=True)
+        return
+    try:
+        async with deps.db.transaction() as session:
+            placement, task = await intake.choose_task(
+                session, deps.workspace, telegram_user_id=user.id, task_id=int(raw),
+                now=deps.clock.now(), today=local_today(deps.clock, deps.settings.tz))
+    except AccessDenied as refusal:
+        await query.answer(t(refusal.key, **refusal.params), show_alert=True)
+        return
+    await query.answer()
+    t = deps.translator(placement.asker.language, user.language_code)
+    sent = await context.bot.send_message(
+        chat.id, t("tasks.send_prompt", code=task.code, title=shorten(task.title, 300)))
+    await remember_one_task(context, sent, [task.id])
+    if placement.files:
+        await receive_files(update, context, placement, t)
+
+
+FEATURE = Feature(
+    name="tasks",
+    commands=(Command("tugas", "tasks", tasks_command, "menu.tugas"),),
+    handlers=(CallbackQueryHandler(page_pressed, pattern=rf"^{PAGE_PREFIX}"),
+              CallbackQueryHandler(send_pressed, pattern=rf"^{SEND_PREFIX}")),
+)

@@ -1,0 +1,141 @@
+"""Receiving one evidence file: stream it into the store, then record it in one transaction.
+
+The download runs outside any transaction; the record (Evidence row, task to ``submitted``,
+audit event, the coordinators' notifications) is one unit of work after the file is on disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kla_bot.db import Database
+from kla_bot.domain import EvidenceState, TaskState
+from kla_bot.models import Evidence, Member
+from kla_bot.services import audit, members, outbox
+from kla_bot.services.audit import Actor
+from kla_bot.services.intake import IncomingFile
+from kla_bot.services.member_tasks import TaskView, own_task, task_view
+from kla_bot.services.workspace import Workspace
+from kla_bot.storage import EvidenceStore, StorageRefused, StoredFile
+
+log = logging.getLogger(__name__)
+_UNSAFE = re.compile(r"[^\w.\- ()]+")
+
+
+class IntakeFailed(Exception):
+    """Something broke midway (download, disk, database): nothing was kept; send it again."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the member is told once a file is recorded (or was already)."""
+
+    task: TaskView
+    file_name: str
+    size: int
+    sha256: str
+    duplicate: bool
+    evidence_id: int
+
+
+def sanitize_name(name: str | None, fallback: str, extension: str) -> str:
+    """A file name safe to show and to use later in an export (metadata only)."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = unicodedata.normalize("NFKC", base)
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
+    base = _UNSAFE.sub("_", base).strip(" ._")[:120]
+    if not base:
+        base = fallback
+    if extension and not base.lower().endswith(f".{extension}"):
+        stem = base.rsplit(".", 1)[0] if "." in base else base
+        base = f"{stem}.{extension}"
+    return base
+
+
+async def receive_file(db: Database, workspace: Workspace, store: EvidenceStore,
+                       chunks: AsyncIterator[bytes], *, member_id: int, task_id: int,
+                       incoming: IncomingFile, max_bytes: int, now: datetime,
+                       today: date) -> Receipt:
+    """Store the streamed file (StorageRefused when unfit), then record it for the task."""
+    try:
+        stored = await store.receive(chunks, max_bytes=max_bytes)
+    except StorageRefused:
+        raise
+    except Exception as exc:
+        log.warning("evidence download failed: %r", exc)
+        raise IntakeFailed from exc
+    try:
+        async with db.transaction() as session:
+            return await record(session, workspace, member_id=member_id, task_id=task_id,
+                                incoming=incoming, stored=stored, now=now, today=today)
+    except Exception:
+        if not stored.already_stored:
+            await _discard_if_unused(db, store, stored)
+        raise
+
+
+async def _discard_if_unused(db: Database, store: EvidenceStore, stored: StoredFile) -> None:
+    async with db.transaction() as session:
+        used = await session.scalar(select(func.count()).select_from(Evidence).where(
+            Evidence.sha256 == stored.sha256))
+    if not used:
+        store.discard(stored.storage_key)
+
+
+async def record(session: AsyncSession, workspace: Workspace, *, member_id: int, task_id: int,
+                 incoming: IncomingFile, stored: StoredFile, now: datetime,
+                 today: date) -> Receipt:
+    """Record a stored file for the task: Evidence, task ``submitted``, audit, notifications.
+
+    The same bytes for the same task again change nothing (the receipt says so)."""
+    # Lock the uploader's row: the same file sent twice at once is recorded once.
+    await session.execute(update(Member).where(Member.id == member_id)
+                          .values(updated_at=Member.updated_at))
+    member = await session.get(Member, member_id)
+    assert member is not None
+    task = await own_task(session, workspace, member, task_id)
+    view = await task_view(session, task, today)
+    existing = await session.scalar(select(Evidence).where(
+        Evidence.task_id == task.id, Evidence.sha256 == stored.sha256))
+    if existing is not None:
+        return Receipt(view, existing.original_name, existing.size_bytes, existing.sha256,
+                       True, existing.id)
+    fallback = f"{task.code}-{stored.sha256[:8]}"
+    name = sanitize_name(incoming.file_name, fallback, stored.extension)
+    evidence = Evidence(
+        task_id=task.id, uploaded_by_id=member.id, sha256=stored.sha256,
+        size_bytes=stored.size, mime=stored.mime, original_name=name,
+        storage_key=stored.storage_key, telegram_file_unique_id=incoming.file_unique_id,
+        state=EvidenceState.SUBMITTED, uploaded_at=now)
+    session.add(evidence)
+    task.state = TaskState.SUBMITTED
+    task.updated_at = now
+    await session.flush()
+    await audit.record(session, at=now, actor=Actor.member(member), action="evidence.uploaded",
+                       subject_type="evidence", subject_id=evidence.id,
+                       regency_id=workspace.regency_id, task=task.code, sha256=stored.sha256,
+                       bytes=stored.size, mime=stored.mime)
+    payload = {
+        "task_ids": [task.id], "evidence_id": evidence.id, "task_code": task.code,
+        "task_title": task.title, "indicator": f"{view.indicator_number}. "
+        f"{view.indicator_name}", "cluster": view.cluster_code, "points": str(task.points),
+        "member_name": member.name, "agency": member.agency, "file_name": name,
+        "bytes": stored.size, "sha256": stored.sha256, "mime": stored.mime,
+        "storage_key": stored.storage_key,
+    }
+    for coordinator in await members.coordinators_of(session, workspace, view.cluster_code):
+        if coordinator.chat_id is None or not coordinator.reachable:
+            continue  # they will find it in /tinjau once they open the bot
+        await outbox.enqueue(
+            session, dedupe_key=f"evidence.submitted:{evidence.id}:{coordinator.id}",
+            kind="evidence.submitted", chat_id=coordinator.chat_id,
+            recipient_id=coordinator.id, payload=payload, now=now)
+    return Receipt(view, name, stored.size, stored.sha256, False, evidence.id)

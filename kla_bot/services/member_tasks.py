@@ -1,0 +1,97 @@
+"""A member's own tasks: what is still asked of them, by cluster, with due dates in local time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kla_bot.clock import days_left
+from kla_bot.domain import TaskState
+from kla_bot.models import Cluster, Indicator, Member, Task
+from kla_bot.services.access import AccessDenied, registered_member
+from kla_bot.services.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """One task as its assignee sees it."""
+
+    id: int
+    code: str
+    cluster_code: str
+    cluster_name: str
+    cluster_name_en: str
+    indicator_number: int
+    indicator_name: str
+    indicator_name_en: str
+    title: str
+    points: Decimal
+    due_date: date
+    days_left: int  # negative: overdue by that many days
+    state: str
+    last_rejection_reason: str | None
+
+
+@dataclass(frozen=True)
+class MyTasks:
+    """The asking member (id, name, language) and their tasks not yet approved."""
+
+    member_id: int
+    name: str
+    language: str | None
+    tasks: list[TaskView]
+
+
+async def my_tasks(session: AsyncSession, workspace: Workspace, telegram_user_id: int,
+                   today: date) -> MyTasks:
+    """The registered member's open and submitted tasks, by cluster then code."""
+    member = await registered_member(session, workspace, telegram_user_id)
+    return MyTasks(member.id, member.name, member.language,
+                   await tasks_of(session, workspace, member.id, today))
+
+
+async def tasks_of(session: AsyncSession, workspace: Workspace, member_id: int,
+                   today: date, states: tuple[str, ...] = (TaskState.OPEN, TaskState.SUBMITTED),
+                   ) -> list[TaskView]:
+    """A member's tasks in the given states, ordered by cluster position, due date, code."""
+    rows = await session.execute(
+        select(Task, Indicator, Cluster)
+        .join(Indicator, Task.indicator_number == Indicator.number)
+        .join(Cluster, Indicator.cluster_code == Cluster.code)
+        .where(Task.cycle_id == workspace.cycle_id, Task.assignee_id == member_id,
+               Task.state.in_(states))
+        .order_by(Cluster.position, Task.due_date, Task.code_key))
+    return [view_of(task, indicator, cluster, today) for task, indicator, cluster in rows]
+
+
+def view_of(task: Task, indicator: Indicator, cluster: Cluster, today: date) -> TaskView:
+    return TaskView(
+        id=task.id, code=task.code, cluster_code=cluster.code, cluster_name=cluster.name,
+        cluster_name_en=cluster.name_en, indicator_number=indicator.number,
+        indicator_name=indicator.name, indicator_name_en=indicator.name_en, title=task.title,
+        points=task.points, due_date=task.due_date, days_left=days_left(today, task.due_date),
+        state=task.state, last_rejection_reason=task.last_rejection_reason)
+
+
+async def own_task(session: AsyncSession, workspace: Workspace, member: Member,
+                   task_id: int) -> Task:
+    """A task of this member that can still take evidence; refused otherwise."""
+    task = await session.get(Task, task_id)
+    if task is None or task.cycle_id != workspace.cycle_id:
+        raise AccessDenied("evidence.unknown_task")
+    if task.assignee_id != member.id:
+        raise AccessDenied("evidence.not_your_task", code=task.code)
+    if task.state == TaskState.APPROVED:
+        raise AccessDenied("evidence.already_approved", code=task.code)
+    return task
+
+
+async def task_view(session: AsyncSession, task: Task, today: date) -> TaskView:
+    """The view of one task (for receipts and questions)."""
+    cluster = await session.get(Cluster, task.indicator.cluster_code)
+    assert cluster is not None  # the catalog is foreign-keyed
+    return view_of(task, task.indicator, cluster, today)

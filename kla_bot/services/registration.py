@@ -1,0 +1,119 @@
+"""Linking a Telegram account to an imported member: by shared contact or one-time invite code."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kla_bot.models import Invite, Member
+from kla_bot.phones import try_normalize_phone
+from kla_bot.services import audit, members
+from kla_bot.services.access import AccessDenied
+from kla_bot.services.audit import Actor
+from kla_bot.services.workspace import Workspace
+
+# No 0/O or 1/I/L: codes get read aloud and typed from paper.
+_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 10
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A member now linked to the account (``new`` is False when it already was)."""
+
+    member_id: int
+    name: str
+    agency: str
+    role: str
+    language: str | None
+    new: bool
+
+
+def _registered(member: Member, new: bool) -> Registered:
+    return Registered(member.id, member.name, member.agency, member.role, member.language, new)
+
+
+async def who_is(session: AsyncSession, workspace: Workspace,
+                 telegram_user_id: int) -> Registered | None:
+    """The member behind an account, or None for a stranger."""
+    member = await members.by_telegram_user(session, workspace, telegram_user_id)
+    return None if member is None else _registered(member, False)
+
+
+async def register_by_contact(session: AsyncSession, workspace: Workspace, *, sender_id: int,
+                              chat_id: int, contact_user_id: int | None, phone: str,
+                              now: datetime) -> Registered:
+    """Link the sender when the shared contact is their own and its phone is a member's."""
+    if contact_user_id != sender_id:
+        raise AccessDenied("start.not_own_contact")
+    already = await members.by_telegram_user(session, workspace, sender_id)
+    normalized = try_normalize_phone(phone if phone.startswith("+") else f"+{phone}")
+    if already is not None and already.phone == normalized:
+        return _registered(already, False)
+    member = await members.by_phone(session, workspace, normalized) if normalized else None
+    if member is None:
+        raise AccessDenied("start.unknown_phone")
+    return await _link(session, workspace, member, sender_id, chat_id, now, via="contact")
+
+
+async def register_by_invite(session: AsyncSession, workspace: Workspace, *, sender_id: int,
+                             chat_id: int, code: str, now: datetime) -> Registered:
+    """Link the sender to the member a one-time invite code was made for, and use the code up."""
+    invite = await session.scalar(select(Invite).where(Invite.code == code.strip().upper()))
+    member = await session.get(Member, invite.member_id) if invite is not None else None
+    if invite is None or member is None or member.regency_id != workspace.regency_id:
+        raise AccessDenied("start.bad_invite")
+    if invite.used_at is not None:
+        if member.telegram_user_id == sender_id:
+            return _registered(member, False)
+        raise AccessDenied("start.bad_invite")
+    # Use the code up atomically: of two accounts racing with one code, one wins.
+    used = await session.execute(update(Invite).where(
+        Invite.code == invite.code, Invite.used_at.is_(None)).values(used_at=now))
+    if not used.rowcount:  # type: ignore[attr-defined]
+        raise AccessDenied("start.bad_invite")
+    return await _link(session, workspace, member, sender_id, chat_id, now, via="invite")
+
+
+async def _link(session: AsyncSession, workspace: Workspace, member: Member, sender_id: int,
+                chat_id: int, now: datetime, *, via: str) -> Registered:
+    if member.telegram_user_id not in (None, sender_id):
+        raise AccessDenied("start.linked_elsewhere")
+    other = await members.by_telegram_user(session, workspace, sender_id)
+    if other is not None and other.id != member.id:
+        raise AccessDenied("start.account_in_use", name=other.name)
+    new = member.telegram_user_id is None
+    member.telegram_user_id = sender_id
+    member.chat_id = chat_id
+    member.reachable = True
+    member.unreachable_since = None
+    member.registered_at = member.registered_at or now
+    member.updated_at = now
+    if new:
+        await audit.record(session, at=now, actor=Actor.member(member),
+                           action="member.registered", subject_type="member",
+                           subject_id=member.id, regency_id=workspace.regency_id, via=via)
+    await session.flush()
+    return _registered(member, new)
+
+
+async def create_invite(session: AsyncSession, workspace: Workspace, *, phone: str,
+                        created_by: Member | None, now: datetime) -> tuple[str, str]:
+    """A fresh one-time code for the member with ``phone``; returns (code, member name)."""
+    normalized = try_normalize_phone(phone)
+    member = await members.by_phone(session, workspace, normalized) if normalized else None
+    if member is None:
+        raise AccessDenied("start.unknown_phone")
+    code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    session.add(Invite(code=code, member_id=member.id,
+                       created_by_id=created_by.id if created_by else None, created_at=now))
+    actor = Actor.member(created_by) if created_by else Actor.system("cli")
+    await audit.record(session, at=now, actor=actor, action="invite.created",
+                       subject_type="member", subject_id=member.id,
+                       regency_id=workspace.regency_id)
+    await session.flush()
+    return code, member.name

@@ -1,0 +1,123 @@
+"""The evidence store: files kept once under their SHA-256, written temp-file-then-rename.
+
+A file is streamed chunk by chunk into ``<root>/tmp/``, hashed and counted as it arrives,
+flushed to disk, checked by content, and only then moved atomically to
+``<root>/<sha[:2]>/<sha>``. A crash leaves at most a temp file, which start-up removes once it
+is old enough that no other worker can still be writing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from kla_bot.validation import Validation, validate_file
+
+TEMP_SUFFIX = ".part"
+STALE_AFTER = timedelta(hours=1)
+
+
+class StorageRefused(Exception):
+    """The file cannot be kept; ``key`` is the catalog text that tells the member why."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file safely in the store."""
+
+    sha256: str
+    size: int
+    mime: str
+    extension: str
+    storage_key: str
+    already_stored: bool  # the same bytes were in the store before
+
+
+class EvidenceStore:
+    """Content-addressed evidence files under one root folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tmp_dir = root / "tmp"
+
+    def path_of(self, storage_key: str) -> Path:
+        """Where a stored file lives."""
+        return self.root / storage_key
+
+    @staticmethod
+    def key_of(sha256: str) -> str:
+        return f"{sha256[:2]}/{sha256}"
+
+    async def receive(self, chunks: AsyncIterator[bytes], *, max_bytes: int) -> StoredFile:
+        """Stream ``chunks`` into the store; StorageRefused (nothing left behind) when unfit."""
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        temp = self.tmp_dir / f"{uuid.uuid4().hex}{TEMP_SUFFIX}"
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with temp.open("wb") as out:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise StorageRefused("evidence.too_large")
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                await asyncio.to_thread(os.fsync, out.fileno())
+            verdict: Validation = await asyncio.to_thread(validate_file, temp)
+            if not verdict.ok:
+                raise StorageRefused(verdict.reason)
+            sha = digest.hexdigest()
+            key = self.key_of(sha)
+            final = self.path_of(key)
+            already = final.exists()
+            if already:
+                temp.unlink()
+            else:
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(temp, final)
+                await asyncio.to_thread(_fsync_dir, final.parent)
+            return StoredFile(sha, size, verdict.mime, verdict.extension, key, already)
+        except BaseException:
+            # Cancelled, killed download, refused, disk full: no half file stays behind.
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+            raise
+
+    def discard(self, storage_key: str) -> None:
+        """Remove a stored file nobody refers to (a record that failed after the move)."""
+        with contextlib.suppress(FileNotFoundError):
+            self.path_of(storage_key).unlink()
+
+    def remove_stale_temp(self, now: datetime, older_than: timedelta = STALE_AFTER) -> int:
+        """Delete temp files older than ``older_than`` (left by a crash); how many went."""
+        if not self.tmp_dir.is_dir():
+            return 0
+        cutoff = (now - older_than).timestamp()
+        removed = 0
+        for path in self.tmp_dir.glob(f"*{TEMP_SUFFIX}"):
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+        return removed
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (POSIX: fsync the directory)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

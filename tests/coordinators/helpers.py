@@ -106,3 +106,24 @@ async def task_row(deps: Deps, code: str) -> Task:
         task = await s.scalar(select(Task).where(Task.code_key == code.upper()))
         assert task is not None
         return task
+
+
+async def notify_coordinators(world: World, evidence_id: int) -> int:
+    """Queue ``evidence.submitted`` for every coordinator of the file's cluster, in the shape
+    the intake uses (see the team brief), so the sender delivers it with its buttons."""
+    from kla_bot.services import outbox
+    from kla_bot.services.members import coordinators_of
+    from kla_bot.services.review import _item
+
+    deps = world.deps
+    queued = 0
+    async with deps.db.transaction() as s:
+        item = await _item(s, deps.workspace, evidence_id)
+        for coordinator in await coordinators_of(s, deps.workspace, item.cluster):
+            if coordinator.chat_id is None:
+                continue
+            queued += await outbox.enqueue(
+                s, dedupe_key=f"evidence.submitted:{evidence_id}:{coordinator.id}",
+                kind="evidence.submitted", chat_id=coordinator.chat_id,
+                recipient_id=coordinator.id, payload=item.payload(), now=deps.clock.now())
+    return queued

@@ -99,7 +99,7 @@ async def test_accept_and_reject_racing_leave_one_decision(deps) -> None:
     assert sorted(r.outcome for r in results) in (["accepted", "already"],
                                                    ["already", "rejected"])
     task = await task_row(deps, "K3-17a")
-    decided = [r for r in results if r.outcome != "already"][0]
+    decided = next(r for r in results if r.outcome != "already")
     assert task.state == ("approved" if decided.outcome == "accepted" else "open")
     assert len(await outbox_rows(deps, "review.accepted")) \
         + len(await outbox_rows(deps, "review.rejected")) == 1

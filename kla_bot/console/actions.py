@@ -117,14 +117,25 @@ def _press(session: ConsoleSession, action: verbs.Press) -> Update | None:
 
 
 async def _wait(session: ConsoleSession, action: verbs.Wait) -> None:
-    """Move the clock, run the jobs that came due, and show what the bot sent."""
+    """Move the clock, stopping at every reminder time on the way as the bot would live it."""
+    from kla_bot.scheduler import next_run_at
+
     now = session.clock.now()
     delta = action.delta if action.delta is not None else _until(session, now, action)
-    moved = session.advance(delta)
-    local = moved.astimezone(session.deps.settings.tz)
+    target = now + delta
+    while (slot := next_run_at(session.deps.settings, session.clock.now())) is not None \
+            and slot <= target:
+        await _move_to(session, slot)
+    await _move_to(session, target)
+
+
+async def _move_to(session: ConsoleSession, moment: datetime) -> None:
+    """Set the clock to ``moment``, queue the reminders due then, and show what was sent."""
+    session.advance(moment - session.clock.now())
+    local = moment.astimezone(session.deps.settings.tz)
     session.screen.note("console.clock_moved", style="bold cyan", day=local.date(),
                         time=f"{local:%H:%M}", zone=local.tzname() or "")
-    await session.run_due_jobs()
+    await session.run_due_reminders()
     await session.settle()
 
 

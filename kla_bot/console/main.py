@@ -13,7 +13,7 @@ from kla_bot.clock import OffsetClock
 from kla_bot.config import Settings
 from kla_bot.console import verbs
 from kla_bot.console.screen import Screen
-from kla_bot.console.session import ConsoleSession
+from kla_bot.console.session import ConsoleSession, MovableClock
 from kla_bot.i18n import translator
 from kla_bot.logs import setup_logging
 
@@ -35,7 +35,7 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
                           as_phone=workspace.member_phone, guide=workspace.guide)
 
 
-async def converse(settings: Settings, clock: OffsetClock, files_dir: Path, *,
+async def converse(settings: Settings, clock: MovableClock, files_dir: Path, *,
                    as_phone: str | None, guide: Guide | None = None,
                    stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """Open a session, show the guide, then read lines until ``:quit`` or end of input."""

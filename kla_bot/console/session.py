@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from telegram import Update
 from telegram.ext import TypeHandler
@@ -31,7 +31,7 @@ from telegram.ext import TypeHandler
 from handlers.application import build_application, start_application, stop_application
 from handlers.context import KlaContext
 from handlers.registry import KlaApplication
-from kla_bot.clock import OffsetClock
+from kla_bot.config import Settings
 from kla_bot.console import verbs
 from kla_bot.console.render import (
     Attachment,
@@ -55,6 +55,14 @@ OBSERVER_GROUP = -(10**6)  # below every group the features use
 GUEST_ID = 999_000_001
 
 
+class MovableClock(Protocol):
+    """A clock ``:wait`` can move: OffsetClock in the console, ManualClock in tests."""
+
+    def now(self) -> datetime: ...
+
+    def advance(self, delta: timedelta) -> datetime: ...
+
+
 class StandinFileSource:
     """Evidence downloads served from the stand-in's file store (no HTTP)."""
 
@@ -71,8 +79,9 @@ class Persona:
     """A person at the keyboard: one Telegram account, maybe a member's phone."""
 
     user: StandinUser
-    phone: str | None
+    phone: str | None  # E.164, what the contact card carries
     label: str
+    typed_phone: str = ""  # as the console user wrote it, for notes
     shown: set[int] = field(default_factory=set)  # message ids already printed
 
 
@@ -86,7 +95,7 @@ class ConsoleSession:
     """The bot, the stand-in and the people typing, on one event loop."""
 
     def __init__(self, deps: Deps, state: BotApiStandin, screen: Screen, files_dir: Path,
-                 clock: OffsetClock) -> None:
+                 clock: MovableClock) -> None:
         self.deps, self.state, self.screen, self.clock = deps, state, screen, clock
         self.t = screen.t
         self.files_dir = files_dir
@@ -106,8 +115,8 @@ class ConsoleSession:
 
     # ------------------------------------------------------------------ life cycle
     @classmethod
-    async def open(cls, deps_settings: Any, screen: Screen, files_dir: Path,
-                   clock: OffsetClock) -> ConsoleSession:
+    async def open(cls, deps_settings: Settings, screen: Screen, files_dir: Path,
+                   clock: MovableClock) -> ConsoleSession:
         """Build the stand-in, the dependencies and the application, and start polling."""
         token = deps_settings.bot.token or "123456:CONSOLE"
         settings = deps_settings.replace(bot={"token": token})
@@ -129,11 +138,12 @@ class ConsoleSession:
         self.state.close()
 
     # ------------------------------------------------------------------ people
-    def _persona(self, user_id: int, phone: str | None, label: str) -> Persona:
+    def _persona(self, user_id: int, phone: str | None, label: str,
+                 typed_phone: str = "") -> Persona:
         if user_id not in self.personas:
             user = self.state.add_user(label, user_id=user_id,
                                        language_code=self.deps.settings.bot.language)
-            self.personas[user_id] = Persona(user, phone, label)
+            self.personas[user_id] = Persona(user, phone, label, typed_phone or phone or "")
         return self.personas[user_id]
 
     async def switch_to(self, raw_phone: str) -> bool:
@@ -146,8 +156,9 @@ class ConsoleSession:
         async with self.deps.db.transaction() as session:
             member = await by_phone(session, self.deps.workspace, phone)
             name = member.name if member is not None else raw_phone
-        self.current = self._persona(telegram_id_for(phone), phone, name)
-        self.screen.note("console.now_acting_as", style="bold cyan", name=name, phone=raw_phone)
+        self.current = self._persona(telegram_id_for(phone), phone, name, raw_phone.strip())
+        self.screen.note("console.now_acting_as", style="bold cyan", name=name,
+                         phone=self.current.typed_phone)
         self._show_unseen()
         return True
 
@@ -163,7 +174,7 @@ class ConsoleSession:
             if event.kind == "sent" and event.chat_id in self.personas:
                 other = self.personas[event.chat_id]
                 self.screen.note("console.message_for", name=other.label,
-                                 phone=other.phone or "-")
+                                 phone=other.typed_phone or "-")
             return
         if event.kind in ("sent", "edited") and event.message is not None:
             self._show(event.message, edited=event.kind == "edited")
@@ -256,18 +267,11 @@ class ConsoleSession:
 
         return await perform(self, action)
 
-    async def run_due_jobs(self) -> int:
-        """Run every job whose next run time has passed on the (moved) clock."""
-        now = self.clock.now()
-        ran = 0
-        if self.app.job_queue is None:
-            return 0
-        for job in self.app.job_queue.jobs():
-            next_t = job.next_t
-            if next_t is not None and next_t <= now:
-                await job.run(self.app)
-                ran += 1
-        return ran
+    async def run_due_reminders(self) -> None:
+        """What the daily reminder job does at this (moved) moment: queue what is due now."""
+        from handlers.remind import run_due
+
+        await run_due(self.app)
 
     def advance(self, delta: timedelta) -> datetime:
         """Move the session's clock forward."""

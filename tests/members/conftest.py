@@ -104,7 +104,8 @@ class World:
         root = Path(self.deps.settings.storage.path)
         if not root.exists():
             return []
-        return sorted(p for p in root.rglob("*") if p.is_file() and "tmp" not in p.parts)
+        return sorted(p for p in root.rglob("*")
+                      if p.is_file() and p.relative_to(root).parts[0] != "tmp")
 
 
 async def seed(deps: Deps, clock: ManualClock) -> tuple[dict[str, int], dict[str, int]]:

@@ -1,0 +1,50 @@
+"""/bantuan by role, kept in step with the registration table."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from handlers import FEATURES
+from handlers.help import commands_for
+from kla_bot.models import Member
+from tests.members.conftest import World
+
+
+def test_help_lists_only_commands_that_exist() -> None:
+    names = {c.name for f in FEATURES for c in f.commands}
+    for role in (None, "member", "coordinator", "secretariat"):
+        assert {c.name for c in commands_for(role)} <= names
+    member = {c.name for c in commands_for("member")}
+    assert {"tugas", "bantuan", "batal", "start"} <= member
+    assert not member & {"status", "tinjau", "laporan", "tugaskan"}
+
+
+async def test_help_by_role(world: World) -> None:
+    stranger = world.chat(world.user("X", 5100))
+    await world.do(stranger.send("/bantuan"))
+    assert "belum terdaftar" in stranger.last_text() and "/tugas" not in stranger.last_text()
+    assert "Di grup" in stranger.last_text()
+
+    ani_user = world.user("Ani", 5001)
+    await world.link("Ani", ani_user)
+    ani = world.chat(ani_user)
+    await world.do(ani.send("/bantuan"))
+    text = ani.last_text()
+    assert "/tugas (/tasks)" in text and "/batal (/cancel)" in text and "20 MB" in text
+    assert "/tinjau" not in text
+
+    citra_user = world.user("Citra", 5003, language="en")
+    await world.link("Citra", citra_user)
+    citra = world.chat(citra_user)
+    await world.do(citra.send("/help"))
+    text = citra.last_text()
+    if any(c.name == "tinjau" for f in FEATURES for c in f.commands):
+        assert "/review (/tinjau)" in text
+    assert "/report" not in text and "(cluster coordinator)" in text
+
+    async with world.deps.db.transaction() as s:
+        await s.execute(update(Member).where(Member.id == world.members["Citra"])
+                        .values(role="secretariat"))
+    await world.do(citra.send("/help"))
+    if any(c.name == "laporan" for f in FEATURES for c in f.commands):
+        assert "/report (/laporan)" in citra.last_text()

@@ -1,38 +1,29 @@
-"""The sender against a scripted Bot API double: delivery, 429, 5xx, 403 (fast, exact)."""
+"""The sender through the in-process stand-in: order, 429, 5xx, 403, task mapping, files."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import hashlib
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from handlers.application import build_application
+from handlers import outbox_sender
 from handlers.outbox_sender import MAX_ATTEMPTS, drain
-from handlers.registry import KlaApplication
+from handlers.registry import KlaApplication, Rendered
 from kla_bot.clock import ManualClock
 from kla_bot.deps import Deps
 from kla_bot.models import Member, OutboxMessage, SentMessageTask
 from kla_bot.services import outbox
-from tests.reminders.fake_telegram import FakeTelegram
-from tests.reminders.seed import add_member
+from kla_bot.standin import BotApiStandin
+from tests.reminders.helpers import IGNORE_PTB_DEPRECATION, outbox_rows, started_user
+from tests.reminders.seed import add_member, add_task
+
+pytestmark = IGNORE_PTB_DEPRECATION
 
 
-@pytest.fixture
-def fake() -> FakeTelegram:
-    return FakeTelegram()
-
-
-@pytest.fixture
-async def app(deps: Deps, fake: FakeTelegram) -> AsyncIterator[KlaApplication]:
-    application = build_application(deps, request=fake, rate_limit=False)
-    await application.initialize()
-    yield application
-    await application.shutdown()
-
-
-async def _brief(deps: Deps, member: Member, key: str = "b1") -> None:
+async def _brief(deps: Deps, member: Member, key: str) -> None:
     assert member.chat_id is not None
     payload = {"task_ids": [], "days_left": 11, "day": "2025-05-05",
                "verification_date": "2025-05-16", "projected": "685", "target": 701,
@@ -43,106 +34,147 @@ async def _brief(deps: Deps, member: Member, key: str = "b1") -> None:
                              recipient_id=member.id, payload=payload, now=deps.clock.now())
 
 
-async def _rows(deps: Deps) -> list[OutboxMessage]:
-    async with deps.db.transaction() as s:
-        return list(await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-
-
-async def _members(deps: Deps, *specs: tuple[str, str, int]) -> list[Member]:
+async def _members(deps: Deps, standin: BotApiStandin,
+                   *specs: tuple[str, str, int]) -> list[Member]:
+    for name, _, chat in specs:
+        started_user(standin, chat, name)
     async with deps.db.transaction() as s:
         return [await add_member(s, deps.workspace, deps.clock.now(), name=name, role=role,
                                  chat_id=chat) for name, role, chat in specs]
 
 
-async def test_delivers_in_id_order_and_marks_sent(deps: Deps, app: KlaApplication,
-                                                   fake: FakeTelegram) -> None:
-    ani, budi = await _members(deps, ("Ani", "coordinator", 1001), ("Budi", "member", 1002))
+async def test_delivers_in_id_order_and_marks_sent(bot: KlaApplication,
+                                                   standin: BotApiStandin) -> None:
+    deps = bot.bot_data.deps
+    ani, budi = await _members(deps, standin, ("Ani", "coordinator", 1001),
+                               ("Budi", "member", 1002))
     await _brief(deps, ani, "a")
     await _brief(deps, budi, "b")
-    assert await drain(app) == 2
-    assert [m["chat_id"] for m in fake.sent] == [1001, 1002]
-    assert "Ringkasan pagi" in fake.sent[0]["text"]
-    rows = await _rows(deps)
-    assert [(r.state, r.telegram_message_id) for r in rows] == [("sent", 101), ("sent", 102)]
-    assert await drain(app) == 0
+    assert await drain(bot) == 2
+    assert [m.chat_id for m in standin.sent] == [1001, 1002]
+    assert "Ringkasan pagi" in standin.sent[0].plain
+    rows = await outbox_rows(deps)
+    assert [(r.state, r.telegram_message_id) for r in rows] == [
+        ("sent", standin.sent[0].message_id), ("sent", standin.sent[1].message_id)]
+    assert await drain(bot) == 0
 
 
-async def test_429_waits_retry_after_and_never_drops(deps: Deps, app: KlaApplication,
-                                                     fake: FakeTelegram,
+async def test_429_waits_retry_after_and_never_drops(bot: KlaApplication,
+                                                     standin: BotApiStandin,
                                                      clock: ManualClock) -> None:
-    (ani,) = await _members(deps, ("Ani", "member", 1001))
-    await _brief(deps, ani)
-    fake.fail(1001, 429, "Too Many Requests: retry after 7", retry_after=7)
-    assert await drain(app) == 0
-    (row,) = await _rows(deps)
-    assert (row.state, row.attempts, row.not_before) == ("pending", 0,
-                                                          clock.now() + timedelta(seconds=7))
-    clock.advance(timedelta(seconds=6))
-    assert await drain(app) == 0  # still paused
-    clock.advance(timedelta(seconds=1))
-    assert await drain(app) == 1
-    assert len(fake.sent) == 1
-
-
-async def test_5xx_retried_with_backoff_then_failed(deps: Deps, app: KlaApplication,
-                                                    fake: FakeTelegram,
-                                                    clock: ManualClock) -> None:
-    ani, budi = await _members(deps, ("Ani", "member", 1001), ("Budi", "member", 1002))
+    deps = bot.bot_data.deps
+    ani, budi = await _members(deps, standin, ("Ani", "member", 1001), ("Budi", "member", 1002))
     await _brief(deps, ani, "a")
     await _brief(deps, budi, "b")
-    fake.fail(1001, 502, "Bad Gateway")
-    assert await drain(app) == 1  # Budi is not held up by Ani's failure
+    standin.fail_next("sendMessage", status=429, retry_after=7, chat_id=1001)
+    assert await drain(bot) == 0  # the whole sender waits: a flood wait is for the bot
+    first, second = await outbox_rows(deps)
+    assert (first.state, first.attempts) == ("pending", 0)
+    assert first.not_before == clock.now() + timedelta(seconds=7)
+    assert second.state == "pending"  # handed back, not stuck behind a lease
+    clock.advance(timedelta(seconds=6))
+    assert await drain(bot) == 0
     clock.advance(timedelta(seconds=1))
-    assert await drain(app) == 1
-    assert [m["chat_id"] for m in fake.sent] == [1002, 1001]
-    for _ in range(MAX_ATTEMPTS):
-        fake.fail(1002, 500, "Internal Server Error")
+    assert await drain(bot) == 2
+    assert [m.chat_id for m in standin.sent] == [1001, 1002]
+
+
+async def test_5xx_retried_with_backoff_then_failed(bot: KlaApplication,
+                                                    standin: BotApiStandin,
+                                                    clock: ManualClock) -> None:
+    deps = bot.bot_data.deps
+    ani, budi = await _members(deps, standin, ("Ani", "member", 1001), ("Budi", "member", 1002))
+    await _brief(deps, ani, "a")
+    await _brief(deps, budi, "b")
+    standin.fail_next("sendMessage", status=502, chat_id=1001)
+    assert await drain(bot) == 1  # Budi is not held up by Ani's failure
+    assert await drain(bot) == 0  # Ani's retry waits for its back-off
+    clock.advance(timedelta(seconds=1))
+    assert await drain(bot) == 1
+    assert [m.chat_id for m in standin.sent] == [1002, 1001]
+    standin.fail_next("sendMessage", status=500, chat_id=1002, times=MAX_ATTEMPTS)
     await _brief(deps, budi, "b2")
     for _ in range(MAX_ATTEMPTS):
-        await drain(app)
+        await drain(bot)
         clock.advance(timedelta(minutes=5))
-    last = (await _rows(deps))[-1]
+    last = (await outbox_rows(deps))[-1]
     assert (last.state, last.attempts) == ("failed", MAX_ATTEMPTS)
-    assert "500" in (last.last_error or "") or "Internal" in (last.last_error or "")
+    assert "Internal Server Error" in (last.last_error or "")
 
 
+@pytest.mark.parametrize(("fate", "reason"), [("block", "memblokir bot"),
+                                              ("deactivate", "akun Telegram dihapus")])
 async def test_403_marks_unreachable_and_tells_the_coordinator_once(
-        deps: Deps, app: KlaApplication, fake: FakeTelegram) -> None:
-    coord, budi = await _members(deps, ("Citra", "coordinator", 1001),
+        bot: KlaApplication, standin: BotApiStandin, fate: str, reason: str) -> None:
+    deps = bot.bot_data.deps
+    coord, budi = await _members(deps, standin, ("Citra", "coordinator", 2001),
                                  ("Budi", "member", 1002))
     await _brief(deps, budi, "b1")
     await _brief(deps, budi, "b2")
-    fake.fail(1002, 403, "Forbidden: bot was blocked by the user")
-    assert await drain(app) == 1  # the notice to Citra
-    assert [m["chat_id"] for m in fake.sent] == [1001]
-    assert "Budi" in fake.sent[0]["text"] and "memblokir" in fake.sent[0]["text"]
-    rows = await _rows(deps)
+    getattr(standin.users[1002], fate)()
+    assert await drain(bot) == 1  # only the notice to Citra
+    assert [m.chat_id for m in standin.sent] == [2001]
+    assert "Budi" in standin.sent[0].plain and reason in standin.sent[0].plain
+    rows = await outbox_rows(deps)
     assert [r.state for r in rows] == ["failed", "failed", "sent"]
     assert rows[2].dedupe_key == f"member.unreachable:{budi.id}:2025-05-05:{coord.id}"
     async with deps.db.transaction() as s:
         member = await s.get(Member, budi.id)
         assert member is not None and member.reachable is False
         assert member.unreachable_since == deps.clock.now()
-    await _brief(deps, budi, "b3")
-    assert await drain(app) == 0
-    assert len(fake.sent) == 1
+    await _brief(deps, budi, "b3")  # queued by someone unaware: never tried
+    assert await drain(bot) == 0
+    assert len(standin.sent) == 1
+    assert len(standin.calls_to("sendMessage")) == 2
 
 
-async def test_sent_message_maps_to_its_tasks(deps: Deps, app: KlaApplication,
-                                              fake: FakeTelegram) -> None:
-    from tests.reminders.seed import add_task
-
-    (ani,) = await _members(deps, ("Ani", "member", 1001))
+async def test_sent_message_maps_to_its_tasks(bot: KlaApplication,
+                                              standin: BotApiStandin) -> None:
+    deps = bot.bot_data.deps
+    (ani,) = await _members(deps, standin, ("Ani", "member", 1001))
     async with deps.db.transaction() as s:
-        task = await add_task(s, deps.workspace, deps.clock.now(), code="K3-17a", assignee=ani,
-                              due=deps.settings.verification.date)
+        task = await add_task(s, deps.workspace, deps.clock.now(), code="K3-17a",
+                              assignee=ani, due=deps.settings.verification.date)
         await outbox.enqueue(s, dedupe_key="d", kind="reminder.digest", chat_id=1001,
                              recipient_id=ani.id, now=deps.clock.now(), payload={
                                  "task_ids": [task.id], "days_left": 11, "day": "2025-05-05",
                                  "verification_date": "2025-05-16", "more": 0,
                                  "tasks": [{"id": task.id, "code": "K3-17a", "title": "SK",
                                             "due": "2025-05-14", "points": "1.5"}]})
-    assert await drain(app) == 1
+    assert await drain(bot) == 1
     async with deps.db.transaction() as s:
-        mapped = list(await s.scalars(select(SentMessageTask.task_id)))
-    assert mapped == [task.id]
+        mapped = list(await s.execute(select(SentMessageTask.chat_id,
+                                             SentMessageTask.message_id,
+                                             SentMessageTask.task_id)))
+    assert mapped == [(1001, standin.sent[0].message_id, task.id)]
+
+
+async def test_evidence_is_attached_from_the_store(bot: KlaApplication, standin: BotApiStandin,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    deps = bot.bot_data.deps
+    (citra,) = await _members(deps, standin, ("Citra", "coordinator", 2001))
+    data = b"%PDF-1.4 evidence"
+    sha = hashlib.sha256(data).hexdigest()
+    path = deps.storage_dir / sha[:2] / sha
+    path.parent.mkdir(parents=True)
+    path.write_bytes(data)
+
+    def render(payload: Any, t: Any) -> Rendered:
+        return Rendered(payload["text"], buttons=[[("Terima", "rv:ok:1")]],
+                        evidence_key=payload["key"], evidence_name="sk.pdf")
+
+    monkeypatch.setattr(outbox_sender, "renderers", lambda: {"test.file": render})
+    async with deps.db.transaction() as s:
+        for key, text in (("short", "Bukti baru"), ("long", "x" * 1500)):
+            await outbox.enqueue(s, dedupe_key=key, kind="test.file", chat_id=2001,
+                                 recipient_id=citra.id, now=deps.clock.now(),
+                                 payload={"task_ids": [], "text": text, "key": f"{sha[:2]}/{sha}"})
+    assert await drain(bot) == 2
+    short, long_text, long_file = standin.sent
+    assert short.document is not None and short.caption == "Bukti baru"
+    assert short.document.file_name == "sk.pdf" and short.callback_data == ["rv:ok:1"]
+    assert long_text.text == "x" * 1500 and long_file.document is not None
+    assert long_file.reply_to_message_id == long_text.message_id
+    rows = await outbox_rows(deps)
+    assert all(r.state == "sent" for r in rows)
+    assert isinstance(rows[0], OutboxMessage)

@@ -1,0 +1,28 @@
+"""``bot.py invite PHONE`` prints a code that registers the member once."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from kla_bot.cli_invite import run_invite
+from kla_bot.errors import UserError
+from tests.members.conftest import World
+
+
+async def test_invite_prints_a_working_code(world: World,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert await run_invite(argparse.Namespace(phone="0812 0000 0002"),
+                            world.deps.settings) == 0
+    out = capsys.readouterr().out
+    code = out.split("Budi: ")[1].split()[0]
+    assert f"t.me/<bot>?start={code}" in out
+    chat = world.chat(world.user("Budi", 5002))
+    await world.do(chat.send(f"/start {code}"))
+    assert any("Budi (Disdukcapil)" in t for t in chat.texts())
+
+
+async def test_invite_for_unknown_phone_is_a_user_error(world: World) -> None:
+    with pytest.raises(UserError):
+        await run_invite(argparse.Namespace(phone="0813 9999 9999"), world.deps.settings)

@@ -221,13 +221,13 @@ def plan_parts(data: ExportData, workbook_size: int, limit: int | None,
     if limit is None:
         return [included]
     parts: list[list[ExportFile]] = [[]]
-    used = 200 + workbook_size + _entry_overhead(workbook_name)
+    used = 200 + workbook_size + _entry_overhead(workbook_name)  # part 1 carries the workbook
     for f in included:
         size = f.bytes + _entry_overhead(f.arcname or "")
-        if parts[-1] and used + size > limit:
+        if used + size > limit:
             parts.append([])
             used = 200
-        parts[-1].append(f)
+        parts[-1].append(f)  # a file bigger than the limit alone still gets its own part
         used += size
     return parts
 

@@ -85,7 +85,8 @@ def _score_panel(ax: Any, s: Score, t: Translator) -> None:
     ax.axvline(target, color=TARGET, linewidth=2.5)
     ax.text(target, 0.42, _text(t, "status.chart.target", predicate=s.target_predicate,
                                 target=s.target), color=TARGET, fontsize=10, ha="center",
-            va="bottom", fontweight="bold")
+            va="bottom", fontweight="bold",
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5})
     ax.set_xlim(low, high)
     ax.set_ylim(-0.6, 0.9)
     ax.set_yticks([0], [_text(t, "status.chart.score_label")], fontsize=11)

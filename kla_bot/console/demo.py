@@ -90,7 +90,7 @@ async def prepare(directory: Path, *, keep: bool) -> DemoWorkspace:
     clock = demo_clock(ZoneInfo(TIMEZONE))
     workspace, fresh = _lay_out(directory, keep, clock)
     if fresh:
-        await _load_demo_data(workspace.settings, clock)
+        await load_demo_data(workspace.settings, clock)
     return workspace
 
 
@@ -164,7 +164,7 @@ level = "WARNING"
 """
 
 
-async def _load_demo_data(settings: Settings, clock: OffsetClock) -> None:
+async def load_demo_data(settings: Settings, clock: OffsetClock) -> None:
     """Import the demo task force and tasks with the same service as ``bot.py import``."""
     members, tasks = _demo_rows()
     deps = await create_deps(settings, clock)

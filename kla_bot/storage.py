@@ -65,16 +65,27 @@ class EvidenceStore:
         temp = self.tmp_dir / f"{uuid.uuid4().hex}{TEMP_SUFFIX}"
         digest = hashlib.sha256()
         size = 0
+        loop = asyncio.get_running_loop()
         try:
-            with temp.open("wb") as out:
+            with temp.open("wb", buffering=0) as out:
+
+                def sink(chunk: bytes) -> None:
+                    digest.update(chunk)
+                    out.write(chunk)
+
+                # Hash and write chunk N in a thread while chunk N+1 arrives: never more
+                # than two chunks in memory, and the disk work hides behind the network.
+                pending: asyncio.Future[None] | None = None
                 async for chunk in chunks:
                     size += len(chunk)
                     if size > max_bytes:
                         raise StorageRefused("evidence.too_large")
-                    digest.update(chunk)
-                    out.write(chunk)
-                out.flush()
-                await asyncio.to_thread(os.fsync, out.fileno())
+                    if pending is not None:
+                        await pending
+                    pending = loop.run_in_executor(None, sink, chunk)
+                if pending is not None:
+                    await pending
+                await loop.run_in_executor(None, os.fsync, out.fileno())
             verdict: Validation = await asyncio.to_thread(validate_file, temp)
             if not verdict.ok:
                 raise StorageRefused(verdict.reason)

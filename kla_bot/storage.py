@@ -76,13 +76,17 @@ class EvidenceStore:
                 # Hash and write chunk N in a thread while chunk N+1 arrives: never more
                 # than two chunks in memory, and the disk work hides behind the network.
                 pending: asyncio.Future[None] | None = None
-                async for chunk in chunks:
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise StorageRefused("evidence.too_large")
-                    if pending is not None:
-                        await pending
-                    pending = loop.run_in_executor(None, sink, chunk)
+                try:
+                    async for chunk in chunks:
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise StorageRefused("evidence.too_large")
+                        if pending is not None:
+                            await pending
+                        pending = loop.run_in_executor(None, sink, chunk)
+                finally:
+                    if pending is not None:  # let the thread finish before the file closes
+                        await asyncio.wait([pending])
                 if pending is not None:
                     await pending
                 await loop.run_in_executor(None, os.fsync, out.fileno())

@@ -58,13 +58,17 @@ class DemoWorkspace:
         now = self.clock.now().astimezone(self.settings.tz)
         next_digest = next_run_at(self.settings, now)
         days = (next_digest.date() - now.date()).days if next_digest else 1
+        members, tasks = _demo_rows()
         screen.note("console.guide", style="", regency=self.settings.verification.regency,
                     vdate=self.settings.verification.date, days=(
                         self.settings.verification.date - now.date()).days,
-                    today=now.date(), time=f"{now:%H:%M}", points=_demo_points(),
+                    today=now.date(), time=f"{now:%H:%M}", members=len(members),
+                    tasks=len(tasks), points=sum((Decimal(r.get("points")) for r in tasks),
+                                                 Decimal(0)),
                     gap=PREDICATE_THRESHOLDS[TARGET] - LAST_SCORE, target=TARGET,
                     pdf=str(_relative(self.sample_pdf)), task=SAMPLE_TASK,
-                    coordinator=COORDINATOR_PHONE, wait=f"{max(days, 1)}d")
+                    coordinator=COORDINATOR_PHONE, member=MEMBER_PHONE,
+                    wait=f"{max(days, 1)}d")
 
 
 def demo_clock(tz: ZoneInfo, env: dict[str, str] | None = None) -> OffsetClock:
@@ -182,11 +186,6 @@ def _demo_rows() -> tuple[list[Row], list[Row]]:
     data = _data_dir()
     return (read_table(data / "members.csv", MEMBER_COLUMNS),
             read_table(data / "tasks.csv", TASK_COLUMNS))
-
-
-def _demo_points() -> Decimal:
-    """What the 30 demo tasks are worth together."""
-    return sum((Decimal(row.get("points")) for row in _demo_rows()[1]), Decimal(0))
 
 
 def _relative(path: Path) -> Path:

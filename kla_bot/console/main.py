@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -51,8 +52,9 @@ async def converse(settings: Settings, clock: MovableClock, files_dir: Path, *,
             screen.note("console.welcome", style="")
         if as_phone:
             await session.switch_to(as_phone)
+        reader = LineReader(source)
         while True:
-            line = await _read_line(screen, source, session.current.label)
+            line = await _read_line(screen, reader, session.current.label)
             if line is None:
                 break
             action = verbs.parse_line(line)
@@ -66,9 +68,33 @@ async def converse(settings: Settings, clock: MovableClock, files_dir: Path, *,
     return 0
 
 
-async def _read_line(screen: Screen, source: TextIO, who: str) -> str | None:
+class LineReader:
+    """Lines from a stream, read by a daemon thread so the event loop never blocks and Ctrl-C
+    never waits for a pending read (the default executor would be joined at exit)."""
+
+    def __init__(self, source: TextIO) -> None:
+        self._lines: asyncio.Queue[str | None] = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
+        self._wanted = threading.Semaphore(0)
+        threading.Thread(target=self._run, args=(source,), daemon=True,
+                         name="console-input").start()
+
+    def _run(self, source: TextIO) -> None:
+        while True:
+            self._wanted.acquire()  # read only when asked, so the prompt comes first
+            line = source.readline()
+            self._loop.call_soon_threadsafe(self._lines.put_nowait, line or None)
+            if not line:
+                return
+
+    async def next(self) -> str | None:
+        """The next line, or None at the end of the input."""
+        self._wanted.release()
+        return await self._lines.get()
+
+
+async def _read_line(screen: Screen, reader: LineReader, who: str) -> str | None:
     """The next input line (None at end of input); the event loop keeps running meanwhile."""
     if screen.interactive:
         screen.console.print(screen.prompt(who), end="", style="bold")
-    line = await asyncio.to_thread(source.readline)
-    return line if line else None
+    return await reader.next()

@@ -71,21 +71,29 @@ class DemoWorkspace:
                     wait=f"{max(days, 1)}d")
 
 
-def demo_clock(tz: ZoneInfo, env: dict[str, str] | None = None) -> OffsetClock:
-    """A clock at 09:00 local time today, or at ``KLA_BOT_NOW``; it moves only with ``:wait``
-    (the demo's clock stands still between inputs only in the sense that wall time is small)."""
+def pinned_clock(env: dict[str, str] | None = None) -> OffsetClock | None:
+    """A clock starting at ``KLA_BOT_NOW`` (ISO 8601 with an offset), if it is set."""
     env = dict(os.environ) if env is None else env
-    wall = SystemClock()
     value = env.get(NOW_VARIABLE)
-    if value:
-        try:
-            start = datetime.fromisoformat(value)
-        except ValueError as exc:
-            raise ConfigError(f"{NOW_VARIABLE}: expected an ISO date-time, got {value!r}") from exc
-        if start.tzinfo is None:
-            raise ConfigError(f"{NOW_VARIABLE}: needs a UTC offset, e.g. {value}+08:00")
-    else:
-        start = datetime.combine(local_today(wall, tz), time(9, 0), tzinfo=tz)
+    if not value:
+        return None
+    try:
+        start = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(f"{NOW_VARIABLE}: expected an ISO date-time, got {value!r}") from exc
+    if start.tzinfo is None:
+        raise ConfigError(f"{NOW_VARIABLE}: needs a UTC offset, e.g. {value}+08:00")
+    return OffsetClock(start - SystemClock().now())
+
+
+def demo_clock(tz: ZoneInfo, env: dict[str, str] | None = None) -> OffsetClock:
+    """A clock at ``KLA_BOT_NOW``, else at 09:00 local time today (after the morning reminder
+    time, so ``:wait 1d`` shows the next morning's); it then runs on, and ``:wait`` moves it."""
+    pinned = pinned_clock(env)
+    if pinned is not None:
+        return pinned
+    wall = SystemClock()
+    start = datetime.combine(local_today(wall, tz), time(9, 0), tzinfo=tz)
     return OffsetClock(start - wall.now())
 
 

@@ -23,8 +23,11 @@ Guide = Callable[[Screen], None]
 
 async def run_console(args: argparse.Namespace, settings: Settings) -> int:
     """Chat with the configured bot in the terminal, as ``--as PHONE`` or as a guest."""
+    from kla_bot.console.demo import pinned_clock
+
     files_dir = Path(settings.storage.path).parent / "console-files"
-    return await converse(settings, OffsetClock(), files_dir, as_phone=args.as_phone)
+    clock = pinned_clock() or OffsetClock()
+    return await converse(settings, clock, files_dir, as_phone=args.as_phone)
 
 
 async def run_demo(args: argparse.Namespace, settings: Settings) -> int:

@@ -145,3 +145,20 @@ def test_next_morning_budi_gets_his_digest(dialogue: list[Turn]) -> None:
     for code in ("K3-12a", "K3-13a", "K3-14a"):
         assert code in digests[0]
     assert "K3-17a" not in digests[0]  # approved: no longer reminded
+
+
+def test_the_console_command_reopens_the_kept_workspace_as_the_same_people(
+        demo_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    _, workspace = demo_run
+    env = {key: value for key, value in os.environ.items() if not key.startswith("KLA_BOT_")}
+    env["KLA_BOT_NOW"] = "2025-05-06T10:00:00+08:00"
+    result = subprocess.run(
+        [sys.executable, "bot.py", "console", "--config", str(workspace / "config.toml"),
+         "--as", "0812-0000-0008"],
+        input="/tugas\n:quit\n/never-read\n", capture_output=True, text=True, cwd=ROOT,
+        env=env, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    _, dialogue = turns(result.stdout)
+    assert [x.line for x in dialogue] == ["/tugas", ":quit"]
+    tasks = dialogue[0].text  # still registered: the same phone is the same Telegram account
+    assert "K3-12a" in tasks and "K3-17a" not in tasks  # approved yesterday

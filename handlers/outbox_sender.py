@@ -13,9 +13,9 @@ crash, a restart or a second worker never loses or doubles a message (see
   unreachable, their other queued rows are stopped, and their coordinators are told once.
 
 Pacing: the Application's ``AIORateLimiter`` caps the bot at ~30 requests/s, but it lets a
-burst of 30 through at once and knows nothing of private chats. The sender therefore spaces its
-own sends evenly just under that limit, and at least :data:`CHAT_INTERVAL` apart in any one
-chat (a message for a chat that is still cooling down waits while other chats go first). The
+burst of 30 through at once and knows nothing of private chats. The sender therefore keeps its
+own sliding window just under that limit, and sends at least :data:`CHAT_INTERVAL` apart in any
+one chat (a message for a chat that is still cooling down waits while other chats go first). The
 pacing is off when the Application was built without a rate limiter (most tests).
 
 Kill -9 during a fan-out: the message being sent at that instant may have reached Telegram
@@ -31,6 +31,7 @@ import logging
 import time
 import warnings
 import weakref
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -51,7 +52,10 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)  # longer than one send can take (time-outs below)
 BATCH = 20
 MAX_ATTEMPTS = 8
-GLOBAL_RATE = 29.0  # messages/s: evenly spaced, never a burst over Telegram's ~30/s
+# At most 29 sends in any 1.02 s: under Telegram's 30/s even if the network bunches a few
+# together, yet a slow database write is made up for by the next sends.
+GLOBAL_PER_WINDOW = 29
+GLOBAL_WINDOW = 1.02
 CHAT_INTERVAL = 1.05  # seconds between two messages to one private chat (Telegram: ~1/s)
 IDLE_INTERVAL = 0.5  # how often the background loop looks for due rows
 CAPTION_LIMIT = 1024
@@ -64,7 +68,7 @@ class _SenderState:
     """Per-Application sender state (pacing is per process, like Telegram's view of a bot)."""
 
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    last_send: float = 0.0
+    recent_sends: deque[float] = field(default_factory=deque)
     last_by_chat: dict[int, float] = field(default_factory=dict)
     paused_until: datetime | None = None
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
@@ -169,15 +173,21 @@ def _is_private(chat_id: int) -> bool:
 
 
 async def _pace(state: _SenderState, chat_id: int) -> None:
-    """Space sends evenly under the global limit; remember when this chat was last written."""
-    gap = state.last_send + 1.0 / GLOBAL_RATE - time.monotonic()
-    if gap > 0:
-        await asyncio.sleep(gap)
-    state.last_send = time.monotonic()
-    state.last_by_chat[chat_id] = state.last_send
+    """Wait for room in the global window; remember when this chat was last written."""
+    sent = state.recent_sends
+    while True:
+        now = time.monotonic()
+        while sent and sent[0] <= now - GLOBAL_WINDOW:
+            sent.popleft()
+        if len(sent) < GLOBAL_PER_WINDOW:
+            break
+        await asyncio.sleep(sent[0] + GLOBAL_WINDOW - now)
+    now = time.monotonic()
+    sent.append(now)
+    state.last_by_chat[chat_id] = now
     if len(state.last_by_chat) > 10_000:  # forget chats that have long cooled down
-        horizon = state.last_send - CHAT_INTERVAL
-        state.last_by_chat = {c: t for c, t in state.last_by_chat.items() if t > horizon}
+        state.last_by_chat = {c: t for c, t in state.last_by_chat.items()
+                              if t > now - CHAT_INTERVAL}
 
 
 async def _deliver(app: KlaApplication, deps: Deps, state: _SenderState,

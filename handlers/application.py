@@ -23,7 +23,7 @@ from handlers import FEATURES
 from handlers.context import BotData, KlaContext
 from handlers.registry import Command, KlaApplication
 from kla_bot.deps import Deps
-from kla_bot.i18n import LANGUAGES, translator
+from kla_bot.i18n import LANGUAGES, Translator, translator
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +98,14 @@ async def _unknown_command(update: Update, context: KlaContext) -> None:
     """Tell the user the command is unknown and point to /bantuan."""
     if update.effective_message is None:
         return
-    code = update.effective_user.language_code if update.effective_user else None
-    await update.effective_message.reply_text(
-        context.deps.translator(None, code)("common.unknown_command"))
+    t = await _translator_for(update, context)
+    await update.effective_message.reply_text(t("common.unknown_command"))
+
+
+async def _translator_for(update: Update, context: KlaContext) -> Translator:
+    user = update.effective_user
+    return await context.deps.user_translator(user.id if user else None,
+                                              user.language_code if user else None)
 
 
 async def _on_error(update: object, context: KlaContext) -> None:
@@ -108,10 +113,9 @@ async def _on_error(update: object, context: KlaContext) -> None:
     log.error("error while handling an update: %s", html.escape(repr(context.error)),
               exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
-        code = update.effective_user.language_code if update.effective_user else None
         try:
-            await context.bot.send_message(update.effective_chat.id,
-                                           context.deps.translator(None, code)("common.error"))
+            t = await _translator_for(update, context)
+            await context.bot.send_message(update.effective_chat.id, t("common.error"))
         except Exception:  # the apology is best effort; the error is already logged
             log.warning("could not send the error apology")
 

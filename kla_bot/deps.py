@@ -10,6 +10,7 @@ from kla_bot.config import Settings
 from kla_bot.db import Database
 from kla_bot.files import FileSource, HttpFileSource
 from kla_bot.i18n import Translator, resolve_language, translator
+from kla_bot.services.members import language_of
 from kla_bot.services.workspace import Workspace, ensure_workspace
 
 
@@ -28,6 +29,15 @@ class Deps:
     def translator(self, stored: str | None, telegram_code: str | None = None) -> Translator:
         """Texts in a member's language (their choice, their Telegram language, the default)."""
         return translator(resolve_language(stored, telegram_code, self.settings.bot.language))
+
+    async def user_translator(self, telegram_user_id: int | None,
+                              telegram_code: str | None) -> Translator:
+        """Texts for whoever sent an update, honouring a registered member's /bahasa choice."""
+        stored = None
+        if telegram_user_id is not None:
+            async with self.db.transaction() as session:
+                stored = await language_of(session, self.workspace, telegram_user_id)
+        return self.translator(stored, telegram_code)
 
 
 async def create_deps(settings: Settings, clock: Clock, *, file_source: FileSource | None = None,

@@ -35,3 +35,11 @@ async def coordinators_of(session: AsyncSession, workspace: Workspace,
             MemberCluster.cluster_code == cluster_code,
         ).order_by(Member.name))
     return list(rows)
+
+
+async def language_of(session: AsyncSession, workspace: Workspace,
+                      telegram_user_id: int) -> str | None:
+    """The language a registered member chose with /bahasa (None when unknown or unset)."""
+    return await session.scalar(select(Member.language).where(
+        Member.regency_id == workspace.regency_id,
+        Member.telegram_user_id == telegram_user_id))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from kla_bot.clock import ManualClock
 from kla_bot.config import Settings
 from kla_bot.db import Database
@@ -64,8 +62,6 @@ async def test_pressing_english_switches_and_confirms_in_english(
     assert await stored_language(settings, "+6281200000008") == "en"
 
 
-@pytest.mark.xfail(strict=True, reason="handlers/application.py _unknown_command and _on_error "
-                   "translate with translator(None, code): the member's choice is ignored")
 async def test_the_unknown_command_reply_follows_the_chosen_language(
         settings: Settings, clock: ManualClock, tmp_path: Path) -> None:
     async with console(settings, clock, tmp_path) as user:

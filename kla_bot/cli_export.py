@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from kla_bot.cli_data import clock_from_env
+from kla_bot.clock import clock_from_env
 from kla_bot.config import Settings
 from kla_bot.deps import create_deps
 from kla_bot.errors import UserError

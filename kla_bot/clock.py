@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
+
+from kla_bot.config import ConfigError
+
+NOW_VARIABLE = "KLA_BOT_NOW"
 
 
 class Clock(Protocol):
@@ -61,3 +67,25 @@ def local_today(clock: Clock, tz: ZoneInfo) -> date:
 def days_left(today: date, verification_date: date) -> int:
     """Days from ``today`` to the verification date (0 on the day itself, negative after)."""
     return (verification_date - today).days
+
+
+def pinned_moment(env: Mapping[str, str] | None = None) -> datetime | None:
+    """The moment ``KLA_BOT_NOW`` pins the clock to (ISO 8601 with an offset, e.g.
+    ``2025-05-05T09:00:00+08:00``): a testing and demo aid; None when unset."""
+    env = os.environ if env is None else env
+    value = env.get(NOW_VARIABLE)
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(f"{NOW_VARIABLE}: expected an ISO date-time, got {value!r}") from exc
+    if moment.tzinfo is None:
+        raise ConfigError(f"{NOW_VARIABLE}: needs a UTC offset, e.g. {value}+08:00")
+    return moment
+
+
+def clock_from_env(env: Mapping[str, str] | None = None) -> Clock:
+    """The system clock, or one standing still at ``KLA_BOT_NOW`` (command-line tools)."""
+    moment = pinned_moment(env)
+    return SystemClock() if moment is None else ManualClock(moment)

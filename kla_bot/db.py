@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import NullPool
 
 import migrations
 
@@ -53,9 +52,7 @@ class Database:
         self.url = url
         _prepare_sqlite_path(url)
         is_sqlite = make_url(url).get_backend_name() == "sqlite"
-        # SQLite writers serialise anyway; fresh connections avoid sharing one across tasks.
-        self.engine: AsyncEngine = create_async_engine(
-            url, poolclass=NullPool if is_sqlite else None)
+        self.engine: AsyncEngine = create_async_engine(url)
         if is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)

@@ -25,6 +25,8 @@ def setup_logging(level: str, token: str) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "httpcore", "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # pypdf warns about every damaged PDF a member sends; the refusal is the message that counts.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     redact = RedactToken(token)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redact)

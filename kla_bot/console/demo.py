@@ -9,7 +9,6 @@ run unless ``--keep``. The demo's clock starts at 09:00 local time today (or at
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -18,9 +17,8 @@ from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from kla_bot.cli_data import NOW_VARIABLE
-from kla_bot.clock import OffsetClock, SystemClock, local_today
-from kla_bot.config import ConfigError, Settings, load_settings
+from kla_bot.clock import OffsetClock, SystemClock, local_today, pinned_moment
+from kla_bot.config import Settings, load_settings
 from kla_bot.console.screen import Screen
 from kla_bot.deps import create_deps
 from kla_bot.domain import PREDICATE_THRESHOLDS
@@ -72,18 +70,9 @@ class DemoWorkspace:
 
 
 def pinned_clock(env: dict[str, str] | None = None) -> OffsetClock | None:
-    """A clock starting at ``KLA_BOT_NOW`` (ISO 8601 with an offset), if it is set."""
-    env = dict(os.environ) if env is None else env
-    value = env.get(NOW_VARIABLE)
-    if not value:
-        return None
-    try:
-        start = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise ConfigError(f"{NOW_VARIABLE}: expected an ISO date-time, got {value!r}") from exc
-    if start.tzinfo is None:
-        raise ConfigError(f"{NOW_VARIABLE}: needs a UTC offset, e.g. {value}+08:00")
-    return OffsetClock(start - SystemClock().now())
+    """A running clock that starts at ``KLA_BOT_NOW``, if it is set."""
+    start = pinned_moment(env)
+    return None if start is None else OffsetClock(start - SystemClock().now())
 
 
 def demo_clock(tz: ZoneInfo, env: dict[str, str] | None = None) -> OffsetClock:

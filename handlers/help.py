@@ -15,6 +15,7 @@ from kla_bot.services import registration
 ONLY_FOR: dict[str, frozenset[str]] = {
     "status": frozenset({Role.COORDINATOR, Role.SECRETARIAT}),
     "anggota": frozenset({Role.COORDINATOR, Role.SECRETARIAT}),
+    "undang": frozenset({Role.COORDINATOR, Role.SECRETARIAT}),
     "tinjau": frozenset({Role.COORDINATOR}),
     "tugaskan": frozenset({Role.COORDINATOR}),
     "ingatkan": frozenset({Role.COORDINATOR}),

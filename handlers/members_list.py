@@ -10,7 +10,8 @@ from handlers.registry import Command, Feature
 from kla_bot.clock import local_today
 from kla_bot.i18n import Translator
 from kla_bot.models import Member
-from kla_bot.services.access import Session
+from kla_bot.services.access import Session, overseer_scope
+from kla_bot.services.registration import invite_by_overseer
 from kla_bot.services.roster import Roster, RosterEntry, roster
 
 MESSAGE_LIMIT = 4000  # Telegram allows 4096 characters; keep a margin
@@ -64,7 +65,35 @@ async def members_list(update: Update, context: KlaContext) -> None:
         await message.reply_text(text)
 
 
+async def invite(update: Update, context: KlaContext) -> None:
+    """Give a coordinator a one-time /start code and link for a member who cannot share a
+    contact."""
+    message = update.effective_message
+    if message is None:
+        return
+    deps = context.deps
+    phone = " ".join(context.args or [])
+
+    async def work(session: Session, member: Member) -> tuple[str, str]:
+        if not phone:
+            overseer_scope(member)  # members are refused before being taught the usage
+            return "", ""
+        return await invite_by_overseer(session, deps.workspace, creator=member, phone=phone,
+                                        now=deps.clock.now())
+
+    result, t = await act(update, context, work)
+    if result is None:
+        return
+    code, name = result
+    if not code:
+        await message.reply_text(t("members.invite_usage"))
+        return
+    await message.reply_text(t("members.invite_created", name=name, code=code,
+                               link=f"https://t.me/{context.bot.username}?start={code}"))
+
+
 FEATURE = Feature(
     name="members_list",
-    commands=(Command("anggota", "members", members_list, "menu.anggota"),),
+    commands=(Command("anggota", "members", members_list, "menu.anggota"),
+              Command("undang", "invite", invite, "menu.undang")),
 )

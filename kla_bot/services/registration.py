@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kla_bot.models import Invite, Member
 from kla_bot.phones import try_normalize_phone
 from kla_bot.services import audit, members
-from kla_bot.services.access import AccessDenied
+from kla_bot.services.access import AccessDenied, overseer_scope
 from kla_bot.services.audit import Actor
 from kla_bot.services.workspace import Workspace
 
@@ -117,3 +117,18 @@ async def create_invite(session: AsyncSession, workspace: Workspace, *, phone: s
                        regency_id=workspace.regency_id)
     await session.flush()
     return code, member.name
+
+
+async def invite_by_overseer(session: AsyncSession, workspace: Workspace, *, creator: Member,
+                             phone: str, now: datetime) -> tuple[str, str]:
+    """A one-time code made in chat by a coordinator (for a member of their clusters) or by
+    the secretariat (for anyone); returns (code, member name)."""
+    scope = overseer_scope(creator)
+    normalized = try_normalize_phone(phone)
+    member = await members.by_phone(session, workspace, normalized) if normalized else None
+    if member is None:
+        raise AccessDenied("start.unknown_phone")
+    if not scope.is_secretariat and not any(scope.covers(c) for c in member.cluster_codes):
+        raise AccessDenied("members.invite_not_yours", name=member.name)
+    return await create_invite(session, workspace, phone=member.phone, created_by=creator,
+                               now=now)

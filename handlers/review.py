@@ -8,12 +8,14 @@ Buttons: ``rv:ok:<evidence>`` accept, ``rv:no:<evidence>`` reject (asks for a re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from telegram import Message, Update
+from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from handlers.context import KlaContext
@@ -175,8 +177,13 @@ async def _answer(update: Update, context: KlaContext, decision: Decision,
     """Tell the coordinator what their press or reply did."""
     message = update.effective_message
     item = decision.item
-    if update.callback_query is not None:
-        await update.callback_query.answer()
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        if decision.outcome != "asked":
+            # The buttons have done their job: take them away so nobody presses a stale one.
+            with contextlib.suppress(BadRequest):
+                await query.edit_message_reply_markup(reply_markup=None)
     if message is None:
         return
     if decision.outcome == "asked":

@@ -83,7 +83,8 @@ METHODS: dict[str, dict[str, Kind]] = {
         "disable_web_page_preview": "bool",
     },
     "editMessageCaption": {**_EDIT, **_CAPTION},
-    "editMessageReplyMarkup": dict(_EDIT),
+    # python-telegram-bot's Defaults add parse_mode here too; Telegram ignores it.
+    "editMessageReplyMarkup": {**_EDIT, "parse_mode": "str"},
     "deleteMessage": {"chat_id": "chat", "message_id": "int"},
     "answerCallbackQuery": {
         "callback_query_id": "str",

@@ -15,7 +15,7 @@ from handlers.registry import KlaApplication
 from kla_bot.clock import ManualClock
 from kla_bot.config import Settings, load_settings
 from kla_bot.deps import Deps, create_deps
-from kla_bot.standin import BotApiStandin, StandinRequest
+from kla_bot.standin import BotApiStandin, StandinFileSource, StandinRequest
 from tests.dbs import PostgresSession, SqliteTemplate, backend, postgres_answers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,13 +76,6 @@ async def deps(settings: Settings, clock: ManualClock) -> AsyncIterator[Deps]:
     await d.db.dispose()
 
 
-class StandinFiles:
-    """Evidence downloads served from the in-process stand-in (the bot's FileSource)."""
-
-    def __init__(self, state: BotApiStandin) -> None:
-        self.stream = state.open_download
-
-
 @pytest.fixture
 def standin(settings: Settings, clock: ManualClock, tmp_path: Path) -> Iterator[BotApiStandin]:
     """The local Bot API; fails the test if the bot called anything it does not expect."""
@@ -98,7 +91,7 @@ def standin(settings: Settings, clock: ManualClock, tmp_path: Path) -> Iterator[
 async def bot(settings: Settings, clock: ManualClock,
               standin: BotApiStandin) -> AsyncIterator[KlaApplication]:
     """The real Application (every handler, start-up hooks run) wired to the stand-in."""
-    deps = await create_deps(settings, clock, file_source=StandinFiles(standin), migrate=False)
+    deps = await create_deps(settings, clock, file_source=StandinFileSource(standin), migrate=False)
     app = build_application(deps, request=StandinRequest(standin), rate_limit=False)
     await start_application(app, polling=False)
     yield app

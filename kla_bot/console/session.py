@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import mimetypes
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -46,7 +46,7 @@ from kla_bot.deps import Deps, create_deps
 from kla_bot.phones import PhoneError, normalize_phone
 from kla_bot.services.members import by_phone
 from kla_bot.standin.model import Event, SentMessage
-from kla_bot.standin.request import StandinRequest
+from kla_bot.standin.request import StandinFileSource, StandinRequest
 from kla_bot.standin.state import BotApiStandin, StandinUser
 
 QUIET = 0.3  # seconds with no bot activity that count as "the bot is idle"
@@ -61,17 +61,6 @@ class MovableClock(Protocol):
     def now(self) -> datetime: ...
 
     def advance(self, delta: timedelta) -> datetime: ...
-
-
-class StandinFileSource:
-    """Evidence downloads served from the stand-in's file store (no HTTP)."""
-
-    def __init__(self, state: BotApiStandin) -> None:
-        self.state = state
-
-    def stream(self, file_path: str) -> AsyncIterator[bytes]:
-        iterator: AsyncIterator[bytes] = self.state.open_download(file_path)
-        return iterator
 
 
 @dataclass

@@ -19,7 +19,7 @@ from kla_bot.standin.model import (
     StandinStats,
     Upload,
 )
-from kla_bot.standin.request import StandinRequest
+from kla_bot.standin.request import StandinFileSource, StandinRequest
 from kla_bot.standin.server import StandinServer
 from kla_bot.standin.state import BotApiStandin, RateLimits, StandinGroup, StandinUser
 
@@ -34,6 +34,7 @@ __all__ = [
     "Mark",
     "RateLimits",
     "SentMessage",
+    "StandinFileSource",
     "StandinGroup",
     "StandinRequest",
     "StandinServer",

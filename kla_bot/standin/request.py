@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 from telegram._utils.defaultvalue import DEFAULT_NONE
@@ -71,3 +72,14 @@ class StandinRequest(BaseRequest):
         except FileNotKnown:
             return 404, ApiError(404, "Not Found").body()
         return 200, b"".join(chunks)
+
+
+class StandinFileSource:
+    """The bot's evidence downloads (a ``kla_bot.files.FileSource``) served in-process."""
+
+    def __init__(self, state: BotApiStandin) -> None:
+        self.state = state
+
+    def stream(self, file_path: str) -> AsyncIterator[bytes]:
+        iterator: AsyncIterator[bytes] = self.state.open_download(file_path)
+        return iterator

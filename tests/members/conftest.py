@@ -21,21 +21,17 @@ from handlers.registry import KlaApplication
 from kla_bot.clock import ManualClock
 from kla_bot.deps import Deps
 from kla_bot.models import Evidence, Member, MemberCluster, Task
-from kla_bot.standin import BotApiStandin, ChatDriver, StandinRequest, StandinUser, deliver
+from kla_bot.standin import (
+    BotApiStandin,
+    ChatDriver,
+    StandinFileSource,
+    StandinRequest,
+    StandinUser,
+    deliver,
+)
 
 ANI_PHONE, BUDI_PHONE, CITRA_PHONE, DEWI_PHONE = (
     "+6281200000001", "+6281200000002", "+6281200000003", "+6281200000004")
-
-
-class StandinFileSource:
-    """Evidence downloads served by the stand-in's file store, in-process."""
-
-    def __init__(self, state: BotApiStandin) -> None:
-        self.state = state
-
-    def stream(self, file_path: str) -> AsyncIterator[bytes]:
-        iterator: AsyncIterator[bytes] = self.state.open_download(file_path)
-        return iterator
 
 
 def pdf_bytes(pages: int = 1, text: str = "") -> bytes:

@@ -12,11 +12,10 @@ crash, a restart or a second worker never loses or doubles a message (see
 * 403 (blocked, deactivated, cannot initiate) or "chat not found" → the member is marked
   unreachable, their other queued rows are stopped, and their coordinators are told once.
 
-Pacing: the Application's ``AIORateLimiter`` caps the bot at ~30 requests/s, but it lets a
-burst of 30 through at once and knows nothing of private chats. The sender therefore keeps its
-own sliding window just under that limit, and sends at least :data:`CHAT_INTERVAL` apart in any
-one chat (a message for a chat that is still cooling down waits while other chats go first). The
-pacing is off when the Application was built without a rate limiter (most tests).
+Pacing (:mod:`kla_bot.pacing`): at most one message a second per private chat and just under
+Telegram's 30/s overall; a message for a chat that is still cooling down waits while other chats
+go first. The pacing is off when the Application was built without a rate limiter (most tests).
+Rendering and the Telegram calls for one message live in :mod:`handlers.outbox_message`.
 
 Kill -9 during a fan-out: the message being sent at that instant may have reached Telegram
 without being marked, and is sent again when its lease runs out — at most that one message is
@@ -28,39 +27,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-import warnings
 import weakref
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.warnings import PTBDeprecationWarning
 
-from handlers.registry import KlaApplication, Rendered, Renderer
+from handlers.outbox_message import (
+    evidence_path,
+    forbidden_reason,
+    render,
+    retry_after_seconds,
+    send,
+)
+from handlers.registry import KlaApplication, Renderer
 from kla_bot.clock import ManualClock, local_today
 from kla_bot.deps import Deps
+from kla_bot.pacing import Pacer
 from kla_bot.services import delivery
 from kla_bot.services.delivery import Claimed
 
+__all__ = ["MAX_ATTEMPTS", "drain", "evidence_path", "renderers", "runs_by_itself",
+           "start_sender", "stop_sender"]
+
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=30)  # longer than one send can take (time-outs below)
+LEASE = timedelta(seconds=30)  # longer than one send can take (outbox_message.TIMEOUTS)
 BATCH = 20
 MAX_ATTEMPTS = 8
-# At most 29 sends in any 1.02 s: under Telegram's 30/s even if the network bunches a few
-# together, yet a slow database write is made up for by the next sends.
-GLOBAL_PER_WINDOW = 29
-GLOBAL_WINDOW = 1.02
-CHAT_INTERVAL = 1.05  # seconds between two messages to one private chat (Telegram: ~1/s)
 IDLE_INTERVAL = 0.5  # how often the background loop looks for due rows
-CAPTION_LIMIT = 1024
-TIMEOUTS: dict[str, Any] = {"connect_timeout": 5, "read_timeout": 10, "write_timeout": 10,
-                            "pool_timeout": 3}
 
 
 @dataclass
@@ -68,8 +63,7 @@ class _SenderState:
     """Per-Application sender state (pacing is per process, like Telegram's view of a bot)."""
 
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    recent_sends: deque[float] = field(default_factory=deque)
-    last_by_chat: dict[int, float] = field(default_factory=dict)
+    pacer: Pacer = field(default_factory=Pacer)
     paused_until: datetime | None = None
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
@@ -89,14 +83,6 @@ def renderers() -> dict[str, Renderer]:
     from handlers import FEATURES  # late: handlers/__init__ imports the features using us
 
     return {kind: fn for feature in FEATURES for kind, fn in feature.renderers.items()}
-
-
-def evidence_path(storage_dir: Path, key: str) -> Path:
-    """Where the evidence store keeps a file: ``<storage>/<sha[:2]>/<sha>``."""
-    relative = Path(key) if "/" in key else Path(key[:2]) / key
-    if relative.is_absolute() or ".." in relative.parts:
-        raise ValueError(f"bad evidence key {key!r}")
-    return storage_dir / relative
 
 
 async def drain(app: KlaApplication) -> int:
@@ -124,18 +110,19 @@ async def _send_batch(app: KlaApplication, deps: Deps, state: _SenderState,
     """Send a claimed batch, keeping each chat's order, letting ready chats go first."""
     waiting = list(batch)
     delivered = 0
+    pacer = state.pacer
     while waiting:
         if state.stopping.is_set() or _paused(deps, state):
             async with deps.db.transaction() as session:
                 await delivery.release(session, [row.id for row in waiting])
             break
-        row = _next_ready(waiting, state, paced)
+        row = pacer.first_ready(waiting, _chat_of) if paced else waiting[0]
         if row is None:
-            await asyncio.sleep(_wait_for_a_chat(waiting, state))
+            await asyncio.sleep(pacer.seconds_until_a_chat_is_ready(map(_chat_of, waiting)))
             continue
         waiting.remove(row)
         if paced:
-            await _pace(state, row.chat_id)
+            await pacer.pace(row.chat_id)
         outcome = await _deliver(app, deps, state, table, row)
         delivered += outcome == "sent"
         if outcome == "unreachable":  # their other rows were stopped in the database too
@@ -143,51 +130,12 @@ async def _send_batch(app: KlaApplication, deps: Deps, state: _SenderState,
     return delivered
 
 
+def _chat_of(row: Claimed) -> int:
+    return row.chat_id
+
+
 def _paused(deps: Deps, state: _SenderState) -> bool:
     return state.paused_until is not None and deps.clock.now() < state.paused_until
-
-
-def _next_ready(waiting: list[Claimed], state: _SenderState, paced: bool) -> Claimed | None:
-    """The first row whose chat may be written to now, and that is first in its chat."""
-    if not paced:
-        return waiting[0]
-    seen: set[int] = set()
-    clock = time.monotonic()
-    for row in waiting:
-        if row.chat_id in seen:
-            continue
-        seen.add(row.chat_id)
-        if not _is_private(row.chat_id) or (
-                clock - state.last_by_chat.get(row.chat_id, -1e9) >= CHAT_INTERVAL):
-            return row
-    return None
-
-
-def _wait_for_a_chat(waiting: list[Claimed], state: _SenderState) -> float:
-    ready_at = min(state.last_by_chat.get(r.chat_id, 0.0) + CHAT_INTERVAL for r in waiting)
-    return max(0.01, ready_at - time.monotonic())
-
-
-def _is_private(chat_id: int) -> bool:
-    return chat_id > 0  # groups and channels have negative ids (their limit is the limiter's)
-
-
-async def _pace(state: _SenderState, chat_id: int) -> None:
-    """Wait for room in the global window; remember when this chat was last written."""
-    sent = state.recent_sends
-    while True:
-        now = time.monotonic()
-        while sent and sent[0] <= now - GLOBAL_WINDOW:
-            sent.popleft()
-        if len(sent) < GLOBAL_PER_WINDOW:
-            break
-        await asyncio.sleep(sent[0] + GLOBAL_WINDOW - now)
-    now = time.monotonic()
-    sent.append(now)
-    state.last_by_chat[chat_id] = now
-    if len(state.last_by_chat) > 10_000:  # forget chats that have long cooled down
-        state.last_by_chat = {c: t for c, t in state.last_by_chat.items()
-                              if t > now - CHAT_INTERVAL}
 
 
 async def _deliver(app: KlaApplication, deps: Deps, state: _SenderState,
@@ -198,16 +146,16 @@ async def _deliver(app: KlaApplication, deps: Deps, state: _SenderState,
             await delivery.mark_failed(session, row, error="recipient unreachable")
         return "unreachable"
     try:
-        rendered = _render(deps, table, row)
-        message_ids = await _send(app, deps, row.chat_id, rendered)
+        rendered = render(deps, table, row)
+        message_ids = await send(app, deps, row.chat_id, rendered)
     except RetryAfter as exc:
-        wait = _retry_after_seconds(exc)
+        wait = retry_after_seconds(exc)
         now = deps.clock.now()
         state.paused_until = now + timedelta(seconds=wait)
         log.warning("outbox %s: flood wait %.1fs, pausing the sender", row.id, wait)
         await _retry(deps, row, state.paused_until, f"429 retry after {wait}s", count=False)
     except Forbidden as exc:
-        await _unreachable(deps, row, _reason(exc.message))
+        await _unreachable(deps, row, forbidden_reason(exc.message))
         return "unreachable"
     except BadRequest as exc:
         if "chat not found" in exc.message.lower():
@@ -233,56 +181,6 @@ async def _deliver(app: KlaApplication, deps: Deps, state: _SenderState,
                                      now=deps.clock.now())
         return "sent"
     return "retry"
-
-
-def _render(deps: Deps, table: dict[str, Renderer], row: Claimed) -> Rendered:
-    renderer = table.get(row.kind)
-    if renderer is None:
-        raise LookupError(f"no renderer for outbox kind {row.kind!r}")
-    return renderer(row.payload, deps.translator(row.language))
-
-
-async def _send(app: KlaApplication, deps: Deps, chat_id: int, rendered: Rendered) -> list[int]:
-    """Send the text (with its buttons) and the attached evidence file, if any."""
-    markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row]
-         for row in rendered.buttons]) if rendered.buttons else None
-    if rendered.evidence_key is None:
-        message = await app.bot.send_message(chat_id, rendered.text, reply_markup=markup,
-                                             **TIMEOUTS)
-        return [message.message_id]
-    path = evidence_path(deps.storage_dir, rendered.evidence_key)
-    data = await asyncio.to_thread(path.read_bytes)
-    name = rendered.evidence_name or path.name
-    if len(rendered.text) <= CAPTION_LIMIT:
-        message = await app.bot.send_document(chat_id, data, filename=name,
-                                              caption=rendered.text, reply_markup=markup,
-                                              **TIMEOUTS)
-        return [message.message_id]
-    # Too long for a caption: the text (with the buttons) first, the file as a reply to it.
-    text_message: Message = await app.bot.send_message(chat_id, rendered.text,
-                                                       reply_markup=markup, **TIMEOUTS)
-    file_message = await app.bot.send_document(
-        chat_id, data, filename=name, reply_to_message_id=text_message.message_id, **TIMEOUTS)
-    return [text_message.message_id, file_message.message_id]
-
-
-def _retry_after_seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():  # PTB 22 warns that the int form will become a timedelta
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def _reason(message: str) -> str:
-    text = message.lower()
-    if "blocked" in text:
-        return "blocked"
-    if "deactivated" in text:
-        return "deactivated"
-    if "initiate" in text:
-        return "cant_initiate"
-    return "forbidden"
 
 
 async def _retry(deps: Deps, row: Claimed, not_before: datetime, error: str,

@@ -1,0 +1,86 @@
+"""One outbox message on the wire: render it, send it (text, buttons, evidence file), and read
+Telegram's refusals. The outbox sender decides what to do with each outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import RetryAfter
+from telegram.warnings import PTBDeprecationWarning
+
+from handlers.registry import KlaApplication, Rendered, Renderer
+from kla_bot.deps import Deps
+from kla_bot.services.delivery import Claimed
+
+CAPTION_LIMIT = 1024
+# Short enough that one send ends well within the outbox lease (see outbox_sender.LEASE).
+TIMEOUTS: dict[str, Any] = {"connect_timeout": 5, "read_timeout": 10, "write_timeout": 10,
+                            "pool_timeout": 3}
+
+
+def evidence_path(storage_dir: Path, key: str) -> Path:
+    """Where the evidence store keeps a file: ``<storage>/<sha[:2]>/<sha>``."""
+    relative = Path(key) if "/" in key else Path(key[:2]) / key
+    if relative.is_absolute() or ".." in relative.parts:
+        raise ValueError(f"bad evidence key {key!r}")
+    return storage_dir / relative
+
+
+def render(deps: Deps, table: Mapping[str, Renderer], row: Claimed) -> Rendered:
+    """The row's message in its recipient's language, by the renderer of its kind."""
+    renderer = table.get(row.kind)
+    if renderer is None:
+        raise LookupError(f"no renderer for outbox kind {row.kind!r}")
+    return renderer(row.payload, deps.translator(row.language))
+
+
+async def send(app: KlaApplication, deps: Deps, chat_id: int, rendered: Rendered) -> list[int]:
+    """Send the text (with its buttons) and the attached evidence file, if any; return the
+    Telegram message ids."""
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row]
+         for row in rendered.buttons]) if rendered.buttons else None
+    if rendered.evidence_key is None:
+        message = await app.bot.send_message(chat_id, rendered.text, reply_markup=markup,
+                                             **TIMEOUTS)
+        return [message.message_id]
+    path = evidence_path(deps.storage_dir, rendered.evidence_key)
+    data = await asyncio.to_thread(path.read_bytes)
+    name = rendered.evidence_name or path.name
+    if len(rendered.text) <= CAPTION_LIMIT:
+        message = await app.bot.send_document(chat_id, data, filename=name,
+                                              caption=rendered.text, reply_markup=markup,
+                                              **TIMEOUTS)
+        return [message.message_id]
+    # Too long for a caption: the text (with the buttons) first, the file as a reply to it.
+    text_message: Message = await app.bot.send_message(chat_id, rendered.text,
+                                                       reply_markup=markup, **TIMEOUTS)
+    file_message = await app.bot.send_document(
+        chat_id, data, filename=name, reply_to_message_id=text_message.message_id, **TIMEOUTS)
+    return [text_message.message_id, file_message.message_id]
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """How long a flood wait asks the bot to pause, in seconds."""
+    with warnings.catch_warnings():  # PTB 22 warns that the int form will become a timedelta
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def forbidden_reason(message: str) -> str:
+    """Why Telegram refuses to deliver to a user (a 403), as the reason we record."""
+    text = message.lower()
+    if "blocked" in text:
+        return "blocked"
+    if "deactivated" in text:
+        return "deactivated"
+    if "initiate" in text:
+        return "cant_initiate"
+    return "forbidden"

@@ -1,0 +1,89 @@
+"""Send pacing: at most one message a second per private chat, and just under 30 a second overall.
+
+The Application's ``AIORateLimiter`` caps the bot at ~30 requests/s, but it lets a burst of 30
+through at once and knows nothing of private chats. A :class:`Pacer` therefore keeps its own
+sliding window just under that limit, and spaces messages to one private chat at least
+:data:`CHAT_INTERVAL` apart, so the sender can let a chat that is still cooling down wait while
+other chats go first. Plain Python: the time source and the sleep are injectable for tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
+
+# At most 29 sends in any 1.02 s: under Telegram's 30/s even if the network bunches a few
+# together, yet a slow database write is made up for by the next sends.
+GLOBAL_PER_WINDOW = 29
+GLOBAL_WINDOW = 1.02
+CHAT_INTERVAL = 1.05  # seconds between two messages to one private chat (Telegram: ~1/s)
+FORGET_AFTER_CHATS = 10_000  # past this many remembered chats, drop those long cooled down
+
+T = TypeVar("T")
+
+
+def is_private(chat_id: int) -> bool:
+    """Whether a chat id is a private chat (groups and channels have negative ids; their limit
+    is left to the rate limiter)."""
+    return chat_id > 0
+
+
+class Pacer:
+    """The pacing state of one bot (per process, like Telegram's view of a bot)."""
+
+    def __init__(self, *, per_window: int = GLOBAL_PER_WINDOW, window: float = GLOBAL_WINDOW,
+                 chat_interval: float = CHAT_INTERVAL,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> None:
+        self.per_window = per_window
+        self.window = window
+        self.chat_interval = chat_interval
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._recent_sends: deque[float] = deque()
+        self._last_by_chat: dict[int, float] = {}
+
+    def chat_ready(self, chat_id: int) -> bool:
+        """Whether a message to this chat may go now without breaking its per-chat limit."""
+        if not is_private(chat_id):
+            return True
+        last = self._last_by_chat.get(chat_id)
+        return last is None or self._monotonic() - last >= self.chat_interval
+
+    def first_ready(self, items: Iterable[T], chat_of: Callable[[T], int]) -> T | None:
+        """The first item that is first of its chat and whose chat is ready (keeps each chat's
+        order, lets ready chats overtake cooling ones); None when every chat must wait."""
+        seen: set[int] = set()
+        for item in items:
+            chat_id = chat_of(item)
+            if chat_id in seen:
+                continue
+            seen.add(chat_id)
+            if self.chat_ready(chat_id):
+                return item
+        return None
+
+    def seconds_until_a_chat_is_ready(self, chat_ids: Iterable[int]) -> float:
+        """How long until the first of these chats may be written to (at least 10 ms)."""
+        ready_at = min(self._last_by_chat.get(c, 0.0) + self.chat_interval for c in chat_ids)
+        return max(0.01, ready_at - self._monotonic())
+
+    async def pace(self, chat_id: int) -> None:
+        """Wait for room in the global window, then count a send to this chat as made now."""
+        sent = self._recent_sends
+        while True:
+            now = self._monotonic()
+            while sent and sent[0] <= now - self.window:
+                sent.popleft()
+            if len(sent) < self.per_window:
+                break
+            await self._sleep(sent[0] + self.window - now)
+        now = self._monotonic()
+        sent.append(now)
+        self._last_by_chat[chat_id] = now
+        if len(self._last_by_chat) > FORGET_AFTER_CHATS:
+            self._last_by_chat = {c: t for c, t in self._last_by_chat.items()
+                                  if t > now - self.chat_interval}

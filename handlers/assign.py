@@ -11,6 +11,7 @@ from telegram import Update
 from handlers.context import KlaContext
 from handlers.coordination import act, args_of
 from handlers.registry import Command, Feature, Rendered
+from kla_bot.domain import Role
 from kla_bot.i18n import Raw, Translator
 from kla_bot.models import Member
 from kla_bot.services.access import Session, overseer_scope
@@ -62,6 +63,7 @@ def render_reassigned(payload: Mapping[str, Any], t: Translator) -> Rendered:
 
 FEATURE = Feature(
     name="assign",
-    commands=(Command("tugaskan", "assign", assign, "menu.tugaskan"),),
+    commands=(Command("tugaskan", "assign", assign, "menu.tugaskan",
+                      roles=frozenset({Role.COORDINATOR})),),
     renderers={"task.reassigned": render_reassigned},
 )

@@ -223,7 +223,7 @@ async def _clean_store(app: KlaApplication) -> None:
 
 FEATURE = Feature(
     name="evidence",
-    commands=(Command("batal", "cancel", cancel_command, "menu.batal"),),
+    commands=(Command("batal", "cancel", cancel_command, "menu.batal", members_only=True),),
     handlers=(
         CallbackQueryHandler(pick_pressed, pattern=rf"^{PICK_PREFIX}"),
         CallbackQueryHandler(cancel_pressed, pattern=rf"^{CANCEL_DATA}$"),

@@ -6,39 +6,16 @@ from telegram import Update
 
 from handlers.context import KlaContext
 from handlers.registry import Command, Feature
-from kla_bot.domain import Role
 from kla_bot.i18n import Raw, Translator
 from kla_bot.services import registration
-
-# Commands only some roles may use (the services enforce it; help just does not offer them).
-# Every other command in the registration table is for everyone.
-ONLY_FOR: dict[str, frozenset[str]] = {
-    "status": frozenset({Role.COORDINATOR, Role.SECRETARIAT}),
-    "anggota": frozenset({Role.COORDINATOR, Role.SECRETARIAT}),
-    "undang": frozenset({Role.COORDINATOR, Role.SECRETARIAT}),
-    "tinjau": frozenset({Role.COORDINATOR}),
-    "tugaskan": frozenset({Role.COORDINATOR}),
-    "ingatkan": frozenset({Role.COORDINATOR}),
-    "laporan": frozenset({Role.SECRETARIAT}),
-}
-MEMBERS_ONLY = frozenset({"tugas", "batal"})  # meaningless before registering
 
 
 def commands_for(role: str | None) -> list[Command]:
     """The commands of the registration table a user of ``role`` (None: stranger) may use."""
     from handlers import FEATURES  # the table imports this module
 
-    allowed = []
-    for feature in FEATURES:
-        for command in feature.commands:
-            if not command.in_menu:
-                continue
-            if role is None and (command.name in ONLY_FOR or command.name in MEMBERS_ONLY):
-                continue
-            if role is not None and role not in ONLY_FOR.get(command.name, {role}):
-                continue
-            allowed.append(command)
-    return allowed
+    return [command for feature in FEATURES for command in feature.commands
+            if command.in_menu and command.offered_to(role)]
 
 
 def help_text(t: Translator, role: str | None, limit_mb: int) -> str:

@@ -8,6 +8,7 @@ from handlers.context import KlaContext
 from handlers.coordination import act
 from handlers.registry import Command, Feature
 from kla_bot.clock import local_today
+from kla_bot.domain import Role
 from kla_bot.i18n import Translator
 from kla_bot.models import Member
 from kla_bot.services.access import Session, overseer_scope
@@ -94,6 +95,8 @@ async def invite(update: Update, context: KlaContext) -> None:
 
 FEATURE = Feature(
     name="members_list",
-    commands=(Command("anggota", "members", members_list, "menu.anggota"),
-              Command("undang", "invite", invite, "menu.undang")),
+    commands=(Command("anggota", "members", members_list, "menu.anggota",
+                      roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT})),
+              Command("undang", "invite", invite, "menu.undang",
+                      roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT}))),
 )

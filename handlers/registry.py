@@ -18,17 +18,27 @@ KlaApplication = Application[Any, KlaContext, Any, Any, Any, Any]
 
 @dataclass(frozen=True)
 class Command:
-    """A chat command: its Indonesian name, English alias and menu text (a catalog key)."""
+    """A chat command: its Indonesian name, English alias, menu text (a catalog key) and who
+    may use it — ``roles`` (None: every role) and ``members_only`` (meaningless before
+    registering). The services enforce the roles; /bantuan just does not offer the rest."""
 
     name: str
     alias: str | None
     callback: HandlerCallback
     menu_key: str
     in_menu: bool = True
+    roles: frozenset[str] | None = None
+    members_only: bool = False
 
     @property
     def names(self) -> tuple[str, ...]:
         return (self.name, self.alias) if self.alias else (self.name,)
+
+    def offered_to(self, role: str | None) -> bool:
+        """Whether a user of ``role`` (None: not registered) may use this command."""
+        if role is None:
+            return self.roles is None and not self.members_only
+        return self.roles is None or role in self.roles
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from handlers import outbox_sender
 from handlers.context import KlaContext
 from handlers.registry import Command, Feature, KlaApplication, Rendered
 from kla_bot import scheduler
+from kla_bot.domain import Role
 from kla_bot.i18n import Translator
 from kla_bot.services import reminders
 from kla_bot.services.access import AccessDenied, registered_member
@@ -182,7 +183,8 @@ def render_unreachable(payload: Mapping[str, Any], t: Translator) -> Rendered:
 
 FEATURE = Feature(
     name="remind",
-    commands=(Command("ingatkan", "remind", remind, "menu.ingatkan"),),
+    commands=(Command("ingatkan", "remind", remind, "menu.ingatkan",
+                      roles=frozenset({Role.COORDINATOR})),),
     renderers={
         scheduler.DIGEST: render_digest,
         scheduler.ESCALATION: render_escalation,

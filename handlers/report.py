@@ -15,6 +15,7 @@ from telegram import Update
 from handlers.context import KlaContext
 from handlers.coordination import act, args_of, human_size
 from handlers.registry import Command, Feature
+from kla_bot.domain import Role
 from kla_bot.i18n import translator
 from kla_bot.models import Member
 from kla_bot.services import export
@@ -68,5 +69,6 @@ async def report(update: Update, context: KlaContext) -> None:
 
 FEATURE = Feature(
     name="report",
-    commands=(Command("laporan", "report", report, "menu.laporan"),),
+    commands=(Command("laporan", "report", report, "menu.laporan",
+                      roles=frozenset({Role.SECRETARIAT})),),
 )

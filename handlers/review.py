@@ -21,6 +21,7 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 from handlers.context import KlaContext
 from handlers.coordination import act, human_size, keyboard, local_moment
 from handlers.registry import Command, Feature, Rendered
+from kla_bot.domain import Role
 from kla_bot.i18n import Raw, Translator, translator
 from kla_bot.models import Member
 from kla_bot.services import review
@@ -210,7 +211,8 @@ async def _answer(update: Update, context: KlaContext, decision: Decision,
 
 FEATURE = Feature(
     name="review",
-    commands=(Command("tinjau", "review", waiting, "menu.tinjau"),),
+    commands=(Command("tinjau", "review", waiting, "menu.tinjau",
+                      roles=frozenset({Role.COORDINATOR})),),
     handlers=(
         CallbackQueryHandler(on_button, pattern=r"^rv:"),
         MessageHandler(filters.TEXT & ~filters.COMMAND & _ReplyToReasonPrompt(),

@@ -10,6 +10,7 @@ from handlers.context import KlaContext
 from handlers.coordination import act, args_of
 from handlers.registry import Command, Feature
 from kla_bot.chart import render_status_chart
+from kla_bot.domain import Role
 from kla_bot.i18n import Translator
 from kla_bot.models import Member
 from kla_bot.services.access import Session
@@ -122,5 +123,6 @@ async def _cluster(message: Message, update: Update, context: KlaContext, code: 
 
 FEATURE = Feature(
     name="status",
-    commands=(Command("status", None, status, "menu.status"),),
+    commands=(Command("status", None, status, "menu.status",
+                      roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT})),),
 )

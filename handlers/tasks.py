@@ -155,7 +155,7 @@ async def send_pressed(update: Update, context: KlaContext) -> None:
 
 FEATURE = Feature(
     name="tasks",
-    commands=(Command("tugas", "tasks", tasks_command, "menu.tugas"),),
+    commands=(Command("tugas", "tasks", tasks_command, "menu.tugas", members_only=True),),
     handlers=(CallbackQueryHandler(page_pressed, pattern=rf"^{PAGE_PREFIX}"),
               CallbackQueryHandler(send_pressed, pattern=rf"^{SEND_PREFIX}")),
 )

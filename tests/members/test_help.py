@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import update
 
 from handlers import FEATURES
@@ -48,3 +50,39 @@ async def test_help_by_role(world: World) -> None:
     await world.do(citra.send("/help"))
     if any(c.name == "laporan" for f in FEATURES for c in f.commands):
         assert "/report (/laporan)" in citra.last_text()
+
+
+# What /bantuan offered each role when the role lists still lived in help.py: the declarations
+# on the commands must keep offering exactly these, in this order.
+OFFERED = {
+    None: ["start", "bantuan", "bahasa"],
+    "member": ["start", "bantuan", "bahasa", "tugas", "batal"],
+    "coordinator": ["start", "bantuan", "bahasa", "tugas", "status", "tinjau", "tugaskan",
+                    "anggota", "undang", "ingatkan", "batal"],
+    "secretariat": ["start", "bantuan", "bahasa", "tugas", "status", "anggota", "undang",
+                    "laporan", "batal"],
+}
+
+
+def _listed(text: str) -> list[str]:
+    return re.findall(r"^/(\w+)", text, flags=re.MULTILINE)
+
+
+async def test_help_lists_exactly_each_roles_commands(world: World) -> None:
+    for role, expected in OFFERED.items():
+        assert [c.name for c in commands_for(role)] == expected
+
+    stranger = world.chat(world.user("X", 5100))
+    await world.do(stranger.send("/bantuan"))
+    assert _listed(stranger.last_text()) == OFFERED[None]
+
+    async with world.deps.db.transaction() as s:
+        await s.execute(update(Member).where(Member.id == world.members["Dewi"])
+                        .values(role="secretariat"))
+    for name, user_id, role in [("Ani", 5001, "member"), ("Citra", 5003, "coordinator"),
+                                ("Dewi", 5004, "secretariat")]:
+        user = world.user(name, user_id)
+        await world.link(name, user)
+        chat = world.chat(user)
+        await world.do(chat.send("/bantuan"))
+        assert _listed(chat.last_text()) == OFFERED[role], role

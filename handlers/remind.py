@@ -184,7 +184,7 @@ def render_unreachable(payload: Mapping[str, Any], t: Translator) -> Rendered:
 FEATURE = Feature(
     name="remind",
     commands=(Command("ingatkan", "remind", remind, "menu.ingatkan",
-                      roles=frozenset({Role.COORDINATOR})),),
+                      roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT})),),
     renderers={
         scheduler.DIGEST: render_digest,
         scheduler.ESCALATION: render_escalation,

@@ -212,7 +212,7 @@ async def _answer(update: Update, context: KlaContext, decision: Decision,
 FEATURE = Feature(
     name="review",
     commands=(Command("tinjau", "review", waiting, "menu.tinjau",
-                      roles=frozenset({Role.COORDINATOR})),),
+                      roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT})),),
     handlers=(
         CallbackQueryHandler(on_button, pattern=r"^rv:"),
         MessageHandler(filters.TEXT & ~filters.COMMAND & _ReplyToReasonPrompt(),

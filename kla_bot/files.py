@@ -17,7 +17,7 @@ class FileSource(Protocol):
 class HttpFileSource:
     """Downloads from the Bot API's file endpoint (``base_file_url`` + token + path)."""
 
-    def __init__(self, base_file_url: str, token: str, chunk_size: int = 256 * 1024) -> None:
+    def __init__(self, base_file_url: str, token: str, chunk_size: int = 1024 * 1024) -> None:
         self._prefix = f"{base_file_url}{token}/"
         self._chunk_size = chunk_size
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from kla_bot.validation import Validation, validate_file
+from kla_bot.validation import validate_file
 
 TEMP_SUFFIX = ".part"
 STALE_AFTER = timedelta(hours=1)
@@ -89,8 +89,10 @@ class EvidenceStore:
                         await asyncio.wait([pending])
                 if pending is not None:
                     await pending
-                await loop.run_in_executor(None, os.fsync, out.fileno())
-            verdict: Validation = await asyncio.to_thread(validate_file, temp)
+                # Flush to disk and check the content side by side: both only read the file.
+                _, verdict = await asyncio.gather(
+                    loop.run_in_executor(None, os.fsync, out.fileno()),
+                    asyncio.to_thread(validate_file, temp))
             if not verdict.ok:
                 raise StorageRefused(verdict.reason)
             sha = digest.hexdigest()

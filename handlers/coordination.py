@@ -57,13 +57,6 @@ def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
                                   for label, data in row] for row in rows])
 
 
-def human_size(size: int, t: Translator) -> str:
-    """``820 KB``, ``1,4 MB`` in the reader's number format."""
-    if size < 1024 * 1024:
-        return f"{t.num(max(1, round(size / 1024)))} KB"
-    return f"{t.num(round(size / (1024 * 1024), 1))} MB"
-
-
 def local_moment(moment: datetime, context: KlaContext) -> tuple[datetime, str]:
     """A moment on the local calendar and its ``HH:MM`` (``verification.timezone``)."""
     local = moment.astimezone(context.deps.settings.tz)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-from decimal import Decimal
 from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -36,13 +35,6 @@ _CODE_LIKE = re.compile(r"\b[A-Za-z]{1,3}\d*-\w+")
 
 def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def human_size(t: Translator, size: int) -> str:
-    """``834 KB``, ``1,2 MB`` (numbers written the member's way)."""
-    if size < 1024 * 1024:
-        return f"{t.num(max(1, round(size / 1024)))} KB"
-    return f"{t.num(round(Decimal(size) / (1024 * 1024), 1))} MB"
 
 
 async def remember_one_task(context: KlaContext, sent: Message, task_ids: list[int]) -> None:
@@ -153,7 +145,7 @@ async def _receive_one(context: KlaContext, placement: Placement, incoming: Inco
         return t("evidence.failed"), None
     key = "evidence.duplicate" if receipt.duplicate else "evidence.receipt"
     return t(key, code=receipt.task.code, title=shorten(receipt.task.title, 200),
-             name=receipt.file_name, size=human_size(t, receipt.size),
+             name=receipt.file_name, size=t.size(receipt.size),
              hash=receipt.sha256[:12]), receipt
 
 

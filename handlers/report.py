@@ -13,7 +13,7 @@ from pathlib import Path
 from telegram import Update
 
 from handlers.context import KlaContext
-from handlers.coordination import act, args_of, human_size
+from handlers.coordination import act, args_of
 from handlers.registry import Command, Feature
 from kla_bot.domain import Role
 from kla_bot.i18n import translator
@@ -60,7 +60,7 @@ async def report(update: Update, context: KlaContext) -> None:
                                    regency_id=deps.workspace.regency_id, result=result,
                                    include_waiting=include_waiting)
     summary = t("report.done", files=result.files_written,
-                size=human_size(result.bytes_written, t), parts=len(result.parts))
+                size=t.size(result.bytes_written), parts=len(result.parts))
     if result.problems:
         summary += "\n" + t("report.problems", count=len(result.problems),
                             first="; ".join(result.problems[:3]))

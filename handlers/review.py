@@ -19,7 +19,7 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from handlers.context import KlaContext
-from handlers.coordination import act, human_size, keyboard, local_moment
+from handlers.coordination import act, keyboard, local_moment
 from handlers.registry import Command, Feature, Rendered
 from kla_bot.domain import Role
 from kla_bot.i18n import Raw, Translator, translator
@@ -40,7 +40,7 @@ def card(payload: Mapping[str, Any], t: Translator) -> str:
              indicator=payload["indicator"], cluster=payload["cluster"],
              points=payload["points"], member=payload["member_name"],
              agency=payload["agency"], file=payload["file_name"],
-             size=human_size(int(payload["bytes"]), t), hash=str(payload["sha256"])[:12])
+             size=t.size(int(payload["bytes"])), hash=str(payload["sha256"])[:12])
 
 
 def buttons(evidence_id: int, t: Translator) -> list[list[tuple[str, str]]]:

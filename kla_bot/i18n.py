@@ -113,6 +113,12 @@ class Translator:
     def num(self, value: Decimal | float | int) -> str:
         return self._formatter.format_field(value, "num")
 
+    def size(self, size_bytes: int) -> str:
+        """A file size for people: ``834 KB``, ``1,2 MB`` (numbers written the reader's way)."""
+        if size_bytes < 1024 * 1024:
+            return f"{self.num(max(1, round(size_bytes / 1024)))} KB"
+        return f"{self.num(round(Decimal(size_bytes) / (1024 * 1024), 1))} MB"
+
 
 @cache
 def translator(lang: str) -> Translator:

@@ -11,7 +11,7 @@ from handlers.registry import Command, Feature
 from handlers.tasks import send_task_list
 from kla_bot.domain import Role
 from kla_bot.i18n import Translator
-from kla_bot.services import registration
+from kla_bot.services import registration, review
 from kla_bot.services.access import AccessDenied
 from kla_bot.services.registration import Registered
 
@@ -84,7 +84,13 @@ async def _welcome_member(update: Update, context: KlaContext, member: Registere
     await message.reply_text(t(key, name=member.name, agency=member.agency),
                              reply_markup=ReplyKeyboardRemove())
     if member.role != Role.MEMBER:
+        async with context.deps.db.transaction() as session:
+            waiting = await review.waiting_count(session, context.deps.workspace,
+                                                 member.member_id)
         await message.reply_text(t("start.staff_hint"))
+        if waiting:
+            # Upload notifications only reach coordinators who were registered at the time.
+            await message.reply_text(t("start.waiting", count=waiting))
     await send_task_list(update, context, page=0)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from kla_bot.domain import EvidenceState, TaskState
+from kla_bot.domain import EvidenceState, Role, TaskState
 from kla_bot.models import Evidence, Indicator, Member, PendingChoice, Task
 from kla_bot.services import audit, outbox
 from kla_bot.services.access import AccessDenied, Scope, overseer_scope, require_cluster
@@ -117,6 +117,14 @@ async def waiting_for(session: AsyncSession, workspace: Workspace, member: Membe
         select(func.count()).select_from(Evidence).join(Task, Task.id == Evidence.task_id)
         .join(Indicator, Indicator.number == Task.indicator_number).where(*where))
     return Waiting([ReviewItem(*row) for row in rows], int(total or 0))
+
+
+async def waiting_count(session: AsyncSession, workspace: Workspace, member_id: int) -> int:
+    """How many files wait for this member's review (0 for plain members)."""
+    member = await session.get(Member, member_id)
+    if member is None or member.role == Role.MEMBER:
+        return 0
+    return (await waiting_for(session, workspace, member, limit=0)).total
 
 
 async def _checked(session: AsyncSession, workspace: Workspace, member: Member,

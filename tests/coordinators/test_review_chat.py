@@ -8,8 +8,10 @@ from kla_bot.standin import BotApiStandin
 from tests.coordinators.chat import ChatWorld, chat_world
 from tests.coordinators.helpers import (
     AHMAD,
+    BUDI,
     DEWI,
     RINA,
+    SITI,
     YUSUF,
     notify_coordinators,
     outbox_rows,
@@ -131,3 +133,18 @@ async def test_tinjau_lists_waiting_files_oldest_first_with_buttons(
     assert "1 kiriman menunggu" in (await cw.say(AHMAD, "/review"))[0].plain
     nothing = await cw.say(YUSUF, "/tinjau")
     assert "perda.pdf" in str(nothing[-1])
+
+
+async def test_a_coordinator_registering_after_an_upload_is_told_what_waits(
+        bot: KlaApplication, standin: BotApiStandin) -> None:
+    cw = await chat_world(bot, standin, register=(SITI, RINA, BUDI))
+    await _submitted(cw)  # Ahmad (K3) is not registered yet: nobody could be notified
+    assert cw.chats[AHMAD].messages() == []
+    mark = cw.state.mark()
+    await cw.do(cw.chats[AHMAD].share_contact("+6281200000002"))
+    welcome = [m.plain for m in cw.chats[AHMAD].since(mark)]
+    assert "📥 1 kiriman menunggu tinjauan Anda. Ketik /tinjau untuk melihatnya." in welcome
+    # A plain member registering is not told about reviews.
+    mark = cw.state.mark()
+    await cw.do(cw.chats[DEWI].share_contact("+6281200000005"))
+    assert not any("tinjau" in m.plain for m in cw.chats[DEWI].since(mark))

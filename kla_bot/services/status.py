@@ -68,7 +68,7 @@ async def build_status(session: AsyncSession, workspace: Workspace, settings: Se
         timezone=settings.verification.timezone, today=today,
         days_left=days_until(today, workspace.verification_date),
         score=_score(settings, total), tasks=total.freeze().counts, clusters=cluster_lines,
-        members=await _members(session, workspace, today),
+        members=await member_statuses(session, workspace, today),
         evidence=await _evidence(session, workspace))
 
 
@@ -135,8 +135,9 @@ def _score(settings: Settings, total: Tally) -> Score:
                          open_=frozen.open_points)
 
 
-async def _members(session: AsyncSession, workspace: Workspace,
-                   today: date) -> tuple[MemberStatus, ...]:
+async def member_statuses(session: AsyncSession, workspace: Workspace,
+                          today: date) -> tuple[MemberStatus, ...]:
+    """Every member with their task counts, in name order (three queries in all)."""
     members = list(await session.execute(
         select(Member.id, Member.name, Member.agency, Member.phone, Member.role,
                Member.telegram_user_id, Member.reachable)

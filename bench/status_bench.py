@@ -1,7 +1,7 @@
 """Benchmark ``/status`` (text and chart) on a big task force, and prove its database work does
 not grow with the number of members: the SQL statement count is the same for 50 and 500.
 
-    .venv/bin/python bench/status_bench.py [--tasks 20000] [--db postgresql+asyncpg://…/db]
+    .venv/bin/python bench/status_bench.py [--tasks 20000] [--postgres]
 
 Each size gets a fresh database (SQLite in a temp folder by default), bulk-filled with
 members, their clusters and tasks in a mix of states; the secretariat then asks ``/status``:
@@ -120,14 +120,23 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tasks", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--db", default=None, help="an empty PostgreSQL database URL")
+    parser.add_argument("--postgres", action="store_true",
+                        help="a throw-away database per size on the local PostgreSQL "
+                             "(127.0.0.1:5432, user postgres; KLA_TEST_PG_URL overrides)")
     args = parser.parse_args()
     results = []
     for members in (50, 500):
-        if args.db and results:
-            print("(reusing one PostgreSQL database is not supported: pass a fresh one per size)")
-            break
-        results.append(await measure(args.db, members, args.tasks, args.runs))
+        if args.postgres:
+            from tests.dbs import PostgresSession
+
+            pg = PostgresSession()
+            await pg.create()
+            try:
+                results.append(await measure(pg.url, members, args.tasks, args.runs))
+            finally:
+                await pg.drop()
+        else:
+            results.append(await measure(None, members, args.tasks, args.runs))
     print(f"{'members':>8} {'tasks':>7} {'SQL stmts':>9} {'db ms':>8} {'text ms':>8} "
           f"{'chart ms':>9} {'total ms':>9}")
     for r in results:

@@ -9,7 +9,6 @@ from typing import Any
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     CommandHandler,
     ContextTypes,
@@ -21,6 +20,7 @@ from telegram.request import BaseRequest
 
 from handlers import FEATURES
 from handlers.context import BotData, KlaContext
+from handlers.rate_limit import FloodAwareRateLimiter
 from handlers.registry import Command, KlaApplication
 from kla_bot.deps import Deps
 from kla_bot.i18n import LANGUAGES, Translator, translator
@@ -56,8 +56,10 @@ def build_application(deps: Deps, *, request: BaseRequest | None = None,
         .concurrent_updates(True)
     )
     if rate_limit:
-        # Overall ~30 msg/s and 20/min per group; 429s are waited out and retried.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
+        # Overall ~30 msg/s and 20/min per group; a handler reply waits out a short 429 and is
+        # retried, an outbox send never is (the sender reschedules the row: handlers.rate_limit).
+        builder = builder.rate_limiter(FloodAwareRateLimiter(max_retries=5,
+                                                             clock=deps.clock))
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     app: KlaApplication = builder.build()

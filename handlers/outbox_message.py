@@ -14,14 +14,25 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
+from handlers.rate_limit import NO_RETRY, FloodAwareRateLimiter
 from handlers.registry import KlaApplication, Rendered, Renderer
 from kla_bot.deps import Deps
 from kla_bot.services.delivery import Claimed
 
 CAPTION_LIMIT = 1024
-# Short enough that one send ends well within the outbox lease (see outbox_sender.LEASE).
+# Short enough that one request ends within outbox_sender.SEND_BUDGET; the sender's lease
+# heartbeat covers a send of two requests.
 TIMEOUTS: dict[str, Any] = {"connect_timeout": 5, "read_timeout": 10, "write_timeout": 10,
                             "pool_timeout": 3}
+
+
+def _call_options(app: KlaApplication) -> dict[str, Any]:
+    """The time-outs, and — with the bot's rate limiter — no flood wait slept out inside the
+    call: a 429 comes straight back, so the sender can reschedule the row instead of holding it
+    past its lease."""
+    if isinstance(app.bot.rate_limiter, FloodAwareRateLimiter):
+        return {**TIMEOUTS, "rate_limit_args": NO_RETRY}
+    return TIMEOUTS
 
 
 def evidence_path(storage_dir: Path, key: str) -> Path:
@@ -46,9 +57,10 @@ async def send(app: KlaApplication, deps: Deps, chat_id: int, rendered: Rendered
     markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data) for label, data in row]
          for row in rendered.buttons]) if rendered.buttons else None
+    options = _call_options(app)
     if rendered.evidence_key is None:
         message = await app.bot.send_message(chat_id, rendered.text, reply_markup=markup,
-                                             **TIMEOUTS)
+                                             **options)
         return [message.message_id]
     path = evidence_path(deps.storage_dir, rendered.evidence_key)
     data = await asyncio.to_thread(path.read_bytes)
@@ -56,11 +68,13 @@ async def send(app: KlaApplication, deps: Deps, chat_id: int, rendered: Rendered
     if len(rendered.text) <= CAPTION_LIMIT:
         message = await app.bot.send_document(chat_id, data, filename=name,
                                               caption=rendered.text, reply_markup=markup,
-                                              **TIMEOUTS)
+                                              **options)
         return [message.message_id]
     # Too long for a caption: the text (with the buttons) first, the file as a reply to it.
     text_message: Message = await app.bot.send_message(chat_id, rendered.text,
-                                                       reply_markup=markup, **TIMEOUTS)
+                                                       reply_markup=markup, **options)
+    # The text is out: the file may sleep out a short flood wait inside the call rather than
+    # have the row (and so the text) sent again; a long wait still reschedules the row.
     file_message = await app.bot.send_document(
         chat_id, data, filename=name, reply_to_message_id=text_message.message_id, **TIMEOUTS)
     return [text_message.message_id, file_message.message_id]

@@ -5,8 +5,11 @@ crash, a restart or a second worker never loses or doubles a message (see
 ``kla_bot.services.delivery`` for how rows are claimed). What happens to each answer:
 
 * success → ``sent`` with the Telegram message id, and the message is mapped to its tasks;
-* 429 → the row waits ``retry_after`` (not counted as an attempt) and the whole sender pauses
-  as long — a flood wait applies to the bot, not to one message; nothing is ever dropped;
+* 429 → the row waits ``retry_after`` (not counted as an attempt), the rest of the batch is
+  handed back with the same ``not_before``, and the whole sender pauses as long — a flood wait
+  applies to the bot, not to one message; nothing is ever dropped. The rate limiter never
+  sleeps out a flood wait inside an outbox send (:mod:`handlers.rate_limit`): a wait of
+  minutes or hours would outlast the row's lease and let another worker send it too;
 * 5xx, time-outs, network errors → retried with growing back-off, at most
   :data:`MAX_ATTEMPTS` times, then ``failed`` with the last error (and logged);
 * 403 (blocked, deactivated, cannot initiate) or "chat not found" → the member is marked
@@ -16,6 +19,10 @@ Pacing (:mod:`kla_bot.pacing`): at most one message a second per private chat an
 Telegram's 30/s overall; a message for a chat that is still cooling down waits while other chats
 go first. The pacing is off when the Application was built without a rate limiter (most tests).
 Rendering and the Telegram calls for one message live in :mod:`handlers.outbox_message`.
+
+Leases: a worker renews the lease of the rows it holds before each send when it runs low and
+every few seconds while a batch is held, so a row is never claimed by a second worker while the
+first still means to send it — however long the pacing or a send takes.
 
 Kill -9 during a fan-out: the message being sent at that instant may have reached Telegram
 without being marked, and is sent again when its lease runs out — at most that one message is
@@ -52,7 +59,13 @@ __all__ = ["MAX_ATTEMPTS", "drain", "evidence_path", "renderers", "runs_by_itsel
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=30)  # longer than one send can take (outbox_message.TIMEOUTS)
+# A claimed row's lease. Kept short, so rows held by a killed worker are soon sent by another;
+# a live worker renews it: before a send when less than SEND_BUDGET is left (one send's
+# time-outs, outbox_message.TIMEOUTS, fit in it), and every HEARTBEAT seconds while a batch is
+# held, so neither pacing a long batch nor a slow send ever outlives it.
+LEASE = timedelta(seconds=30)
+SEND_BUDGET = timedelta(seconds=20)
+HEARTBEAT = 5.0
 BATCH = 20
 MAX_ATTEMPTS = 8
 IDLE_INTERVAL = 0.5  # how often the background loop looks for due rows
@@ -101,32 +114,84 @@ async def drain(app: KlaApplication) -> int:
                 batch = await delivery.claim_due(session, now=now, limit=BATCH, lease=LEASE)
             if not batch:
                 break
-            delivered += await _send_batch(app, deps, state, table, batch, paced)
+            held = _Held(until=now + LEASE, ids={row.id for row in batch})
+            heartbeat = asyncio.create_task(_keep_leased(deps, held))
+            try:
+                delivered += await _send_batch(app, deps, state, table, batch, held, paced)
+            finally:
+                heartbeat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
     return delivered
 
 
+@dataclass
+class _Held:
+    """The rows of one claimed batch this worker still holds, and when their lease ends (the
+    worker's ownership token, see :func:`kla_bot.services.delivery.renew`)."""
+
+    until: datetime
+    ids: set[int]
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+async def _renew(deps: Deps, held: _Held) -> None:
+    """Push the lease of every row still held to a full :data:`LEASE` from now; forget rows
+    another worker took after the lease lapsed (they are theirs to send now)."""
+    async with held.lock:
+        until = deps.clock.now() + LEASE
+        async with deps.db.transaction() as session:
+            kept = await delivery.renew(session, sorted(held.ids), held_until=held.until,
+                                        until=until)
+        held.ids &= kept
+        held.until = until
+
+
+async def _keep_leased(deps: Deps, held: _Held) -> None:
+    """While a batch is held, renew its lease every :data:`HEARTBEAT` seconds, so a send that
+    takes long (slow network, two requests) never outlives it; a killed worker stops renewing."""
+    while True:
+        await asyncio.sleep(HEARTBEAT)
+        try:
+            await _renew(deps, held)
+        except Exception:  # the pre-send renewal still guards each send
+            log.exception("could not renew the outbox lease")
+
+
 async def _send_batch(app: KlaApplication, deps: Deps, state: _SenderState,
-                      table: dict[str, Renderer], batch: list[Claimed], paced: bool) -> int:
+                      table: dict[str, Renderer], batch: list[Claimed], held: _Held,
+                      paced: bool) -> int:
     """Send a claimed batch, keeping each chat's order, letting ready chats go first."""
     waiting = list(batch)
     delivered = 0
     pacer = state.pacer
     while waiting:
         if state.stopping.is_set() or _paused(deps, state):
-            async with deps.db.transaction() as session:
-                await delivery.release(session, [row.id for row in waiting])
+            async with deps.db.transaction() as session:  # a flood wait holds every worker off
+                await delivery.release(session, [row.id for row in waiting],
+                                       not_before=state.paused_until
+                                       if _paused(deps, state) else None)
+            held.ids.clear()
             break
         row = pacer.first_ready(waiting, _chat_of) if paced else waiting[0]
         if row is None:
             await asyncio.sleep(pacer.seconds_until_a_chat_is_ready(map(_chat_of, waiting)))
             continue
-        waiting.remove(row)
         if paced:
             await pacer.pace(row.chat_id)
+        if held.until - deps.clock.now() < SEND_BUDGET:  # pacing or slow sends ate the lease
+            await _renew(deps, held)
+            waiting = [r for r in waiting if r.id in held.ids]
+            if row.id not in held.ids:
+                log.warning("outbox %s: lease lapsed and taken over; not sending it", row.id)
+                continue
+        waiting.remove(row)
         outcome = await _deliver(app, deps, state, table, row)
+        held.ids.discard(row.id)
         delivered += outcome == "sent"
         if outcome == "unreachable":  # their other rows were stopped in the database too
             waiting = [r for r in waiting if r.chat_id != row.chat_id]
+            held.ids &= {r.id for r in waiting}
     return delivered
 
 
@@ -150,8 +215,8 @@ async def _deliver(app: KlaApplication, deps: Deps, state: _SenderState,
         message_ids = await send(app, deps, row.chat_id, rendered)
     except RetryAfter as exc:
         wait = retry_after_seconds(exc)
-        now = deps.clock.now()
-        state.paused_until = now + timedelta(seconds=wait)
+        until = deps.clock.now() + timedelta(seconds=wait)
+        state.paused_until = max(until, state.paused_until or until)
         log.warning("outbox %s: flood wait %.1fs, pausing the sender", row.id, wait)
         await _retry(deps, row, state.paused_until, f"429 retry after {wait}s", count=False)
     except Forbidden as exc:

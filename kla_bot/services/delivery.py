@@ -5,6 +5,11 @@ Several workers may drain the same outbox. A worker *claims* rows by moving them
 rows are picked with ``FOR UPDATE SKIP LOCKED``, on SQLite the single conditional ``UPDATE``
 is atomic — so no two workers ever hold the same row. A worker that dies leaves its rows
 ``sending``; when the lease runs out, they become claimable again.
+
+A live worker keeps its lease ahead of its work with :func:`renew` (before each send, and
+while a send is in flight), so a slow batch or a slow send never lets a second worker in. The
+lease's end is the worker's token: a worker that claims a lapsed row moves ``locked_until``
+strictly later, so a renewal that finds another value knows the row is no longer its own.
 """
 
 from __future__ import annotations
@@ -74,13 +79,35 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int,
             for m, language, reachable in rows]
 
 
-async def release(session: AsyncSession, ids: Sequence[int]) -> None:
-    """Hand claimed rows back untouched (a pause or a stop came before their turn)."""
+async def renew(session: AsyncSession, ids: Sequence[int], *, held_until: datetime,
+                until: datetime) -> set[int]:
+    """Extend the lease of rows this worker still holds (their lease still ends at
+    ``held_until``) to ``until``; return the ids renewed — any other was taken by a worker
+    after the lease lapsed, or is no longer being sent, and must not be sent by this one."""
+    if not ids:
+        return set()
+    renewed = await session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(list(ids)), OutboxMessage.state == OutboxState.SENDING,
+               OutboxMessage.locked_until == held_until)
+        .values(locked_until=until)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False))
+    return set(renewed)
+
+
+async def release(session: AsyncSession, ids: Sequence[int], *,
+                  not_before: datetime | None = None) -> None:
+    """Hand claimed rows back unsent (a pause or a stop came before their turn); during a
+    flood wait, ``not_before`` keeps every worker of this bot off them until it is over."""
     if ids:
+        values: dict[str, Any] = {"state": OutboxState.PENDING, "locked_until": None}
+        if not_before is not None:
+            values["not_before"] = not_before
         await session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(list(ids)), OutboxMessage.state == OutboxState.SENDING)
-            .values(state=OutboxState.PENDING, locked_until=None)
+            .values(**values)
             .execution_options(synchronize_session=False))
 
 

@@ -16,7 +16,7 @@ from handlers.context import KlaContext
 from handlers.coordination import act, args_of
 from handlers.registry import Command, Feature
 from kla_bot.domain import Role
-from kla_bot.i18n import translator
+from kla_bot.i18n import Raw, translator
 from kla_bot.models import Member
 from kla_bot.services import export
 from kla_bot.services.access import Session, registered_member
@@ -62,8 +62,8 @@ async def report(update: Update, context: KlaContext) -> None:
     summary = t("report.done", files=result.files_written,
                 size=t.size(result.bytes_written), parts=len(result.parts))
     if result.problems:
-        summary += "\n" + t("report.problems", count=len(result.problems),
-                            first="; ".join(result.problems[:3]))
+        first = "; ".join(t(p.reason.key, **p.reason.params) for p in result.problems[:3])
+        summary += "\n" + t("report.problems", count=len(result.problems), first=Raw(first))
     await message.reply_text(summary)
 
 

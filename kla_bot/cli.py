@@ -64,13 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse, load the configuration, run one command; exit 2 with one line on user errors."""
     args = build_parser().parse_args(argv)
+    settings: Settings | None = None
     try:
         settings = _settings_for(args)
         module_name, _, func_name = COMMANDS[args.command].partition(":")
         command: Command = getattr(importlib.import_module(module_name), func_name)
         return asyncio.run(command(args, settings))
-    except (ConfigError, UserError) as exc:
-        print(f"kla-bot: {exc}", file=sys.stderr)
+    except ConfigError as exc:
+        print(f"kla-bot: {exc}", file=sys.stderr)  # about configuration keys, named in English
+        return 2
+    except UserError as exc:
+        from kla_bot.cli_text import cli_translator, error_text
+
+        t = cli_translator(settings or Settings())
+        print(f"kla-bot: {error_text(t, exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -96,7 +103,9 @@ async def run_db(args: argparse.Namespace, settings: Settings) -> int:
         await db.upgrade()
     finally:
         await db.dispose()
-    print("database is up to date")
+    from kla_bot.cli_text import cli_translator
+
+    print(cli_translator(settings).plain("cli.db_up_to_date"))
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from kla_bot.cli_text import cli_translator
 from kla_bot.clock import clock_from_env
 from kla_bot.config import Settings
 from kla_bot.deps import create_deps
@@ -30,7 +31,9 @@ async def run_import(args: argparse.Namespace, settings: Settings) -> int:
                                             source=str(args.file))
     finally:
         await deps.db.dispose()
-    print(f"{args.file}: {result.summary()}")
+    t = cli_translator(settings)
+    print(t.plain("imports.summary", file=args.file, kind=t.plain(f"imports.kind.{result.kind}"),
+                  created=result.created, updated=result.updated, unchanged=result.unchanged))
     return 0
 
 
@@ -46,5 +49,5 @@ async def run_status(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
-        print(render_status(report), end="")
+        print(render_status(report, cli_translator(settings)), end="")
     return 0

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from kla_bot.cli_text import cli_translator, render
 from kla_bot.clock import clock_from_env
 from kla_bot.config import Settings
 from kla_bot.deps import create_deps
 from kla_bot.errors import UserError
-from kla_bot.i18n import translator
 from kla_bot.models import AuditEvent
 from kla_bot.services import export
 
@@ -22,12 +22,12 @@ async def run_export(args: argparse.Namespace, settings: Settings) -> int:
     """Write the workbook and the evidence files into one zip; problems go to stderr."""
     out = args.out
     if out.suffix.lower() != ".zip":
-        raise UserError(f"--out {out}: the archive name must end in .zip")
+        raise UserError("cli.export.not_zip", out=out)
     if out.exists() and out.is_dir():
-        raise UserError(f"--out {out}: is a folder")
+        raise UserError("cli.export.is_folder", out=out)
     clock = clock_from_env()
     deps = await create_deps(settings, clock)
-    t = translator(settings.bot.language)
+    t = cli_translator(settings)
     now = clock.now()
     try:
         async with deps.db.transaction() as session:
@@ -40,11 +40,12 @@ async def run_export(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await deps.db.dispose()
     waiting = sum(1 for f in data.files if f.arcname and f.state == "submitted")
-    note = f", {waiting} of them waiting for review" if waiting else ""
-    print(f"{out}: {len(data.tasks)} tasks, {result.files_written} files "
-          f"({result.bytes_written} bytes){note}")
+    note = t.plain("cli.export.waiting", count=waiting) if waiting else ""
+    print(t.plain("cli.export.done", out=out, tasks=len(data.tasks), files=result.files_written,
+                  bytes=result.bytes_written, waiting=note))
     for problem in result.problems:
-        print(f"kla-bot: export: {problem}", file=sys.stderr)
+        print("kla-bot: " + t.plain("cli.export.problem", problem=render(t, problem.reason)),
+              file=sys.stderr)
     return 1 if result.problems else 0
 
 
@@ -55,7 +56,7 @@ def _details(details: dict[str, Any]) -> str:
 async def run_audit(args: argparse.Namespace, settings: Settings) -> int:
     """Print the newest audit events, oldest first: local time, actor, action, subject."""
     if args.limit < 1:
-        raise UserError("--limit: must be at least 1")
+        raise UserError("cli.audit.bad_limit")
     deps = await create_deps(settings, clock_from_env())
     try:
         async with deps.db.transaction() as session:
@@ -72,5 +73,5 @@ async def run_audit(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{at}  {e.actor_label}  {e.action}  {e.subject_type}:{e.subject_id}  "
               f"{_details(e.details)}".rstrip())
     if not events:
-        print("no audit events yet")
+        print(cli_translator(settings).plain("cli.audit.empty"))
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from kla_bot.cli_text import cli_translator
 from kla_bot.clock import SystemClock
 from kla_bot.config import Settings
 from kla_bot.db import Database
@@ -26,10 +27,10 @@ async def run_invite(args: argparse.Namespace, settings: Settings) -> int:
                 code, name = await create_invite(session, workspace, phone=args.phone,
                                                  created_by=None, now=clock.now())
             except AccessDenied as exc:
-                raise UserError(f"no member with phone {args.phone!r}") from exc
+                raise UserError("cli.invite.unknown_phone", phone=args.phone) from exc
     finally:
         await db.dispose()
-    print(f"invite code for {name}: {code}")
-    print(f"the member types /start {code} in a chat with the bot, or opens "
-          f"https://t.me/<bot>?start={code} (<bot> = the bot's username)")
+    t = cli_translator(settings)
+    print(t.plain("cli.invite.code", name=name, code=code))
+    print(t.plain("cli.invite.how", code=code))
     return 0

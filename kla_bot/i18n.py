@@ -1,4 +1,5 @@
-"""Texts from the Indonesian and English catalogs, formatted after lookup and HTML-escaped.
+"""Texts from the Indonesian and English catalogs, formatted after lookup and HTML-escaped
+(chat texts) or as they are (``Translator.plain``: terminal output of the command line).
 
 Catalogs live in ``kla_bot/locales/<lang>/<area>.toml``; a key ``welcome`` in ``start.toml``
 is looked up as ``start.welcome``. Placeholders are ``{name}`` or ``{name:spec}`` where spec is
@@ -39,8 +40,9 @@ def _as_date(value: Any) -> date:
 
 
 class _Formatter(string.Formatter):
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, *, escape: bool = True) -> None:
         self.lang = lang
+        self.escape = escape
 
     def format_field(self, value: Any, format_spec: str) -> str:
         if format_spec == "date":
@@ -52,8 +54,10 @@ class _Formatter(string.Formatter):
                                       locale=self.lang))
         if format_spec == "int":
             return str(format_decimal(int(value), locale=self.lang))
-        text = super().format_field(value, format_spec)
-        return text if isinstance(value, Raw) else html.escape(text, quote=False)
+        text: str = super().format_field(value, format_spec)
+        if not self.escape or isinstance(value, Raw):
+            return text
+        return html.escape(text, quote=False)
 
 
 def load_catalog(lang: str) -> dict[str, str]:
@@ -96,13 +100,21 @@ class Translator:
         self.lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
         self._texts = dict(_load_catalog(self.lang))
         self._formatter = _Formatter(self.lang)
+        self._plain = _Formatter(self.lang, escape=False)
 
     def __call__(self, key: str, /, **params: Any) -> str:
         """The text for ``key`` with ``params`` filled in (escaped unless ``Raw``)."""
+        return self._formatter.vformat(self._template(key), (), params)
+
+    def plain(self, key: str, /, **params: Any) -> str:
+        """The text for ``key`` with ``params`` filled in as they are: for a terminal, not HTML."""
+        return self._plain.vformat(self._template(key), (), params)
+
+    def _template(self, key: str) -> str:
         template = self._texts.get(key)
         if template is None:
             raise KeyError(f"no text {key!r} in the {self.lang} catalog")
-        return self._formatter.vformat(template, (), params)
+        return template
 
     def has(self, key: str) -> bool:
         return key in self._texts

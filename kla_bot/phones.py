@@ -16,34 +16,44 @@ from phonenumbers import NumberParseException, ValidationResult
 DEFAULT_REGION = "ID"
 
 _ALLOWED = re.compile(r"^[\d\s()+.\-/]+$")
-_REASONS = {
-    ValidationResult.TOO_SHORT: "too short",
-    ValidationResult.TOO_LONG: "too long",
-    ValidationResult.INVALID_LENGTH: "wrong number of digits",
-    ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+_PROBLEMS = {
+    ValidationResult.TOO_SHORT: "too_short",
+    ValidationResult.TOO_LONG: "too_long",
+    ValidationResult.INVALID_LENGTH: "wrong_length",
+    ValidationResult.INVALID_COUNTRY_CODE: "country_code",
 }
 
 
 class PhoneError(ValueError):
-    """Not a usable phone number; the message says why in a few words."""
+    """Not a usable phone number. ``problem`` names why (``empty``, ``not_a_number``,
+    ``too_short``, ``too_long``, ``wrong_length``, ``country_code``, ``not_valid``); callers
+    turn it into a text of their catalog."""
+
+    def __init__(self, problem: str, text: str) -> None:
+        super().__init__(problem, text)
+        self.problem = problem
+        self.text = text
+
+    def __str__(self) -> str:
+        return f"{self.problem}: {self.text!r}"
 
 
 def normalize_phone(raw: str) -> str:
-    """The number in E.164 (``+6281200001234``), or PhoneError with a short reason."""
+    """The number in E.164 (``+6281200001234``), or PhoneError naming the problem."""
     text = raw.strip()
     if not text:
-        raise PhoneError("phone number is empty")
+        raise PhoneError("empty", text)
     if not _ALLOWED.match(text):
-        raise PhoneError(f"not a phone number: {text!r}")
+        raise PhoneError("not_a_number", text)
     try:
         number = phonenumbers.parse(text, DEFAULT_REGION)
     except NumberParseException as exc:
-        raise PhoneError(f"not a phone number: {text!r}") from exc
+        raise PhoneError("not_a_number", text) from exc
     reason = phonenumbers.is_possible_number_with_reason(number)
-    if reason in _REASONS:
-        raise PhoneError(f"phone number {text!r} is {_REASONS[reason]}")
+    if reason in _PROBLEMS:
+        raise PhoneError(_PROBLEMS[reason], text)
     if not phonenumbers.is_valid_number(number):
-        raise PhoneError(f"not a valid phone number: {text!r}")
+        raise PhoneError("not_valid", text)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

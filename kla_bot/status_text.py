@@ -1,75 +1,126 @@
-"""``python bot.py status``: the status report as a plain-text table (at most 100 columns)."""
+"""``python bot.py status``: the status report as a plain-text table (at most 100 columns).
+
+Every word comes from the ``cli.status`` catalog texts, in the operator's language; a column is
+as wide as its widest heading needs, so both languages keep the table within 100 columns.
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Sequence
 
+from kla_bot.i18n import Translator
 from kla_bot.services.status_model import MemberStatus, StatusReport, TaskCounts
 
 WIDTH = 100
-
-
-def points_text(value: Decimal) -> str:
-    """``23.50`` → ``23.5``, ``5.00`` → ``5``."""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return text if text not in ("", "-0") else "0"
+COUNTS = ("tasks", "open", "submitted", "approved", "late")
 
 
 def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _counts(c: TaskCounts) -> str:
-    return f"{c.total:>6}{c.open:>6}{c.submitted:>6}{c.approved:>6}{c.overdue:>6}"
+def _row(cells: Sequence[tuple[str, int, bool]], gap: str = "") -> str:
+    """Cells of (text, width, right-aligned) side by side."""
+    return gap.join(f"{_fit(text, width):>{width}}" if right else f"{_fit(text, width):<{width}}"
+                    for text, width, right in cells)
 
 
-def render_status(report: StatusReport) -> str:
+def render_status(report: StatusReport, t: Translator) -> str:
     """Headline, clusters, members (most behind first) and evidence, as fixed-width text."""
+    return "\n".join(line.rstrip() for line in [
+        *_headline(report, t), "", *_clusters(report, t), "", *_members(report, t), "",
+        *_evidence(report, t)]) + "\n"
+
+
+def _headline(report: StatusReport, t: Translator) -> list[str]:
     s = report.score
-    lines = [
-        f"{report.regency} · verification {report.verification_date.isoformat()} "
-        f"({report.timezone})",
-        f"Today {report.today.isoformat()} · {_days(report.days_left)}",
-        f"Score: last {points_text(s.last)} · target {s.target_predicate} {s.target} · "
-        f"gap {points_text(s.gap)}",
-        f"Points: approved {points_text(s.approved_points)} · submitted "
-        f"{points_text(s.submitted_points)} · open {points_text(s.open_points)} · projected "
-        f"{points_text(s.projected)} · still needed {points_text(s.still_needed)}",
-        "",
-        f"{'Cluster':<44}{'Tasks':>6}{'Open':>6}{'Subm':>6}{'Appr':>6}{'Late':>6}"
-        f"{'Points':>9}{'Approved':>10}",
+    return [
+        t.plain("cli.status.headline", regency=report.regency,
+                date=report.verification_date.isoformat(), timezone=report.timezone),
+        t.plain("cli.status.today", today=report.today.isoformat(),
+                days=_days(t, report.days_left)),
+        t.plain("cli.status.score", last=s.last, predicate=s.target_predicate, target=s.target,
+                gap=s.gap),
+        t.plain("cli.status.points", approved=s.approved_points, submitted=s.submitted_points,
+                open=s.open_points, projected=s.projected, needed=s.still_needed),
     ]
+
+
+def _clusters(report: StatusReport, t: Translator) -> list[str]:
+    heads = [t.plain(f"cli.status.column.{name}") for name in COUNTS]
+    widths = [max(6, len(head) + 1) for head in heads]
+    points_head = t.plain("cli.status.column.points")
+    approved_head = t.plain("cli.status.column.approved_points")
+    points_w, approved_w = max(9, len(points_head) + 1), max(10, len(approved_head) + 1)
+
+    def counts(c: TaskCounts) -> list[tuple[str, int, bool]]:
+        values = (c.total, c.open, c.submitted, c.approved, c.overdue)
+        return [(str(v), w, True) for v, w in zip(values, widths, strict=True)]
+
+    lines = [_row([(t.plain("cli.status.column.cluster"), 44, False),
+                   *zip(heads, widths, [True] * len(heads), strict=True),
+                   (points_head, points_w, True), (approved_head, approved_w, True)])]
     for c in report.clusters:
-        t = c.totals
-        lines.append(f"{c.code:<4}{_fit(c.name, 40):<40}{_counts(t.counts)}"
-                     f"{points_text(t.points):>9}{points_text(t.approved_points):>10}")
-    total_points = s.approved_points + s.submitted_points + s.open_points
-    lines.append(f"{'    All clusters':<44}{_counts(report.tasks)}"
-                 f"{points_text(total_points):>9}{points_text(s.approved_points):>10}")
-    lines += ["", f"Members ({len(report.members)}, most overdue first)",
-              f"{'Name':<24} {'Agency':<22} {'Phone':<15} {'Role':<11} {'Chat':<7}"
-              f"{'Open':>5}{'Late':>5}"]
+        tot = c.totals
+        lines.append(_row([(c.code, 4, False), (c.name, 40, False), *counts(tot.counts),
+                           (t.num(tot.points), points_w, True),
+                           (t.num(tot.approved_points), approved_w, True)]))
+    s = report.score
+    lines.append(_row([("    " + t.plain("cli.status.all_clusters"), 44, False),
+                       *counts(report.tasks),
+                       (t.num(s.approved_points + s.submitted_points + s.open_points),
+                        points_w, True),
+                       (t.num(s.approved_points), approved_w, True)]))
+    return lines
+
+
+def _members(report: StatusReport, t: Translator) -> list[str]:
+    roles = {m.role: t.plain(f"cli.status.role.{m.role}") for m in report.members}
+    chats = {key: t.plain(f"cli.status.chat.{key}") for key in ("yes", "no", "blocked")}
+    open_head, late_head = t.plain("cli.status.column.open"), t.plain("cli.status.column.late")
+    role_w = max([11, *(len(r) for r in roles.values())])
+    chat_w = max(7, *(len(c) + 1 for c in chats.values()))
+    open_w, late_w = max(5, len(open_head) + 1), max(5, len(late_head) + 1)
+    lines = [t.plain("cli.status.members", count=len(report.members)),
+             _row([(t.plain("cli.status.column.name"), 24, False),
+                   (t.plain("cli.status.column.agency"), 22, False),
+                   (t.plain("cli.status.column.phone"), 15, False),
+                   (t.plain("cli.status.column.role"), role_w, False)], " ") + " "
+             + _row([(t.plain("cli.status.column.chat"), chat_w, False),
+                     (open_head, open_w, True), (late_head, late_w, True)])]
     behind = sorted(report.members, key=lambda m: (-m.counts.overdue, -m.counts.open, m.name))
-    lines += [f"{_fit(m.name, 24):<24} {_fit(m.agency, 22):<22} {m.phone:<15} {m.role:<11} "
-              f"{_chat(m):<7}{m.counts.open:>5}{m.counts.overdue:>5}" for m in behind]
-    lines += ["", f"Evidence ({len(report.evidence)} files)"]
-    if report.evidence:
-        lines.append(f"{'Task':<12} {'State':<10} {'Bytes':>9} {'Type':<19} {'Uploaded by':<15} "
-                     f"{'Uploaded at (UTC)':<20} {'SHA-256':<8}")
-        lines += [f"{_fit(e.task, 12):<12} {e.state:<10} {e.bytes:>9} {_fit(e.mime, 19):<19} "
-                  f"{e.uploaded_by:<15} {e.to_json()['uploaded_at']:<20} {e.sha256[:8]}"
-                  for e in report.evidence]
-    return "\n".join(line.rstrip() for line in lines) + "\n"
+    lines += [_row([(m.name, 24, False), (m.agency, 22, False), (m.phone, 15, False),
+                    (roles[m.role], role_w, False)], " ") + " "
+              + _row([(chats[_chat(m)], chat_w, False), (str(m.counts.open), open_w, True),
+                      (str(m.counts.overdue), late_w, True)])
+              for m in behind]
+    return lines
 
 
-def _days(days_left: int) -> str:
+def _evidence(report: StatusReport, t: Translator) -> list[str]:
+    lines = [t.plain("cli.status.evidence", count=len(report.evidence))]
+    if not report.evidence:
+        return lines
+    widths = (12, 10, 9, 19, 15, 20, 8)
+    names = ("task", "state", "bytes", "type", "uploaded_by", "uploaded_at", "sha256")
+    lines.append(_row([(t.plain(f"cli.status.column.{name}"), w, name == "bytes")
+                       for name, w in zip(names, widths, strict=True)], " "))
+    lines += [_row([(e.task, 12, False), (t.plain(f"cli.status.evidence_state.{e.state}"), 10,
+                                          False),
+                    (str(e.bytes), 9, True), (e.mime, 19, False), (e.uploaded_by, 15, False),
+                    (str(e.to_json()["uploaded_at"]), 20, False), (e.sha256[:8], 8, False)], " ")
+              for e in report.evidence]
+    return lines
+
+
+def _days(t: Translator, days_left: int) -> str:
     if days_left > 1:
-        return f"{days_left} days left"
+        return t.plain("cli.status.days_left", days=days_left)
     if days_left == 1:
-        return "1 day left"
+        return t.plain("cli.status.day_left")
     if days_left == 0:
-        return "verification is today"
-    return f"verification was {-days_left} days ago"
+        return t.plain("cli.status.verification_today")
+    return t.plain("cli.status.verification_past", days=-days_left)
 
 
 def _chat(m: MemberStatus) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from kla_bot.errors import UserError
+from kla_bot.errors import Reason, UserError
 
 
 @dataclass(frozen=True)
@@ -49,18 +49,18 @@ def header_key(text: str) -> str:
 def read_table(path: Path, columns: Sequence[Column]) -> list[Row]:
     """The data rows of ``path`` (empty rows skipped); UserError for unreadable files."""
     if not path.is_file():
-        raise UserError(f"{path}: no such file")
+        raise UserError("imports.file.missing", path=path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         raw_rows: Iterable[list[str]] = _csv_rows(path)
     elif suffix == ".xlsx":
         raw_rows = _xlsx_rows(path)
     else:
-        raise UserError(f"{path}: expected a .csv or .xlsx file")
+        raise UserError("imports.file.wrong_type", path=path)
     rows = iter(raw_rows)
     header = next(rows, None)
     if header is None or not any(cell.strip() for cell in header):
-        raise UserError(f"{path}: the file is empty (the first row must name the columns)")
+        raise UserError("imports.file.empty", path=path)
     positions = _match_header(path, header, columns)
     result = []
     for number, cells in enumerate(rows, start=2):
@@ -81,14 +81,15 @@ def _match_header(path: Path, header: Sequence[str],
             continue  # extra columns are allowed and ignored
         if column.field in positions:
             first = header[positions[column.field]].strip()
-            raise UserError(f"{path}: columns {first!r} and {cell.strip()!r} both mean "
-                            f"{column.field!r}; keep one")
+            raise UserError("imports.file.same_column", path=path, first=first,
+                            second=cell.strip(), field=column.field)
         positions[column.field] = index
     missing = [c for c in columns if c.required and c.field not in positions]
     if missing:
-        names = "; ".join(f"{c.field!r} (or {', '.join(c.aliases)})" if c.aliases
-                          else repr(c.field) for c in missing)
-        raise UserError(f"{path}: missing column {names}")
+        names = tuple(Reason.of("imports.file.column_aliases", field=c.field,
+                                aliases=", ".join(c.aliases)) if c.aliases
+                      else Reason.of("imports.file.column", field=c.field) for c in missing)
+        raise UserError("imports.file.missing_column", path=path, columns=names)
     return positions
 
 
@@ -101,7 +102,7 @@ def _decode(path: Path) -> str:
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not a UTF-8 text file (save it as 'CSV UTF-8')") from exc
+        raise UserError("imports.file.not_utf8", path=path) from exc
 
 
 def _csv_rows(path: Path) -> Iterator[list[str]]:
@@ -117,7 +118,7 @@ def _xlsx_rows(path: Path) -> Iterator[list[str]]:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise UserError(f"{path}: not a readable .xlsx workbook") from exc
+        raise UserError("imports.file.bad_xlsx", path=path) from exc
     try:
         sheet = workbook.worksheets[0]
         for values in sheet.iter_rows(values_only=True):

@@ -80,6 +80,16 @@ def test_dates_and_numbers_are_written_the_indonesian_way() -> None:
     assert Translator("en").date(date(2025, 5, 16)) == "Friday, 16 May 2025"
 
 
+def test_plain_texts_for_the_terminal_are_not_html_escaped() -> None:
+    t = Translator("id")
+    assert t("imports.reason.bad_code", code="<K&1>") == \
+        "kode '&lt;K&amp;1&gt;': pakai paling banyak 32 huruf, angka, '-', '_' atau '.'"
+    assert t.plain("imports.reason.bad_code", code="<K&1>") == \
+        "kode '<K&1>': pakai paling banyak 32 huruf, angka, '-', '_' atau '.'"
+    assert t.plain("cli.status.points", approved=1234.5, submitted=0, open=1, projected=2,
+                   needed=3).startswith("Poin: disetujui 1.234,5 · ditinjau 0")
+
+
 def _literal_text(node: ast.expr) -> bool:
     """A hand-written text: a string with letters, an f-string, or something built from one."""
     if isinstance(node, ast.Constant):

@@ -40,11 +40,11 @@ def bot(tmp_path: Path, database_url: str) -> Run:
 def test_import_both_files_then_status_json(bot: Run) -> None:
     members = bot("import", "members", str(FIXTURES / "anggota.csv"))
     assert (members.returncode, members.stderr) == (0, "")
-    assert members.stdout == f"{FIXTURES / 'anggota.csv'}: members: 6 created, 0 updated, " \
-                             "0 unchanged\n"
+    assert members.stdout == f"{FIXTURES / 'anggota.csv'}: anggota: 6 baru, 0 diperbarui, " \
+                             "0 tidak berubah\n"
     tasks = bot("import", "tasks", str(FIXTURES / "tugas.csv"))
     assert tasks.returncode == 0
-    assert tasks.stdout.endswith("tasks: 8 created, 0 updated, 0 unchanged\n")
+    assert tasks.stdout.endswith("tugas: 8 baru, 0 diperbarui, 0 tidak berubah\n")
     status = bot("status", "--json")
     assert (status.returncode, status.stderr) == (0, "")
     assert json.loads(status.stdout) == EXPECTED
@@ -56,8 +56,8 @@ def test_importing_twice_reports_everything_unchanged(bot: Run) -> None:
     for _ in range(2):
         members = bot("import", "members", str(FIXTURES / "anggota.csv"))
         tasks = bot("import", "tasks", str(FIXTURES / "tugas.csv"))
-    assert members.stdout.endswith("members: 0 created, 0 updated, 6 unchanged\n")
-    assert tasks.stdout.endswith("tasks: 0 created, 0 updated, 8 unchanged\n")
+    assert members.stdout.endswith("anggota: 0 baru, 0 diperbarui, 6 tidak berubah\n")
+    assert tasks.stdout.endswith("tugas: 0 baru, 0 diperbarui, 8 tidak berubah\n")
 
 
 def test_a_file_with_bad_rows_exits_2_naming_every_row(bot: Run) -> None:
@@ -66,20 +66,50 @@ def test_a_file_with_bad_rows_exits_2_naming_every_row(bot: Run) -> None:
     result = bot("import", "tasks", str(bad))
     assert (result.returncode, result.stdout) == (2, "")
     lines = result.stderr.splitlines()
-    assert lines[0] == f"kla-bot: {bad}: 3 bad rows, nothing imported"
-    assert [line.split(":")[0] for line in lines[1:]] == ["baris 3", "baris 5", "baris 6"]
+    assert lines[0] == f"kla-bot: {bad}: 3 baris salah, tidak ada yang diimpor"
+    assert lines[1:] == [
+        "baris 3: penanggung jawab +6281200000999 bukan anggota (impor anggota dulu)",
+        "baris 5: indikator 31 tidak ada di katalog (1–24)",
+        "baris 6: poin 'lima' bukan angka (mis. 1,5 atau 1.5)",
+    ]
     assert "Traceback" not in result.stderr
     assert json.loads(bot("status", "--json").stdout)["tasks"]["total"] == 0
 
 
+def test_english_for_an_operator_who_asks_for_it(bot: Run, tmp_path: Path) -> None:
+    """``KLA_BOT_BOT_LANGUAGE=en``: summaries, bad rows, errors and the table in English."""
+    english = {"KLA_BOT_BOT_LANGUAGE": "en"}
+    members = bot("import", "members", str(FIXTURES / "anggota.csv"), **english)
+    assert members.stdout == f"{FIXTURES / 'anggota.csv'}: members: 6 created, 0 updated, " \
+                             "0 unchanged\n"
+    bad = FIXTURES / "tugas_tiga_salah.csv"
+    result = bot("import", "tasks", str(bad), **english)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"kla-bot: {bad}: 3 bad rows, nothing imported",
+        "row 3: assignee +6281200000999 is not a member (import members first)",
+        "row 5: indicator 31 is not in the catalog (1–24)",
+        "row 6: points 'lima' is not a number (e.g. 1.5 or 1,5)",
+    ]
+    missing = bot("import", "members", "nope.csv", **english)
+    assert (missing.returncode, missing.stderr) == (2, "kla-bot: nope.csv: no such file\n")
+    table = bot("status", **english)
+    assert "Today 2025-05-05 · 11 days left" in table.stdout
+    assert "Cluster" in table.stdout and "Klaster" not in table.stdout
+    assert bot("audit", "--limit", "0", **english).stderr == \
+        "kla-bot: --limit: must be at least 1\n"
+    assert bot("status", "--json", **english).stdout == bot("status", "--json").stdout
+
+
 def test_unreadable_input_is_one_line_on_stderr(bot: Run, tmp_path: Path) -> None:
     missing = bot("import", "members", "nope.csv")
-    assert (missing.returncode, missing.stderr) == (2, "kla-bot: nope.csv: no such file\n")
+    assert (missing.returncode, missing.stderr) == (2, "kla-bot: nope.csv: file tidak ditemukan\n")
     headers = tmp_path / "tasks.csv"
     headers.write_text("kode,judul\nK3-1,x\n", encoding="utf-8")
     result = bot("import", "tasks", str(headers))
     assert result.returncode == 2
-    assert result.stderr.startswith(f"kla-bot: {headers}: missing column 'indicator'")
+    assert result.stderr.startswith(f"kla-bot: {headers}: kolom tidak ada: 'indicator' "
+                                    "(atau indikator); 'points' (atau poin)")
     assert len(result.stderr.splitlines()) == 1
     bad_now = bot("status", KLA_BOT_NOW="yesterday")
     assert (bad_now.returncode, bad_now.stderr.count("\n")) == (2, 1)
@@ -88,12 +118,13 @@ def test_unreadable_input_is_one_line_on_stderr(bot: Run, tmp_path: Path) -> Non
 
 def test_xlsx_import_and_the_readable_table(bot: Run, tmp_path: Path) -> None:
     xlsx = csv_to_xlsx(FIXTURES / "anggota.csv", tmp_path / "anggota.xlsx")
-    assert bot("import", "members", str(xlsx)).stdout.endswith("6 created, 0 updated, "
-                                                               "0 unchanged\n")
+    assert bot("import", "members", str(xlsx)).stdout.endswith("6 baru, 0 diperbarui, "
+                                                               "0 tidak berubah\n")
     bot("import", "tasks", str(FIXTURES / "tugas.csv"))
     table = bot("status")
     assert table.returncode == 0
-    assert "Today 2025-05-05 · 11 days left" in table.stdout
+    assert "Hari ini 2025-05-05 · 11 hari lagi" in table.stdout
+    assert table.stdout.splitlines()[5].startswith("Klaster ")
     assert max(len(line) for line in table.stdout.splitlines()) <= 100
 
 

@@ -30,11 +30,11 @@ def test_a_number_with_another_country_code_is_kept() -> None:
 @pytest.mark.parametrize(("typed", "reason"), [
     ("", "empty"),
     ("   ", "empty"),
-    ("Budi", "not a phone number"),
-    ("0812-abc-1234", "not a phone number"),
-    ("0812", "too short"),
-    ("12", "too short"),
-    ("0812000012345678901", "not a"),
+    ("Budi", "not_a_number"),
+    ("0812-abc-1234", "not_a_number"),
+    ("0812", "too_short"),
+    ("12", "too_short"),
+    ("0812000012345678901", "not_"),
 ])
 def test_non_numbers_are_refused_with_a_reason(typed: str, reason: str) -> None:
     with pytest.raises(PhoneError, match=reason):

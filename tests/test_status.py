@@ -10,6 +10,7 @@ from sqlalchemy import event, select, update
 
 from kla_bot.clock import ManualClock
 from kla_bot.deps import Deps
+from kla_bot.i18n import translator
 from kla_bot.models import Evidence, Member, Task
 from kla_bot.services.status import build_headline, build_status, cluster_detail
 from kla_bot.status_text import render_status
@@ -210,9 +211,33 @@ async def test_the_table_fits_a_100_column_terminal(deps: Deps) -> None:
     await import_fixtures(deps)
     await _review(deps)
     async with deps.db.transaction() as s:
-        text = render_status(await build_status(s, deps.workspace, deps.settings,
-                                                deps.clock.now()))
+        report = await build_status(s, deps.workspace, deps.settings, deps.clock.now())
+    text = render_status(report, translator("id"))
     lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    assert lines[:4] == [
+        "Kabupaten Banjar · verifikasi 2025-05-16 (Asia/Makassar)",
+        "Hari ini 2025-05-05 · 11 hari lagi",
+        "Nilai: terakhir 685 · target Nindya 701 · kurang 16",
+        "Poin: disetujui 5 · ditinjau 3,5 · terbuka 15 · proyeksi 690 · masih perlu 11",
+    ]
+    assert lines[5].split() == ["Klaster", "Tugas", "Buka", "Tinjau", "Setuju", "Lewat", "Poin",
+                                "Disetujui"]
+    assert any(line.startswith("K3  Kesehatan Dasar") and line.split()[-2:] == ["10,5", "5"]
+               for line in lines)
+    behind = lines.index("Anggota (6, paling banyak lewat tenggat dulu)") + 2
+    assert lines[behind].startswith("Budi Santoso")  # the one with an overdue task
+    assert lines[behind].split()[-4:] == ["anggota", "belum", "1", "1"]
+    assert "Bukti (2 file)" in lines
+    assert any(line.startswith("K3-17a       diterima") for line in lines)
+
+
+async def test_the_table_in_english_keeps_its_columns(deps: Deps) -> None:
+    await import_fixtures(deps)
+    await _review(deps)
+    async with deps.db.transaction() as s:
+        report = await build_status(s, deps.workspace, deps.settings, deps.clock.now())
+    lines = render_status(report, translator("en")).splitlines()
     assert max(len(line) for line in lines) <= 100
     assert lines[:4] == [
         "Kabupaten Banjar · verification 2025-05-16 (Asia/Makassar)",
@@ -220,8 +245,8 @@ async def test_the_table_fits_a_100_column_terminal(deps: Deps) -> None:
         "Score: last 685 · target Nindya 701 · gap 16",
         "Points: approved 5 · submitted 3.5 · open 15 · projected 690 · still needed 11",
     ]
-    assert any(line.startswith("K3  Kesehatan Dasar") and line.split()[-2:] == ["10.5", "5"]
-               for line in lines)
+    assert lines[5] == ("Cluster                                      Tasks  Open  Subm  Appr  Late"
+                        "   Points  Approved")
     behind = lines.index("Members (6, most overdue first)") + 2
-    assert lines[behind].startswith("Budi Santoso")  # the one with an overdue task
+    assert lines[behind].startswith("Budi Santoso")
     assert "Evidence (2 files)" in lines

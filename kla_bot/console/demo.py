@@ -120,8 +120,7 @@ def _data_dir() -> Path:
 def _reset(directory: Path) -> None:
     if directory.exists():
         if any(directory.iterdir()) and not (directory / MARKER).exists():
-            raise UserError(f"{directory}: not a demo workspace (no {MARKER}); "
-                            "refusing to delete it, choose another --dir")
+            raise UserError("cli.demo.not_a_workspace", directory=directory, marker=MARKER)
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
     (directory / MARKER).write_text("kla-bot demo workspace: deleted on every demo run\n",

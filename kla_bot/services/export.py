@@ -24,6 +24,7 @@ from sqlalchemy.orm import aliased
 
 from kla_bot.config import Settings
 from kla_bot.domain import EvidenceState, TaskState
+from kla_bot.errors import Reason
 from kla_bot.i18n import Translator
 from kla_bot.models import Cluster, Evidence, Indicator, Member, Task
 from kla_bot.services import audit
@@ -116,6 +117,22 @@ class ExportData:
     files: list[ExportFile]
 
 
+@dataclass(frozen=True)
+class ExportProblem:
+    """A stored file that could not go into the archive as recorded."""
+
+    kind: str  # "missing" (no file in storage) or "changed" (its hash differs from the record)
+    task_code: str
+    file_name: str
+    sha256_prefix: str
+
+    @property
+    def reason(self) -> Reason:
+        """The catalog text that describes it (``report.problem_<kind>``)."""
+        return Reason.of(f"report.problem_{self.kind}", task=self.task_code,
+                         name=self.file_name, sha=self.sha256_prefix)
+
+
 @dataclass
 class ExportResult:
     """The written archive part(s) and what went into them."""
@@ -123,7 +140,7 @@ class ExportResult:
     parts: list[Path]
     files_written: int
     bytes_written: int
-    problems: list[str] = field(default_factory=list)  # missing or altered files
+    problems: list[ExportProblem] = field(default_factory=list)  # missing or altered files
 
 
 async def collect(session: AsyncSession, workspace: Workspace, settings: Settings,
@@ -263,7 +280,8 @@ def _copy_into(zf: zipfile.ZipFile, f: ExportFile, root: Path, result: ExportRes
     if f.arcname is None:
         return
     if not source.is_file():
-        result.problems.append(f"{f.task_code}: {f.original_name}: missing {f.sha256[:12]}")
+        result.problems.append(ExportProblem("missing", f.task_code, f.original_name,
+                                             f.sha256[:12]))
         return
     info = zipfile.ZipInfo(f.arcname, f.uploaded_at.timetuple()[:6])
     digest = hashlib.sha256()
@@ -274,8 +292,8 @@ def _copy_into(zf: zipfile.ZipFile, f: ExportFile, root: Path, result: ExportRes
             result.bytes_written += len(chunk)
     result.files_written += 1
     if digest.hexdigest() != f.sha256:
-        result.problems.append(f"{f.task_code}: {f.original_name}: content differs from "
-                               f"its recorded hash {f.sha256[:12]}")
+        result.problems.append(ExportProblem("changed", f.task_code, f.original_name,
+                                             f.sha256[:12]))
 
 
 async def record_export(session: AsyncSession, *, requester: Member | None, now: datetime,

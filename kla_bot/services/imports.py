@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kla_bot.errors import UserError
+from kla_bot.errors import Reason, UserError
 from kla_bot.models import Cluster, Indicator, Member, MemberCluster, Task
 from kla_bot.services.audit import Actor, record
 from kla_bot.services.import_rows import (
@@ -41,14 +41,14 @@ CLI = Actor.system("cli")
 
 
 class ImportRejected(UserError):
-    """The file has bad rows; nothing was written. The message lists every one."""
+    """The file has bad rows; nothing was written. The details list every one."""
 
     def __init__(self, what: str, errors: Sequence[RowError]) -> None:
+        key = "imports.rejected_one" if len(errors) == 1 else "imports.rejected"
+        super().__init__(key, file=what, count=len(errors))
         self.errors = tuple(errors)
-        rows = "row" if len(errors) == 1 else "rows"
-        lines = [f"{what}: {len(errors)} bad {rows}, nothing imported"]
-        lines += [str(e) for e in errors]
-        super().__init__("\n".join(lines))
+        self.details = tuple(Reason.of("imports.row", row=e.row, reasons=e.reasons)
+                             for e in errors)
 
 
 @dataclass(frozen=True)
@@ -57,11 +57,6 @@ class ImportResult:
     created: int
     updated: int
     unchanged: int
-
-    def summary(self) -> str:
-        """One line for the command line."""
-        return (f"{self.kind}: {self.created} created, {self.updated} updated, "
-                f"{self.unchanged} unchanged")
 
 
 async def import_members(session: AsyncSession, workspace: Workspace, rows: Sequence[Row],
@@ -72,10 +67,11 @@ async def import_members(session: AsyncSession, workspace: Workspace, rows: Sequ
     errors: list[RowError] = []
     first_row_of: dict[str, int] = {}
     for row in rows:
-        reasons: list[str] = []
+        reasons: list[Reason] = []
         item = parse_member(row, codes, reasons)
         if item is not None and item.phone in first_row_of:
-            reasons.append(f"phone {item.phone} already in row {first_row_of[item.phone]}")
+            reasons.append(Reason.of("imports.reason.duplicate_phone", phone=item.phone,
+                                     first=first_row_of[item.phone]))
         if reasons or item is None:
             errors.append(RowError(row.number, tuple(reasons)))
             continue
@@ -134,11 +130,12 @@ async def import_tasks(session: AsyncSession, workspace: Workspace, rows: Sequen
     errors: list[RowError] = []
     first_row_of: dict[str, int] = {}
     for row in rows:
-        reasons: list[str] = []
+        reasons: list[Reason] = []
         item = parse_task(row, indicators, members, default_due, reasons)
         key = row.get("code").upper()
         if key and key in first_row_of:
-            reasons.append(f"code {row.get('code')!r} already in row {first_row_of[key]}")
+            reasons.append(Reason.of("imports.reason.duplicate_code", code=row.get("code"),
+                                     first=first_row_of[key]))
         if reasons or item is None:
             errors.append(RowError(row.number, tuple(reasons)))
             continue

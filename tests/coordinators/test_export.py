@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 import handlers.report
 from handlers.registry import KlaApplication
 from kla_bot.cli_export import run_audit, run_export
+from kla_bot.cli_text import render
 from kla_bot.i18n import translator
 from kla_bot.services import export, review
 from kla_bot.standin import BotApiStandin
@@ -95,7 +97,8 @@ async def test_cli_export_files_hashes_and_folders(deps: Any, settings: Any, tmp
     summary = list(book["Ringkasan"].iter_rows(values_only=True))
     k3_row = next(r for r in summary if r and r[0] == "K3")
     assert k3_row[2:7] == (3, 1, 1, 1, 0)
-    assert "3 files" in capsys.readouterr().out
+    assert re.fullmatch(rf"{re.escape(str(out))}: 8 tugas, 3 file \(\d+ byte\)\n",
+                        capsys.readouterr().out)
     assert await run_audit(argparse.Namespace(limit=5), settings) == 0
     printed = capsys.readouterr().out.splitlines()
     assert printed[-1].startswith("2025-05-05 09:00:00 WITA  cli  export  archive:laporan.zip")
@@ -146,10 +149,13 @@ async def test_a_changed_or_missing_file_is_reported(deps: Any, tmp_path: Path) 
         data = await export.collect(s, deps.workspace, deps.settings, None, False,
                                     deps.clock.now(), ID)
     result = export.write_archive(data, deps.storage_dir, tmp_path / "t.zip", ID)
-    assert len(result.problems) == 1 and "differs" in result.problems[0]
+    (problem,) = result.problems
+    assert (problem.kind, problem.task_code, problem.file_name) == ("changed", "K3-17a", "x.pdf")
+    assert render(ID, problem.reason) == (f"K3-17a: x.pdf: isinya berbeda dari hash yang "
+                                          f"tercatat ({sha[:12]}…)")
     stored.unlink()
     result = export.write_archive(data, deps.storage_dir, tmp_path / "m.zip", ID)
-    assert len(result.problems) == 1 and "missing" in result.problems[0]
+    assert [p.kind for p in result.problems] == ["missing"]
 
 
 async def test_laporan_in_chat_sends_parts_within_the_limit(

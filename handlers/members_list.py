@@ -13,16 +13,17 @@ from kla_bot.i18n import Translator
 from kla_bot.models import Member
 from kla_bot.services.access import Session, overseer_scope
 from kla_bot.services.registration import invite_by_overseer
-from kla_bot.services.roster import Roster, RosterEntry, roster
+from kla_bot.services.roster import Roster, roster
+from kla_bot.services.status import MemberStatus
 
 MESSAGE_LIMIT = 4000  # Telegram allows 4096 characters; keep a margin
 
 
-def _line(entry: RosterEntry, t: Translator, with_phone: bool) -> str:
+def _line(entry: MemberStatus, t: Translator, with_phone: bool) -> str:
     key = "members.line_phone" if with_phone else "members.line"
     return t(key, name=entry.name, agency=entry.agency, phone=entry.phone,
-             clusters=", ".join(entry.clusters) or "-", open=entry.open,
-             overdue=entry.overdue, role=t(f"members.role.{entry.role}"))
+             clusters=", ".join(entry.clusters) or "-", open=entry.counts.open,
+             overdue=entry.counts.overdue, role=t(f"members.role.{entry.role}"))
 
 
 def roster_texts(result: Roster, t: Translator, limit: int = MESSAGE_LIMIT) -> list[str]:

@@ -10,30 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot.models import Member
 from kla_bot.services.access import overseer_scope
-from kla_bot.services.status import member_statuses
+from kla_bot.services.status import MemberStatus, member_statuses
 from kla_bot.services.workspace import Workspace
-
-
-@dataclass(frozen=True)
-class RosterEntry:
-    name: str
-    agency: str
-    phone: str
-    role: str
-    clusters: tuple[str, ...]
-    registered: bool
-    reachable: bool
-    open: int
-    overdue: int
 
 
 @dataclass(frozen=True)
 class Roster:
     """Members in three groups, each in name order."""
 
-    not_registered: list[RosterEntry]
-    unreachable: list[RosterEntry]
-    registered: list[RosterEntry]
+    not_registered: list[MemberStatus]
+    unreachable: list[MemberStatus]
+    registered: list[MemberStatus]
     clusters: tuple[str, ...] | None  # None: the whole task force
 
     @property
@@ -45,12 +32,10 @@ async def roster(session: AsyncSession, workspace: Workspace, viewer: Member,
                  today: date) -> Roster:
     """The members this coordinator oversees (all of them for the secretariat)."""
     scope = overseer_scope(viewer)
-    groups: dict[str, list[RosterEntry]] = {"new": [], "gone": [], "ok": []}
+    groups: dict[str, list[MemberStatus]] = {"new": [], "gone": [], "ok": []}
     for m in await member_statuses(session, workspace, today):
         if scope.clusters is not None and not scope.clusters.intersection(m.clusters):
             continue
-        entry = RosterEntry(m.name, m.agency, m.phone, m.role, m.clusters, m.registered,
-                            m.reachable, m.counts.open, m.counts.overdue)
-        groups["new" if not m.registered else "ok" if m.reachable else "gone"].append(entry)
+        groups["new" if not m.registered else "ok" if m.reachable else "gone"].append(m)
     clusters = None if scope.clusters is None else tuple(sorted(scope.clusters))
     return Roster(groups["new"], groups["gone"], groups["ok"], clusters)

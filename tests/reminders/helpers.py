@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 import pytest
@@ -32,12 +33,22 @@ def stand(clock: ManualClock) -> Iterator[BotApiStandin]:
 @pytest.fixture
 async def app(deps: Deps, stand: BotApiStandin) -> AsyncIterator[KlaApplication]:
     """The production Application (without the wall-clock rate limiter), started, no polling."""
-    application = build_application(deps, request=StandinRequest(stand), rate_limit=False)
+    async with started_app(deps, stand, rate_limit=False) as application:
+        yield application
+
+
+@asynccontextmanager
+async def started_app(deps: Deps, stand: BotApiStandin, *,
+                      rate_limit: bool) -> AsyncIterator[KlaApplication]:
+    """The production Application against the stand-in, started without polling."""
+    application = build_application(deps, request=StandinRequest(stand), rate_limit=rate_limit)
     await application.initialize()
     await application.start()
-    yield application
-    await application.stop()
-    await application.shutdown()
+    try:
+        yield application
+    finally:
+        await application.stop()
+        await application.shutdown()
 
 
 def started_user(stand: BotApiStandin, user_id: int, name: str, lang: str = "id") -> None:

@@ -25,7 +25,12 @@ from kla_bot.models import Member
 from kla_bot.services import delivery, outbox
 from kla_bot.services.delivery import Claimed
 from kla_bot.standin import BotApiStandin, StandinRequest
-from tests.reminders.helpers import IGNORE_PTB_DEPRECATION, outbox_rows, started_user
+from tests.reminders.helpers import (
+    IGNORE_PTB_DEPRECATION,
+    outbox_rows,
+    started_app,
+    started_user,
+)
 from tests.reminders.seed import add_member
 
 pytestmark = IGNORE_PTB_DEPRECATION
@@ -36,12 +41,8 @@ HOUR = timedelta(hours=1)
 @pytest.fixture
 async def limited(deps: Deps, standin: BotApiStandin) -> AsyncIterator[KlaApplication]:
     """The production Application with its rate limiter, started, no polling."""
-    application = build_application(deps, request=StandinRequest(standin), rate_limit=True)
-    await application.initialize()
-    await application.start()
-    yield application
-    await application.stop()
-    await application.shutdown()
+    async with started_app(deps, standin, rate_limit=True) as application:
+        yield application
 
 
 async def _queue_briefs(deps: Deps, standin: BotApiStandin, *chats: int) -> list[Member]:

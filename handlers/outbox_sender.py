@@ -13,8 +13,8 @@ crash, a restart or a second worker never loses or doubles a message (see
 * 5xx, time-outs, network errors (transient) → the row is retried with capped back-off
   (:data:`MAX_BACKOFF`) for as long as it is useful — a reminder until its local day ends, a
   review notice for days (:func:`kla_bot.services.outbox.useful_until`); attempts never make it
-  give up. A transient failure means the Bot API is in trouble for everyone, so the sender
-  also pauses (growing to :data:`MAX_PAUSE`) instead of timing out on every queued row: after a
+  give up. Two in a row mean the Bot API is in trouble for everyone, so the sender also
+  pauses (growing to :data:`MAX_PAUSE`) instead of timing out on every queued row: after a
   stall of minutes or hours, everything queued goes out once, in order. A row still unsent when
   its useful life ends becomes ``expired``, with its last error;
 * 400 (a permanent answer) → ``failed`` with Telegram's description;
@@ -85,9 +85,9 @@ LEASE = timedelta(seconds=30)
 SEND_BUDGET = timedelta(seconds=20)
 HEARTBEAT = 5.0
 BATCH = 20
-# Transient failures: a row waits 1, 2, 4 … at most MAX_BACKOFF before its next try, and the
-# sender pauses 1, 2, 4 … at most MAX_PAUSE after consecutive ones (the first try after a pause
-# probes whether the Bot API is back). Short enough that a recovered API is used within a
+# Transient failures: a row waits 1, 2, 4 … at most MAX_BACKOFF before its next try, and from
+# the second consecutive one the sender pauses 1, 2, 4 … at most MAX_PAUSE (the first try after
+# a pause probes whether the Bot API is back). Short enough that a recovered API is used within a
 # minute, long enough that a stall of hours costs a request a minute, not one per row.
 MAX_BACKOFF = timedelta(minutes=5)
 MAX_PAUSE = timedelta(minutes=1)
@@ -274,14 +274,16 @@ async def _deliver(app: KlaApplication, deps: Deps, state: _SenderState,
 
 
 async def _transient(deps: Deps, state: _SenderState, row: Claimed, error: str) -> None:
-    """Try the row again later (until it expires), and give the Bot API a moment: pause the
-    sender, longer after each consecutive failure."""
+    """Try the row again later (until it expires). From the second failure in a row (two
+    messages, not one odd one) the Bot API itself is in trouble: pause the sender, longer
+    after each further failure, so a stall costs one probe per pause, not a time-out per row."""
     now = deps.clock.now()
     backoff = min(timedelta(seconds=2 ** min(row.attempts, 16)), MAX_BACKOFF)
-    pause = min(timedelta(seconds=2 ** min(state.transient_streak, 16)), MAX_PAUSE)
     state.transient_streak += 1
-    state.paused_until = max(now + pause, state.paused_until or now)
-    log.info("outbox %s: %s; retrying in %s, sender paused %s", row.id, error, backoff, pause)
+    if state.transient_streak >= 2:
+        pause = min(timedelta(seconds=2 ** min(state.transient_streak - 2, 16)), MAX_PAUSE)
+        state.paused_until = max(now + pause, state.paused_until or now)
+    log.info("outbox %s: %s; retrying in %s", row.id, error, backoff)
     await _retry(deps, row, now + backoff, error, count=True)
 
 

@@ -14,9 +14,12 @@ from handlers.outbox_sender import drain
 from handlers.registry import KlaApplication, Rendered
 from kla_bot.clock import ManualClock, local_today
 from kla_bot.deps import Deps
-from kla_bot.models import Member, OutboxMessage, SentMessageTask
+from kla_bot.models import Evidence, Member, OutboxMessage, SentMessageTask
 from kla_bot.services import outbox
 from kla_bot.standin import BotApiStandin
+from tests.coordinators.chat import chat_world
+from tests.coordinators.helpers import AHMAD, RINA, YUSUF
+from tests.members.conftest import jpeg_bytes, pdf_bytes
 from tests.reminders.helpers import IGNORE_PTB_DEPRECATION, outbox_rows, started_user
 from tests.reminders.seed import add_member, add_task
 
@@ -201,3 +204,36 @@ async def test_evidence_is_attached_from_the_store(bot: KlaApplication, standin:
     rows = await outbox_rows(deps)
     assert all(r.state == "sent" for r in rows)
     assert isinstance(rows[0], OutboxMessage)
+
+
+async def test_upload_notices_and_review_cards_send_the_file_by_its_telegram_id(
+        bot: KlaApplication, standin: BotApiStandin) -> None:
+    cw = await chat_world(bot, standin)
+    perda, photo = pdf_bytes(2, "perda"), jpeg_bytes()
+    await cw.do(cw.chats[RINA].send_document(perda, file_name="Perda KTR.pdf",
+                                             caption="K3-17a"))
+    await cw.do(cw.chats[RINA].send_photo(photo, caption="K3-15a"))
+    uploaded = standin.stats.uploaded_bytes
+    mark = standin.mark()
+    assert await cw.drain() == 4  # both files to both K3 coordinators
+    assert standin.stats.uploaded_bytes == uploaded  # not one byte sent up again
+    async with cw.world.deps.db.transaction() as s:
+        doc, pic = list(await s.scalars(select(Evidence).order_by(Evidence.id)))
+    for who in (AHMAD, YUSUF):
+        notes = cw.chats[who].since(mark)
+        sent_doc = next(m.document for m in notes if m.document is not None)
+        assert sent_doc.blob.unique_id == doc.telegram_file_unique_id
+        assert doc.telegram_file_kind == "document" and doc.telegram_file_id is not None
+        sent_pic = next(m.photo for m in notes if m.photo is not None)
+        assert pic.telegram_file_kind == "photo"
+        assert sent_pic.blob.unique_id == pic.telegram_file_unique_id
+    cards = [m for m in await cw.say(AHMAD, "/tinjau") if m.document or m.photo]
+    assert len(cards) == 2 and standin.stats.uploaded_bytes == uploaded
+    # A file id Telegram no longer accepts: the card falls back to the stored file.
+    async with cw.world.deps.db.transaction() as s:
+        row = await s.get(Evidence, doc.id)
+        assert row is not None
+        row.telegram_file_id = "BQACAgIAAxkBAAIBbogus"
+    cards = [m for m in await cw.say(AHMAD, "/tinjau") if m.document or m.photo]
+    assert len(cards) == 2 and standin.stats.uploaded_bytes == uploaded + len(perda)
+    assert not standin.unexpected

@@ -29,6 +29,9 @@ STEP = timedelta(seconds=30)
 BRIEF = {"task_ids": [], "days_left": 11, "verification_date": "2025-05-16",
          "projected": "685", "target": 701, "predicate": "Nindya", "needed": "16", "open": 3,
          "submitted": 0, "approved": 0, "overdue": 0}
+DIGEST = {"task_ids": [], "days_left": 11, "day": "2025-05-05", "verification_date": "2025-05-16",
+          "more": 0, "tasks": [{"id": 1, "code": "K3-17a", "title": "Perda KTR",
+                                "due": "2025-05-14", "points": "1.5"}]}
 ACCEPTED = {"task_ids": [], "task_code": "K3-17a", "task_title": "Perda KTR",
             "file_name": "perda.pdf", "reviewer": "dr. Ahmad", "points": "1.5"}
 
@@ -89,31 +92,36 @@ async def test_everything_goes_out_once_after_a_long_stall(
     assert all("NoAnswer" not in u for u in standin.unexpected)
 
 
-async def test_a_reminder_whose_day_ended_expires_and_the_operator_sees_it(
+async def test_reminders_whose_day_ended_expire_and_the_operator_sees_it(
         bot: KlaApplication, standin: BotApiStandin, clock: ManualClock,
         caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> None:
     deps = bot.bot_data.deps
     clock.set(datetime(2025, 5, 5, 22, 0, tzinfo=deps.settings.tz))  # a late brief
     (member,) = await _queue(deps, standin, range(1001, 1002))
+    today = local_today(deps.clock, deps.settings.tz)
+    async with deps.db.transaction() as s:  # and the member's digest of the same day
+        await outbox.enqueue(s, dedupe_key="digest", kind="reminder.digest", chat_id=1001,
+                             recipient_id=member.id, now=clock.now(), day=today,
+                             tz=deps.settings.tz, payload=DIGEST)
     standin.stall(clock.now() + timedelta(hours=3), how="timeout")  # until 01:00 the next day
     with caplog.at_level(logging.WARNING):
         await _run_until(bot, clock, clock.now() + timedelta(hours=3, minutes=10))
-    brief, accepted = await outbox_rows(deps)
-    assert (brief.state, accepted.state) == ("expired", "sent")
-    assert brief.expires_at == datetime(2025, 5, 6, 0, 0, tzinfo=deps.settings.tz)
-    assert "TimedOut" in (brief.last_error or "")  # why it could not go out in time
-    assert [m.plain for m in standin.sent if "Ringkasan" in m.plain] == []
+    brief, accepted, digest = await outbox_rows(deps)
+    assert (brief.state, accepted.state, digest.state) == ("expired", "sent", "expired")
+    assert digest.expires_at == datetime(2025, 5, 6, 0, 0, tzinfo=deps.settings.tz)
+    assert "TimedOut" in (digest.last_error or "")  # why it could not go out in time
+    assert [m.chat_id for m in standin.sent] == [1001]  # only the review result
     expired = [r.getMessage() for r in caplog.records if "expired" in r.getMessage()]
-    assert len(expired) == 1 and "reminder.brief" in expired[0] and "TimedOut" in expired[0]
+    assert len(expired) == 2 and "reminder.digest" in expired[1] and "TimedOut" in expired[1]
     assert all(member.phone not in r.getMessage() for r in caplog.records)
     capsys.readouterr()
     await run_status(argparse.Namespace(json=True), deps.settings)
     counts = json.loads(capsys.readouterr().out)["outbox"]
-    assert (counts["sent"], counts["expired"], counts["failed"]) == (1, 1, 0)
+    assert (counts["sent"], counts["expired"], counts["failed"]) == (1, 2, 0)
     await run_status(argparse.Namespace(json=False), deps.settings)
     table = capsys.readouterr().out
-    assert "0 gagal, 1 kedaluwarsa, 0 tidak dapat dihubungi" in table
-    assert f"#{brief.id} reminder.brief · kedaluwarsa · TimedOut" in table
+    assert "0 gagal, 2 kedaluwarsa, 0 tidak dapat dihubungi" in table
+    assert f"#{digest.id} reminder.digest · kedaluwarsa · TimedOut" in table
 
 
 async def test_a_permanent_answer_ends_the_row_at_once(

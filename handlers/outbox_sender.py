@@ -195,7 +195,7 @@ async def _send_batch(app: KlaApplication, deps: Deps, state: _SenderState,
     pacer = state.pacer
     while waiting:
         if state.stopping.is_set() or _paused(deps, state):
-            async with deps.db.transaction() as session:  # a flood wait holds every worker off
+            async with deps.db.transaction() as session:  # a flood wait or stall: every worker
                 await delivery.release(session, [row.id for row in waiting],
                                        not_before=state.paused_until
                                        if _paused(deps, state) else None)

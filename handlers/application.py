@@ -18,7 +18,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from handlers import FEATURES
+from handlers import FEATURES, presence
 from handlers.context import BotData, KlaContext
 from handlers.rate_limit import FloodAwareRateLimiter
 from handlers.registry import Command, KlaApplication
@@ -69,7 +69,9 @@ def build_application(deps: Deps, *, request: BaseRequest | None = None,
 
 
 def register_handlers(app: KlaApplication) -> None:
-    """Commands of every feature first, then each feature's handlers, in ``FEATURES`` order."""
+    """Commands of every feature first, then each feature's handlers, in ``FEATURES`` order;
+    ahead of them all, in a group of its own, the presence check (reachable again)."""
+    app.add_handler(presence.HANDLER, group=presence.GROUP)
     for command in all_commands():
         app.add_handler(CommandHandler(list(command.names), command.callback))
     for feature in FEATURES:
@@ -93,6 +95,7 @@ async def _post_shutdown(app: KlaApplication) -> None:
     for feature in reversed(FEATURES):
         if feature.on_stop is not None:
             await feature.on_stop(app)
+    await app.bot_data.deps.file_source.aclose()
     await app.bot_data.deps.db.dispose()
 
 

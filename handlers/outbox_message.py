@@ -4,20 +4,23 @@ Telegram's refusals. The outbox sender decides what to do with each outcome."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import warnings
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.error import RetryAfter
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
 from handlers.rate_limit import NO_RETRY, FloodAwareRateLimiter
 from handlers.registry import KlaApplication, Rendered, Renderer
 from kla_bot.deps import Deps
 from kla_bot.services.delivery import Claimed
+
+log = logging.getLogger(__name__)
 
 CAPTION_LIMIT = 1024
 # Short enough that one request ends within outbox_sender.SEND_BUDGET; the sender's lease
@@ -63,21 +66,48 @@ async def send(app: KlaApplication, deps: Deps, chat_id: int, rendered: Rendered
                                              **options)
         return [message.message_id]
     path = evidence_path(deps.storage_dir, rendered.evidence_key)
-    data = await asyncio.to_thread(path.read_bytes)
     name = rendered.evidence_name or path.name
+    file_id, kind = rendered.evidence_file_id, rendered.evidence_file_kind
     if len(rendered.text) <= CAPTION_LIMIT:
-        message = await app.bot.send_document(chat_id, data, filename=name,
-                                              caption=rendered.text, reply_markup=markup,
-                                              **options)
+        message = await send_evidence(app.bot, chat_id, path, name=name, file_id=file_id,
+                                      kind=kind, caption=rendered.text, reply_markup=markup,
+                                      **options)
         return [message.message_id]
     # Too long for a caption: the text (with the buttons) first, the file as a reply to it.
     text_message: Message = await app.bot.send_message(chat_id, rendered.text,
                                                        reply_markup=markup, **options)
     # The text is out: the file may sleep out a short flood wait inside the call rather than
     # have the row (and so the text) sent again; a long wait still reschedules the row.
-    file_message = await app.bot.send_document(
-        chat_id, data, filename=name, reply_to_message_id=text_message.message_id, **TIMEOUTS)
+    file_message = await send_evidence(app.bot, chat_id, path, name=name, file_id=file_id,
+                                       kind=kind, reply_to_message_id=text_message.message_id,
+                                       **TIMEOUTS)
     return [text_message.message_id, file_message.message_id]
+
+
+async def send_evidence(bot: Bot, chat_id: int, path: Path, *, name: str, file_id: str | None,
+                        kind: str | None, **options: Any) -> Message:
+    """Send an evidence file: by the file id Telegram gave for the upload when known (no
+    bytes leave the server), else — or when Telegram refuses that id — uploaded from the store
+    (raises FileNotFoundError when the store lacks it). ``options`` go to the send call."""
+    if file_id:
+        try:
+            if kind == "photo":  # a photo's id is only good for sendPhoto
+                return await bot.send_photo(chat_id, file_id, **options)
+            return await bot.send_document(chat_id, file_id, **options)
+        except BadRequest as exc:
+            if not _refuses_file(exc):
+                raise
+            log.warning("Telegram refused a stored file id (%s); uploading the file instead",
+                        exc.message)
+    data = await asyncio.to_thread(path.read_bytes)
+    return await bot.send_document(chat_id, data, filename=name, **options)
+
+
+def _refuses_file(exc: BadRequest) -> bool:
+    """Whether a 400 is about the file id itself (wrong, expired, of another type, another
+    bot's) — the other 400s (caption too long, chat not found) would refuse an upload too."""
+    text = exc.message.lower()
+    return "file" in text and "chat not found" not in text
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:

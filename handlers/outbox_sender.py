@@ -10,10 +10,21 @@ crash, a restart or a second worker never loses or doubles a message (see
   applies to the bot, not to one message; nothing is ever dropped. The rate limiter never
   sleeps out a flood wait inside an outbox send (:mod:`handlers.rate_limit`): a wait of
   minutes or hours would outlast the row's lease and let another worker send it too;
-* 5xx, time-outs, network errors → retried with growing back-off, at most
-  :data:`MAX_ATTEMPTS` times, then ``failed`` with the last error (and logged);
-* 403 (blocked, deactivated, cannot initiate) or "chat not found" → the member is marked
-  unreachable, their other queued rows are stopped, and their coordinators are told once.
+* 5xx, time-outs, network errors (transient) → the row is retried with capped back-off
+  (:data:`MAX_BACKOFF`) for as long as it is useful — a reminder until its local day ends, a
+  review notice for days (:func:`kla_bot.services.outbox.useful_until`); attempts never make it
+  give up. Two in a row mean the Bot API is in trouble for everyone, so the sender also
+  pauses (growing to :data:`MAX_PAUSE`) instead of timing out on every queued row: after a
+  stall of minutes or hours, everything queued goes out once, in order. A row still unsent when
+  its useful life ends becomes ``expired``, with its last error;
+* 400 (a permanent answer) → ``failed`` with Telegram's description;
+* 403 (blocked, deactivated, cannot initiate) or "chat not found" → the row becomes
+  ``unreachable``, the member is marked unreachable, their other queued rows are held (nobody
+  claims them), their coordinators are told once; all of it goes out when the member writes to
+  the bot again (:mod:`handlers.presence`).
+
+Every row that ends unsent is logged at WARNING with its cause (member ids only, never a phone
+number), and ``python bot.py status`` counts them for the operator.
 
 Pacing (:mod:`kla_bot.pacing`): at most one message a second per private chat and just under
 Telegram's 30/s overall; a message for a chat that is still cooling down waits while other chats
@@ -38,7 +49,14 @@ import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from handlers.outbox_message import (
     evidence_path,
@@ -54,7 +72,7 @@ from kla_bot.pacing import Pacer
 from kla_bot.services import delivery
 from kla_bot.services.delivery import Claimed
 
-__all__ = ["MAX_ATTEMPTS", "drain", "evidence_path", "renderers", "runs_by_itself",
+__all__ = ["MAX_BACKOFF", "MAX_PAUSE", "drain", "evidence_path", "renderers", "runs_by_itself",
            "start_sender", "stop_sender"]
 
 log = logging.getLogger(__name__)
@@ -67,7 +85,12 @@ LEASE = timedelta(seconds=30)
 SEND_BUDGET = timedelta(seconds=20)
 HEARTBEAT = 5.0
 BATCH = 20
-MAX_ATTEMPTS = 8
+# Transient failures: a row waits 1, 2, 4 … at most MAX_BACKOFF before its next try, and from
+# the second consecutive one the sender pauses 1, 2, 4 … at most MAX_PAUSE (the first try after
+# a pause probes whether the Bot API is back). Short enough that a recovered API is used within a
+# minute, long enough that a stall of hours costs a request a minute, not one per row.
+MAX_BACKOFF = timedelta(minutes=5)
+MAX_PAUSE = timedelta(minutes=1)
 IDLE_INTERVAL = 0.5  # how often the background loop looks for due rows
 
 
@@ -78,6 +101,7 @@ class _SenderState:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     pacer: Pacer = field(default_factory=Pacer)
     paused_until: datetime | None = None
+    transient_streak: int = 0  # consecutive transient failures, reset by any delivery
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
 
@@ -111,7 +135,11 @@ async def drain(app: KlaApplication) -> int:
                 break
             now = deps.clock.now()
             async with deps.db.transaction() as session:
+                expired = await delivery.expire_due(session, now=now)
                 batch = await delivery.claim_due(session, now=now, limit=BATCH, lease=LEASE)
+            for row in expired:
+                log.warning("outbox %s (%s) for member %s expired unsent: %s", row.id, row.kind,
+                            row.recipient_id, row.cause or "never tried in time")
             if not batch:
                 break
             held = _Held(until=now + LEASE, ids={row.id for row in batch})
@@ -167,7 +195,7 @@ async def _send_batch(app: KlaApplication, deps: Deps, state: _SenderState,
     pacer = state.pacer
     while waiting:
         if state.stopping.is_set() or _paused(deps, state):
-            async with deps.db.transaction() as session:  # a flood wait holds every worker off
+            async with deps.db.transaction() as session:  # a flood wait or stall: every worker
                 await delivery.release(session, [row.id for row in waiting],
                                        not_before=state.paused_until
                                        if _paused(deps, state) else None)
@@ -189,9 +217,12 @@ async def _send_batch(app: KlaApplication, deps: Deps, state: _SenderState,
         outcome = await _deliver(app, deps, state, table, row)
         held.ids.discard(row.id)
         delivered += outcome == "sent"
-        if outcome == "unreachable":  # their other rows were stopped in the database too
+        if outcome == "unreachable":  # hold their other rows until they write again
+            theirs = [r.id for r in waiting if r.chat_id == row.chat_id]
+            async with deps.db.transaction() as session:
+                await delivery.release(session, theirs)
             waiting = [r for r in waiting if r.chat_id != row.chat_id]
-            held.ids &= {r.id for r in waiting}
+            held.ids -= set(theirs)
     return delivered
 
 
@@ -206,10 +237,6 @@ def _paused(deps: Deps, state: _SenderState) -> bool:
 async def _deliver(app: KlaApplication, deps: Deps, state: _SenderState,
                    table: dict[str, Renderer], row: Claimed) -> str:
     """Send one row and record the outcome: sent, retry, failed or unreachable."""
-    if not row.recipient_reachable:
-        async with deps.db.transaction() as session:
-            await delivery.mark_failed(session, row, error="recipient unreachable")
-        return "unreachable"
     try:
         rendered = render(deps, table, row)
         message_ids = await send(app, deps, row.chat_id, rendered)
@@ -222,30 +249,42 @@ async def _deliver(app: KlaApplication, deps: Deps, state: _SenderState,
     except Forbidden as exc:
         await _unreachable(deps, row, forbidden_reason(exc.message))
         return "unreachable"
-    except BadRequest as exc:
+    except BadRequest as exc:  # before NetworkError: PTB makes it a subclass
         if "chat not found" in exc.message.lower():
             await _unreachable(deps, row, "chat_not_found")
             return "unreachable"
         await _fail(deps, row, f"400 {exc.message}")
         return "failed"
-    except (NetworkError, TelegramError) as exc:  # 5xx, time-outs, connection errors
-        if row.attempts + 1 >= MAX_ATTEMPTS:
-            await _fail(deps, row, f"{type(exc).__name__}: {exc.message}")
-        else:
-            backoff = timedelta(seconds=min(2 ** row.attempts, 300))
-            log.info("outbox %s: %s, retrying in %s", row.id, type(exc).__name__, backoff)
-            await _retry(deps, row, deps.clock.now() + backoff,
-                         f"{type(exc).__name__}: {exc.message}", count=True)
+    except ChatMigrated as exc:  # a group became a supergroup: this chat id is gone for good
+        await _fail(deps, row, f"chat migrated to {exc.new_chat_id}")
+        return "failed"
+    except (NetworkError, TelegramError) as exc:  # 5xx, time-outs, connection errors, …
+        await _transient(deps, state, row, f"{type(exc).__name__}: {exc.message}")
     except Exception as exc:  # a renderer bug or a missing file: never stall the queue
         log.exception("outbox %s (%s) cannot be sent", row.id, row.kind)
         await _fail(deps, row, f"{type(exc).__name__}: {exc}")
         return "failed"
     else:
+        state.transient_streak = 0
         async with deps.db.transaction() as session:
             await delivery.mark_sent(session, row, message_ids=message_ids,
                                      now=deps.clock.now())
         return "sent"
     return "retry"
+
+
+async def _transient(deps: Deps, state: _SenderState, row: Claimed, error: str) -> None:
+    """Try the row again later (until it expires). From the second failure in a row (two
+    messages, not one odd one) the Bot API itself is in trouble: pause the sender, longer
+    after each further failure, so a stall costs one probe per pause, not a time-out per row."""
+    now = deps.clock.now()
+    backoff = min(timedelta(seconds=2 ** min(row.attempts, 16)), MAX_BACKOFF)
+    state.transient_streak += 1
+    if state.transient_streak >= 2:
+        pause = min(timedelta(seconds=2 ** min(state.transient_streak - 2, 16)), MAX_PAUSE)
+        state.paused_until = max(now + pause, state.paused_until or now)
+    log.info("outbox %s: %s; retrying in %s", row.id, error, backoff)
+    await _retry(deps, row, now + backoff, error, count=True)
 
 
 async def _retry(deps: Deps, row: Claimed, not_before: datetime, error: str,
@@ -256,13 +295,15 @@ async def _retry(deps: Deps, row: Claimed, not_before: datetime, error: str,
 
 
 async def _fail(deps: Deps, row: Claimed, error: str) -> None:
-    log.warning("outbox %s (%s) failed for good: %s", row.id, row.kind, error)
+    log.warning("outbox %s (%s) for member %s failed: %s", row.id, row.kind, row.recipient_id,
+                error)
     async with deps.db.transaction() as session:
         await delivery.mark_failed(session, row, error=error)
 
 
 async def _unreachable(deps: Deps, row: Claimed, reason: str) -> None:
-    log.info("outbox %s: recipient %s unreachable (%s)", row.id, row.recipient_id, reason)
+    log.warning("outbox %s (%s): member %s unreachable (%s); held until they write again",
+                row.id, row.kind, row.recipient_id, reason)
     today = local_today(deps.clock, deps.settings.tz).isoformat()
     async with deps.db.transaction() as session:
         await delivery.mark_unreachable(session, deps.workspace, row, reason=reason,

@@ -44,12 +44,15 @@ class Command:
 @dataclass(frozen=True)
 class Rendered:
     """An outbox message made ready to send: text, inline buttons (text, callback data),
-    and maybe an evidence file to attach (its storage key and the name to show)."""
+    and maybe an evidence file to attach (its storage key and the name to show, and the
+    Telegram file id and kind it arrived with, so it is sent without uploading it again)."""
 
     text: str
     buttons: list[list[tuple[str, str]]] = field(default_factory=list)
     evidence_key: str | None = None
     evidence_name: str | None = None
+    evidence_file_id: str | None = None
+    evidence_file_kind: str | None = None
 
 
 Renderer = Callable[[Mapping[str, Any], Translator], Rendered]

@@ -7,7 +7,6 @@ Buttons: ``rv:ok:<evidence>`` accept, ``rv:no:<evidence>`` reject (asks for a re
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
 from collections.abc import Mapping
@@ -20,6 +19,7 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from handlers.context import KlaContext
 from handlers.coordination import act, keyboard, local_moment
+from handlers.outbox_message import evidence_path, send_evidence
 from handlers.registry import Command, Feature, Rendered
 from kla_bot.domain import Role
 from kla_bot.i18n import Raw, Translator, translator
@@ -52,7 +52,9 @@ def render_submitted(payload: Mapping[str, Any], t: Translator) -> Rendered:
     """``evidence.submitted``: the new file for a coordinator, with Terima / Tolak."""
     return Rendered(card(payload, t), buttons(int(payload["evidence_id"]), t),
                     evidence_key=str(payload["storage_key"]),
-                    evidence_name=str(payload["file_name"]))
+                    evidence_name=str(payload["file_name"]),
+                    evidence_file_id=payload.get("file_id"),
+                    evidence_file_kind=payload.get("file_kind"))
 
 
 def render_accepted(payload: Mapping[str, Any], t: Translator) -> Rendered:
@@ -95,13 +97,13 @@ async def waiting(update: Update, context: KlaContext) -> None:
 async def _send_item(message: Message, item: ReviewItem, t: Translator, root: Path) -> None:
     text = card(item.payload(), t)
     markup = keyboard(buttons(item.evidence_id, t))
-    path = root / item.storage_key
-    if not await asyncio.to_thread(path.is_file):
+    try:  # by Telegram's file id when known: no upload
+        await send_evidence(message.get_bot(), message.chat_id,
+                            evidence_path(root, item.storage_key), name=item.file_name,
+                            file_id=item.file_id, kind=item.file_kind, caption=text,
+                            reply_markup=markup)
+    except FileNotFoundError:
         await message.reply_text(text + "\n" + t("review.file_missing"), reply_markup=markup)
-        return
-    with path.open("rb") as handle:
-        await message.reply_document(handle, filename=item.file_name, caption=text,
-                                     reply_markup=markup)
 
 
 async def on_button(update: Update, context: KlaContext) -> None:

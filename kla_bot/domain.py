@@ -40,4 +40,6 @@ class OutboxState(StrEnum):
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
-    FAILED = "failed"
+    FAILED = "failed"  # a permanent answer (or a bug); the cause is in last_error
+    EXPIRED = "expired"  # transient failures lasted past the message's useful life
+    UNREACHABLE = "unreachable"  # the recipient blocked the bot; sent again when they return

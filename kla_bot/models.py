@@ -185,6 +185,9 @@ class Evidence(Base):
     original_name: Mapped[str] = mapped_column(String(255))
     storage_key: Mapped[str] = mapped_column(String(255))
     telegram_file_unique_id: Mapped[str | None] = mapped_column(String(128))
+    # What Telegram gave for the upload: notices and /tinjau re-send it by id (no re-upload).
+    telegram_file_id: Mapped[str | None] = mapped_column(String(255))
+    telegram_file_kind: Mapped[str | None] = mapped_column(String(16))  # document or photo
     state: Mapped[str] = mapped_column(String(16), default="submitted")
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     review_reason: Mapped[str | None] = mapped_column(Text)
@@ -207,6 +210,8 @@ class OutboxMessage(Base):
     state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime]
+    # Past this, the message is no longer worth sending (None: worth it however late).
+    expires_at: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)

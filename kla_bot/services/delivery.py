@@ -10,6 +10,11 @@ A live worker keeps its lease ahead of its work with :func:`renew` (before each 
 while a send is in flight), so a slow batch or a slow send never lets a second worker in. The
 lease's end is the worker's token: a worker that claims a lapsed row moves ``locked_until``
 strictly later, so a renewal that finds another value knows the row is no longer its own.
+
+A row ends ``sent``, ``failed`` (a permanent answer, cause in ``last_error``), ``expired``
+(still unsent when its useful life, ``expires_at``, ran out) or ``unreachable`` (its recipient
+blocked the bot). Rows for an unreachable member are held, not dropped: nobody claims them, and
+they go out when the member writes to the bot again (:func:`resume_for`).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -43,14 +48,52 @@ class Claimed:
     payload: dict[str, Any]
     attempts: int
     language: str | None
-    recipient_reachable: bool
+
+
+@dataclass(frozen=True)
+class Ended:
+    """A row that ended unsent, for the operator's log."""
+
+    id: int
+    kind: str
+    recipient_id: int | None
+    cause: str | None
+
+
+def _unexpired(now: datetime) -> ColumnElement[bool]:
+    return or_(OutboxMessage.expires_at.is_(None), OutboxMessage.expires_at > now)
+
+
+def _held_for_unreachable() -> ColumnElement[bool]:
+    unreachable = select(Member.id).where(Member.reachable.is_(False)).scalar_subquery()
+    return and_(OutboxMessage.recipient_id.is_not(None),
+                OutboxMessage.recipient_id.in_(unreachable))
+
+
+def _waiting(now: datetime) -> ColumnElement[bool]:
+    """Queued and not held by a live worker (due or not)."""
+    return or_(OutboxMessage.state == OutboxState.PENDING,
+               and_(OutboxMessage.state == OutboxState.SENDING,
+                    OutboxMessage.locked_until < now))
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
-    return or_(
-        and_(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.not_before <= now),
-        and_(OutboxMessage.state == OutboxState.SENDING, OutboxMessage.locked_until < now),
-    )
+    return and_(_waiting(now), _unexpired(now), ~_held_for_unreachable(),
+                or_(OutboxMessage.state == OutboxState.SENDING,
+                    OutboxMessage.not_before <= now))
+
+
+async def expire_due(session: AsyncSession, *, now: datetime) -> list[Ended]:
+    """Move every queued row whose useful life is over to ``expired`` (its last error kept:
+    why it could not be sent in time); return them for the operator's log."""
+    rows = await session.execute(
+        update(OutboxMessage)
+        .where(_waiting(now), OutboxMessage.expires_at <= now)
+        .values(state=OutboxState.EXPIRED, locked_until=None)
+        .returning(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.recipient_id,
+                   OutboxMessage.last_error)
+        .execution_options(synchronize_session=False))
+    return sorted((Ended(*row) for row in rows), key=lambda e: e.id)
 
 
 async def claim_due(session: AsyncSession, *, now: datetime, limit: int,
@@ -70,13 +113,12 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int,
     if not ids:
         return []
     rows = await session.execute(
-        select(OutboxMessage, Member.language, Member.reachable)
+        select(OutboxMessage, Member.language)
         .outerjoin(Member, Member.id == OutboxMessage.recipient_id)
         .where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id))
     return [Claimed(id=m.id, kind=m.kind, chat_id=m.chat_id, recipient_id=m.recipient_id,
-                    payload=dict(m.payload), attempts=m.attempts, language=language,
-                    recipient_reachable=reachable is not False)
-            for m, language, reachable in rows]
+                    payload=dict(m.payload), attempts=m.attempts, language=language)
+            for m, language in rows]
 
 
 async def renew(session: AsyncSession, ids: Sequence[int], *, held_until: datetime,
@@ -127,7 +169,8 @@ async def mark_sent(session: AsyncSession, row: Claimed, *, message_ids: Sequenc
 
 async def mark_retry(session: AsyncSession, row: Claimed, *, not_before: datetime,
                      error: str, count_attempt: bool) -> None:
-    """Put the row back in the queue, to be tried again from ``not_before``."""
+    """Put the row back in the queue, to be tried again from ``not_before`` (a transient
+    failure: it is tried until its useful life ends, however many attempts that takes)."""
     await session.execute(
         update(OutboxMessage).where(OutboxMessage.id == row.id)
         .values(state=OutboxState.PENDING, not_before=not_before, locked_until=None,
@@ -147,10 +190,15 @@ async def mark_failed(session: AsyncSession, row: Claimed, *, error: str) -> Non
 
 async def mark_unreachable(session: AsyncSession, workspace: Workspace, row: Claimed, *,
                            reason: str, now: datetime, today_local: str) -> int:
-    """The recipient blocked the bot (or cannot be written to): mark them unreachable, stop
-    every message still queued for them, and queue one notice per coordinator of their
-    clusters (the secretariat when no coordinator is reachable). Returns notices queued."""
-    await mark_failed(session, row, error=f"unreachable: {reason}")
+    """The recipient blocked the bot (or cannot be written to): mark them unreachable, hold
+    every message still queued for them (and this one) until they write again, and queue one
+    notice per coordinator of their clusters (the secretariat when no coordinator is
+    reachable). Returns notices queued."""
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == row.id)
+        .values(state=OutboxState.UNREACHABLE, locked_until=None,
+                last_error=f"unreachable: {reason}", attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False))
     if row.recipient_id is None:
         return 0
     member = await session.get(Member, row.recipient_id)
@@ -164,18 +212,59 @@ async def mark_unreachable(session: AsyncSession, workspace: Workspace, row: Cla
                            action="member.unreachable", subject_type="member",
                            subject_id=member.id, regency_id=workspace.regency_id,
                            reason=reason)
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.recipient_id == member.id,
-               OutboxMessage.state.in_([OutboxState.PENDING, OutboxState.SENDING]),
-               OutboxMessage.id != row.id)
-        .values(state=OutboxState.FAILED, locked_until=None,
-                last_error=f"recipient unreachable: {reason}")
-        .execution_options(synchronize_session=False))
     if not was_reachable:
         return 0  # someone already told the coordinators
     return await _tell_coordinators(session, workspace, member, reason=reason, now=now,
                                     since_local=today_local)
+
+
+async def resume_for(session: AsyncSession, member_id: int, *, now: datetime) -> int:
+    """The member is reachable again: what bounced off the block goes out again (still only
+    while useful; held rows need nothing, nobody claimed them). Returns rows resumed."""
+    resumed = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.recipient_id == member_id,
+               OutboxMessage.state == OutboxState.UNREACHABLE)
+        .values(state=OutboxState.PENDING, not_before=now, locked_until=None)
+        .execution_options(synchronize_session=False))
+    return int(resumed.rowcount)  # type: ignore[attr-defined]
+
+
+PROBLEMS = (OutboxState.FAILED, OutboxState.EXPIRED, OutboxState.UNREACHABLE)
+
+
+@dataclass(frozen=True)
+class OutboxHealth:
+    """For the operator: rows per state, and the latest rows that ended unsent."""
+
+    counts: dict[str, int]
+    latest_problems: list[tuple[Ended, str]]  # with their state
+
+    @property
+    def problems(self) -> int:
+        return sum(self.counts[state] for state in PROBLEMS)
+
+
+def _of_regency(workspace: Workspace) -> ColumnElement[bool]:
+    ours = select(Member.id).where(Member.regency_id == workspace.regency_id)
+    return or_(OutboxMessage.recipient_id.is_(None),
+               OutboxMessage.recipient_id.in_(ours.scalar_subquery()))
+
+
+async def health(session: AsyncSession, workspace: Workspace, *, latest: int = 3) -> OutboxHealth:
+    """How many outbox rows of this regency are in each state (every state listed), and the
+    ``latest`` that ended failed, expired or unreachable, newest first."""
+    rows = await session.execute(
+        select(OutboxMessage.state, func.count()).where(_of_regency(workspace))
+        .group_by(OutboxMessage.state))
+    counts = dict.fromkeys((str(s) for s in OutboxState), 0)
+    counts.update({str(state): int(n) for state, n in rows})
+    problems = await session.execute(
+        select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.recipient_id,
+               OutboxMessage.last_error, OutboxMessage.state)
+        .where(_of_regency(workspace), OutboxMessage.state.in_(PROBLEMS))
+        .order_by(OutboxMessage.id.desc()).limit(latest))
+    return OutboxHealth(counts, [(Ended(i, k, r, e), str(st)) for i, k, r, e, st in problems])
 
 
 async def _tell_coordinators(session: AsyncSession, workspace: Workspace, member: Member, *,

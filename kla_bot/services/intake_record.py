@@ -114,6 +114,7 @@ async def record(session: AsyncSession, workspace: Workspace, *, member_id: int,
         task_id=task.id, uploaded_by_id=member.id, sha256=stored.sha256,
         size_bytes=stored.size, mime=stored.mime, original_name=name,
         storage_key=stored.storage_key, telegram_file_unique_id=incoming.file_unique_id,
+        telegram_file_id=incoming.file_id, telegram_file_kind=incoming.kind,
         state=EvidenceState.SUBMITTED, uploaded_at=now)
     session.add(evidence)
     task.state = TaskState.SUBMITTED
@@ -129,7 +130,8 @@ async def record(session: AsyncSession, workspace: Workspace, *, member_id: int,
         f"{view.indicator_name}", "cluster": view.cluster_code, "points": str(task.points),
         "member_name": member.name, "agency": member.agency, "file_name": name,
         "bytes": stored.size, "sha256": stored.sha256, "mime": stored.mime,
-        "storage_key": stored.storage_key,
+        "storage_key": stored.storage_key, "file_id": incoming.file_id,
+        "file_kind": incoming.kind,
     }
     for coordinator in await members.coordinators_of(session, workspace, view.cluster_code):
         if coordinator.chat_id is None or not coordinator.reachable:

@@ -1,8 +1,13 @@
-"""Queue outgoing notifications and reminders; a sender drains them (at most once each)."""
+"""Queue outgoing notifications and reminders; a sender drains them (at most once each).
+
+How long each kind of message is worth sending is decided here, once, at enqueue
+(:func:`useful_until`, stored as ``expires_at``): the sender retries transient failures until
+then, and a row still unsent past it becomes ``expired`` instead of arriving too late to help.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import select
@@ -10,21 +15,51 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kla_bot import scheduler
 from kla_bot.models import OutboxMessage, SentMessageTask
+
+# A reminder speaks of its day ("H-10", today's open tasks): worth sending until that day ends
+# in the regency's time zone, never the next morning next to that day's fresh one.
+UNTIL_DAY_ENDS = frozenset({scheduler.DIGEST, scheduler.ESCALATION, scheduler.BRIEF,
+                            scheduler.LASTCALL})
+# Review notices and results, reassignments and "member unreachable" stay true for days: a
+# coordinator still needs to hear of a file days later. Kinds not listed never expire.
+KEPT_FOR: dict[str, timedelta] = {
+    "evidence.submitted": timedelta(days=7),
+    "review.accepted": timedelta(days=7),
+    "review.rejected": timedelta(days=7),
+    "task.reassigned": timedelta(days=7),
+    "member.unreachable": timedelta(days=7),
+}
+
+
+def useful_until(kind: str, now: datetime, day: date | None,
+                 tz: tzinfo | None) -> datetime | None:
+    """Until when a message of ``kind`` is worth sending (None: however late); ``day`` is
+    the local day a reminder is for, in the regency's time zone ``tz``."""
+    if kind in UNTIL_DAY_ENDS:
+        if day is None or tz is None:
+            raise ValueError(f"{kind} lasts until its local day ends: pass day and tz")
+        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    kept = KEPT_FOR.get(kind)
+    return None if kept is None else now + kept
 
 
 async def enqueue(session: AsyncSession, *, dedupe_key: str, kind: str, chat_id: int,
                   recipient_id: int | None, payload: dict[str, Any], now: datetime,
-                  not_before: datetime | None = None) -> bool:
+                  not_before: datetime | None = None, day: date | None = None,
+                  tz: tzinfo | None = None) -> bool:
     """Queue one message unless one with the same dedupe key exists; True when queued.
 
     ``payload`` is plain JSON data; the renderer registered for ``kind`` turns it into text
     and buttons in the recipient's language when it is sent. ``payload["task_ids"]`` lists
-    the tasks the message is about, so a reply to it can find its task.
+    the tasks the message is about, so a reply to it can find its task. A reminder passes
+    its local ``day`` and the regency's ``tz``: it is worth sending until that day ends.
     """
     values = dict(dedupe_key=dedupe_key, kind=kind, chat_id=chat_id, recipient_id=recipient_id,
                   payload=payload, state="pending", attempts=0,
-                  not_before=not_before or now, created_at=now)
+                  not_before=not_before or now, created_at=now,
+                  expires_at=useful_until(kind, now, day, tz))
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(
         index_elements=["dedupe_key"])

@@ -1,4 +1,5 @@
-"""Linking a Telegram account to an imported member: by shared contact or one-time invite code."""
+"""Linking a Telegram account to an imported member: by shared contact or one-time invite code;
+and noticing that a member who had blocked the bot writes to it again (reachable again)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot.models import Invite, Member
 from kla_bot.phones import try_normalize_phone
-from kla_bot.services import audit, members
+from kla_bot.services import audit, delivery, members
 from kla_bot.services.access import AccessDenied, overseer_scope
 from kla_bot.services.audit import Actor
 from kla_bot.services.workspace import Workspace
@@ -88,9 +89,9 @@ async def _link(session: AsyncSession, workspace: Workspace, member: Member, sen
         raise AccessDenied("start.account_in_use", name=other.name)
     new = member.telegram_user_id is None
     member.telegram_user_id = sender_id
+    if not member.reachable:
+        await _reachable(session, workspace, member, chat_id, now, via=via)
     member.chat_id = chat_id
-    member.reachable = True
-    member.unreachable_since = None
     member.registered_at = member.registered_at or now
     member.updated_at = now
     if new:
@@ -99,6 +100,35 @@ async def _link(session: AsyncSession, workspace: Workspace, member: Member, sen
                            subject_id=member.id, regency_id=workspace.regency_id, via=via)
     await session.flush()
     return _registered(member, new)
+
+
+async def reachable_again(session: AsyncSession, workspace: Workspace, *,
+                          telegram_user_id: int, chat_id: int, now: datetime,
+                          via: str) -> bool:
+    """Any update from a member's private chat proves the bot can write to them again: if
+    they were unreachable, mark them reachable, audit it, and let their held messages go.
+    True when they had been unreachable. Costs one read for everyone else."""
+    member_id = await session.scalar(select(Member.id).where(
+        Member.regency_id == workspace.regency_id, Member.telegram_user_id == telegram_user_id,
+        Member.reachable.is_(False)))
+    member = await session.get(Member, member_id) if member_id is not None else None
+    if member is None:
+        return False
+    await _reachable(session, workspace, member, chat_id, now, via=via)
+    return True
+
+
+async def _reachable(session: AsyncSession, workspace: Workspace, member: Member,
+                     chat_id: int, now: datetime, *, via: str) -> None:
+    member.reachable = True
+    member.unreachable_since = None
+    member.chat_id = chat_id
+    member.updated_at = now
+    resumed = await delivery.resume_for(session, member.id, now=now)
+    await audit.record(session, at=now, actor=Actor.member(member),
+                       action="member.reachable_again", subject_type="member",
+                       subject_id=member.id, regency_id=workspace.regency_id, via=via,
+                       resumed=resumed)
 
 
 async def create_invite(session: AsyncSession, workspace: Workspace, *, phone: str,

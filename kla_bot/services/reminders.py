@@ -65,7 +65,7 @@ async def queue_run(session: AsyncSession, workspace: Workspace, settings: Setti
     if run.kind == scheduler.BRIEF:
         return await _briefs(session, workspace, settings, run, now)
     if run.kind == scheduler.LASTCALL:
-        return await _last_calls(session, workspace, run, now)
+        return await _last_calls(session, workspace, settings, run, now)
     raise ValueError(f"unknown reminder kind {run.kind!r}")
 
 
@@ -85,12 +85,13 @@ async def remind_now(session: AsyncSession, workspace: Workspace, settings: Sett
     return result
 
 
-async def _queue(session: AsyncSession, run: Run, recipient: tuple[int, int],
-                 payload: dict[str, Any], now: datetime) -> FanOut:
+async def _queue(session: AsyncSession, settings: Settings, run: Run,
+                 recipient: tuple[int, int], payload: dict[str, Any], now: datetime) -> FanOut:
     member_id, chat_id = recipient
     queued = await outbox.enqueue(
         session, dedupe_key=f"{run.kind}:{member_id}:{run.dedupe_suffix}", kind=run.kind,
-        chat_id=chat_id, recipient_id=member_id, payload=payload, now=now)
+        chat_id=chat_id, recipient_id=member_id, payload=payload, now=now, day=run.day,
+        tz=settings.tz)
     return FanOut(1, 0) if queued else FanOut(0, 1)
 
 
@@ -124,7 +125,7 @@ async def _digests(session: AsyncSession, workspace: Workspace, settings: Settin
         shown = listed[:DIGEST_MAX_TASKS]
         payload = {**_common(run, settings), "task_ids": [t["id"] for t in shown],
                    "tasks": shown, "more": len(listed) - len(shown)}
-        result += await _queue(session, run, recipient, payload, now)
+        result += await _queue(session, settings, run, recipient, payload, now)
     return result
 
 
@@ -172,7 +173,7 @@ async def _escalations(session: AsyncSession, workspace: Workspace, settings: Se
         shown = mine[:ESCALATION_MAX_TASKS]
         payload = {**_common(run, settings), "task_ids": [t["id"] for t in shown],
                    "tasks": shown, "more": len(mine) - len(shown)}
-        result += await _queue(session, run, recipient, payload, now)
+        result += await _queue(session, settings, run, recipient, payload, now)
     return result
 
 
@@ -191,12 +192,12 @@ async def _briefs(session: AsyncSession, workspace: Workspace, settings: Setting
                "overdue": tasks.overdue}
     result = FanOut()
     for recipient in await _overseers(session, workspace):
-        result += await _queue(session, run, recipient, payload, now)
+        result += await _queue(session, settings, run, recipient, payload, now)
     return result
 
 
-async def _last_calls(session: AsyncSession, workspace: Workspace, run: Run,
-                      now: datetime) -> FanOut:
+async def _last_calls(session: AsyncSession, workspace: Workspace, settings: Settings,
+                      run: Run, now: datetime) -> FanOut:
     rows = await session.execute(
         select(Indicator.cluster_code, Task.state, func.count(), func.sum(Task.points))
         .join(Indicator, Task.indicator_number == Indicator.number)
@@ -212,6 +213,6 @@ async def _last_calls(session: AsyncSession, workspace: Workspace, run: Run,
                    "open": sum(r[2] for r in open_),
                    "open_points": _text(sum((r[3] for r in open_), Decimal(0))),
                    "submitted": sum(r[2] for r in mine if r[1] == TaskState.SUBMITTED)}
-        result += await _queue(session, run, recipient, payload, now)
+        result += await _queue(session, settings, run, recipient, payload, now)
     return result
 

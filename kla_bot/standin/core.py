@@ -23,6 +23,7 @@ from kla_bot.standin.model import (
     Event,
     Fault,
     SentMessage,
+    Stall,
     StandinStats,
 )
 
@@ -74,6 +75,7 @@ class StandinCore:
         self._last_query_id = 0
         self._queries: dict[str, PendingQuery] = {}
         self._faults: list[Fault] = []
+        self._stalls: list[Stall] = []
         self._poll_waiters: set[asyncio.Future[None]] = set()
         self._change_waiters: set[asyncio.Future[None]] = set()
         self._listeners: list[Callable[[Event], None]] = []

@@ -1,4 +1,4 @@
-"""Bot API flood limits and injected faults (429s, 5xx, dropped connections)."""
+"""Bot API flood limits and injected faults (429s, 5xx, dropped connections, stalls)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
+from datetime import datetime
 
 from kla_bot.standin.core import StandinCore
-from kla_bot.standin.model import JSON, ApiError, DropConnection, Fault
+from kla_bot.standin.model import JSON, ApiError, DropConnection, Fault, NoAnswer, Stall
 
 DEFAULT_DESCRIPTIONS = {
     400: "Bad Request: injected by stand-in",
@@ -91,6 +92,14 @@ class FaultsAndLimits(StandinCore):
             )
         )
 
+    def stall(self, until: datetime, *, how: str | int = "timeout", method: str = "*") -> None:
+        """Make every call of ``method`` ("*" = any) fail until ``until`` on the stand-in's
+        clock (the test's ManualClock): ``how`` is "timeout" (no answer in time), "drop" (the
+        connection is closed) or an HTTP status such as 502. Nothing is delivered meanwhile."""
+        if how not in ("timeout", "drop") and not isinstance(how, int):
+            raise ValueError(f"unknown stall {how!r}")
+        self._stalls.append(Stall(method, until, how))
+
     def enforce_rate_limits(
         self,
         global_per_second: float = 30,
@@ -105,6 +114,7 @@ class FaultsAndLimits(StandinCore):
         return self.rate_limits
 
     def _inject_fault(self, method: str, args: JSON) -> None:
+        self._inject_stall(method)
         for fault in self._faults:
             if fault.method not in (method, "*") or fault.times <= 0:
                 continue
@@ -119,3 +129,21 @@ class FaultsAndLimits(StandinCore):
             if fault.status >= 500:
                 self.stats.injected_5xx += 1
             raise ApiError(fault.status, fault.description, retry_after=fault.retry_after)
+
+    def _inject_stall(self, method: str) -> None:
+        now = self.now()
+        self._stalls = [s for s in self._stalls if now < s.until]
+        for stall in self._stalls:
+            if stall.method not in (method, "*"):
+                continue
+            if stall.how == "timeout":
+                self.stats.injected[0] += 1
+                raise NoAnswer(method)
+            if stall.how == "drop":
+                self.stats.injected[0] += 1
+                raise DropConnection(method)
+            assert isinstance(stall.how, int)
+            self.stats.injected[stall.how] += 1
+            if stall.how >= 500:
+                self.stats.injected_5xx += 1
+            raise ApiError(stall.how, DEFAULT_DESCRIPTIONS.get(stall.how, f"Error {stall.how}"))

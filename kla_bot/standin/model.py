@@ -46,6 +46,11 @@ class DropConnection(Exception):
     """An injected network fault: close the connection without answering."""
 
 
+class NoAnswer(DropConnection):
+    """An injected stall: the Bot API does not answer in time. In-process the bot's request
+    times out (``TimedOut``); over HTTP the connection is closed unanswered."""
+
+
 @dataclass(frozen=True)
 class Upload:
     """One file part of a multipart request."""
@@ -207,6 +212,16 @@ class Fault:
     drop_connection: bool
 
 
+@dataclass(frozen=True)
+class Stall:
+    """Every call of ``method`` ("*" = any) fails until ``until`` on the stand-in's clock: no
+    answer in time (``how="timeout"``), a dropped connection (``"drop"``) or an HTTP status."""
+
+    method: str
+    until: datetime
+    how: str | int
+
+
 @dataclass
 class StandinStats:
     """Counters for load tests and the benchmark."""
@@ -217,6 +232,7 @@ class StandinStats:
     injected: Counter[int] = field(default_factory=Counter)  # injected faults by status
     calls: Counter[str] = field(default_factory=Counter)  # every call per method
     deliveries: Counter[tuple[int, str]] = field(default_factory=Counter)
+    uploaded_bytes: int = 0  # file bytes the bot sent up (a file sent by file_id costs none)
 
     def duplicates(self) -> list[tuple[int, str, int]]:
         """(chat_id, text, times) for every text delivered more than once to the same chat."""
@@ -231,4 +247,5 @@ class StandinStats:
             "injected": {str(k): v for k, v in self.injected.items()},
             "calls": dict(self.calls),
             "duplicates": [list(d) for d in self.duplicates()],
+            "uploaded_bytes": self.uploaded_bytes,
         }

@@ -7,11 +7,11 @@ from urllib.parse import urlsplit
 
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
-from telegram.error import NetworkError
+from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from kla_bot.standin.files import FileNotKnown
-from kla_bot.standin.model import ApiError, DropConnection, Upload
+from kla_bot.standin.model import ApiError, DropConnection, NoAnswer, Upload
 from kla_bot.standin.state import BotApiStandin
 
 
@@ -59,6 +59,8 @@ class StandinRequest(BaseRequest):
                 files[name] = Upload(filename=filename, mime_type=mime_type, content=data)
         try:
             return await self.state.handle(api_method, wire, files)
+        except NoAnswer:
+            raise TimedOut("stand-in did not answer in time (injected)") from None
         except DropConnection:
             raise NetworkError("stand-in dropped the connection (injected)") from None
 
@@ -83,3 +85,6 @@ class StandinFileSource:
     def stream(self, file_path: str) -> AsyncIterator[bytes]:
         iterator: AsyncIterator[bytes] = self.state.open_download(file_path)
         return iterator
+
+    async def aclose(self) -> None:
+        """Nothing to close."""

@@ -181,6 +181,7 @@ class BotApiStandin(UsersActing, MessageMethods, SetupMethods, FaultsAndLimits):
     async def call(self, method: str, wire: Mapping[str, str], files: Mapping[str, Upload]) -> Any:
         """Run one Bot API method; returns the JSON-able result or raises ApiError."""
         self.stats.calls[method] += 1
+        self.stats.uploaded_bytes += sum(len(f.content) for f in files.values())
         record = ApiCall(method=method, params=dict(wire))
         self.calls.append(record)
         try:

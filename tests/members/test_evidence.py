@@ -226,6 +226,9 @@ async def test_download_failure_midway_keeps_nothing(world: World) -> None:
             yield b"%PDF-1.4\n" + b"x" * 70000
             raise ConnectionError("network gone")
 
+        async def aclose(self) -> None:
+            """Nothing to close."""
+
     world.deps.file_source = Broken()
     await world.do(ani.send_document(pdf_bytes(), file_name="a.pdf", caption="K3-12"))
     assert "kirim sekali lagi" in ani.last_text()

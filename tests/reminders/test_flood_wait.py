@@ -19,7 +19,7 @@ from handlers import outbox_sender
 from handlers.application import build_application
 from handlers.outbox_sender import LEASE, drain
 from handlers.registry import KlaApplication
-from kla_bot.clock import ManualClock
+from kla_bot.clock import ManualClock, local_today
 from kla_bot.deps import Deps
 from kla_bot.models import Member
 from kla_bot.services import delivery, outbox
@@ -59,7 +59,9 @@ async def _queue_briefs(deps: Deps, standin: BotApiStandin, *chats: int) -> list
                                       name=f"Anggota {chat}", chat_id=chat)
             await outbox.enqueue(s, dedupe_key=f"brief:{chat}", kind="reminder.brief",
                                  chat_id=chat, recipient_id=member.id, payload=payload,
-                                 now=deps.clock.now())
+                                 now=deps.clock.now(),
+                                 day=local_today(deps.clock, deps.settings.tz),
+                                 tz=deps.settings.tz)
         members.append(member)
     return members
 

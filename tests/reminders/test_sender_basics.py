@@ -1,4 +1,4 @@
-"""The sender through the in-process stand-in: order, 429, 5xx, 403, task mapping, files."""
+"""The sender through the in-process stand-in: order, 429, 5xx, 400, 403, task mapping, files."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ import pytest
 from sqlalchemy import select
 
 from handlers import outbox_sender
-from handlers.outbox_sender import MAX_ATTEMPTS, drain
+from handlers.outbox_sender import drain
 from handlers.registry import KlaApplication, Rendered
-from kla_bot.clock import ManualClock
+from kla_bot.clock import ManualClock, local_today
 from kla_bot.deps import Deps
-from kla_bot.models import Member, OutboxMessage, SentMessageTask
+from kla_bot.models import Evidence, Member, OutboxMessage, SentMessageTask
 from kla_bot.services import outbox
 from kla_bot.standin import BotApiStandin
+from tests.coordinators.chat import chat_world
+from tests.coordinators.helpers import AHMAD, RINA, YUSUF
+from tests.members.conftest import jpeg_bytes, pdf_bytes
 from tests.reminders.helpers import IGNORE_PTB_DEPRECATION, outbox_rows, started_user
 from tests.reminders.seed import add_member, add_task
 
@@ -31,7 +34,9 @@ async def _brief(deps: Deps, member: Member, key: str) -> None:
                "approved": 0, "overdue": 0}
     async with deps.db.transaction() as s:
         await outbox.enqueue(s, dedupe_key=key, kind="reminder.brief", chat_id=member.chat_id,
-                             recipient_id=member.id, payload=payload, now=deps.clock.now())
+                             recipient_id=member.id, payload=payload, now=deps.clock.now(),
+                             day=local_today(deps.clock, deps.settings.tz),
+                             tz=deps.settings.tz)
 
 
 async def _members(deps: Deps, standin: BotApiStandin,
@@ -79,27 +84,44 @@ async def test_429_waits_retry_after_and_never_drops(bot: KlaApplication,
     assert [m.chat_id for m in standin.sent] == [1001, 1002]
 
 
-async def test_5xx_retried_with_backoff_then_failed(bot: KlaApplication,
-                                                    standin: BotApiStandin,
-                                                    clock: ManualClock) -> None:
+async def test_5xx_retried_with_backoff_never_given_up(bot: KlaApplication,
+                                                       standin: BotApiStandin,
+                                                       clock: ManualClock) -> None:
     deps = bot.bot_data.deps
     ani, budi = await _members(deps, standin, ("Ani", "member", 1001), ("Budi", "member", 1002))
     await _brief(deps, ani, "a")
     await _brief(deps, budi, "b")
     standin.fail_next("sendMessage", status=502, chat_id=1001)
-    assert await drain(bot) == 1  # Budi is not held up by Ani's failure
+    assert await drain(bot) == 1  # Budi is not held up by one odd failure
     assert await drain(bot) == 0  # Ani's retry waits for its back-off
     clock.advance(timedelta(seconds=1))
     assert await drain(bot) == 1
     assert [m.chat_id for m in standin.sent] == [1002, 1001]
-    standin.fail_next("sendMessage", status=500, chat_id=1002, times=MAX_ATTEMPTS)
+    standin.fail_next("sendMessage", status=500, chat_id=1002, times=30)
     await _brief(deps, budi, "b2")
-    for _ in range(MAX_ATTEMPTS):
+    for _ in range(30):  # far more failures than the old give-up after 8
         await drain(bot)
         clock.advance(timedelta(minutes=5))
     last = (await outbox_rows(deps))[-1]
-    assert (last.state, last.attempts) == ("failed", MAX_ATTEMPTS)
+    assert (last.state, last.attempts) == ("pending", 30)
     assert "Internal Server Error" in (last.last_error or "")
+    assert await drain(bot) == 1  # the API is back: delivered, once
+    assert (await outbox_rows(deps))[-1].state == "sent"
+    assert len(standin.sent) == 3
+
+
+async def test_400_fails_at_once_with_its_cause(bot: KlaApplication, standin: BotApiStandin,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    deps = bot.bot_data.deps
+    (ani,) = await _members(deps, standin, ("Ani", "member", 1001))
+    await _brief(deps, ani, "a")
+    standin.fail_next("sendMessage", status=400, description="Bad Request: message is too long")
+    assert await drain(bot) == 0
+    (row,) = await outbox_rows(deps)
+    assert (row.state, row.last_error) == ("failed", "400 Message is too long")
+    warned = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert any("message is too long" in r.getMessage().lower() for r in warned)
+    assert all(ani.phone not in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.parametrize(("fate", "reason"), [("block", "memblokir bot"),
@@ -116,16 +138,18 @@ async def test_403_marks_unreachable_and_tells_the_coordinator_once(
     assert [m.chat_id for m in standin.sent] == [2001]
     assert "Budi" in standin.sent[0].plain and reason in standin.sent[0].plain
     rows = await outbox_rows(deps)
-    assert [r.state for r in rows] == ["failed", "failed", "sent"]
+    assert [r.state for r in rows] == ["unreachable", "pending", "sent"]  # b2 is held
     assert rows[2].dedupe_key == f"member.unreachable:{budi.id}:2025-05-05:{coord.id}"
     async with deps.db.transaction() as s:
         member = await s.get(Member, budi.id)
         assert member is not None and member.reachable is False
         assert member.unreachable_since == deps.clock.now()
-    await _brief(deps, budi, "b3")  # queued by someone unaware: never tried
+    await _brief(deps, budi, "b3")  # queued by someone unaware: held, never tried
     assert await drain(bot) == 0
     assert len(standin.sent) == 1
     assert len(standin.calls_to("sendMessage")) == 2
+    assert [r.state for r in await outbox_rows(deps)] == [
+        "unreachable", "pending", "sent", "pending"]
 
 
 async def test_sent_message_maps_to_its_tasks(bot: KlaApplication,
@@ -136,7 +160,9 @@ async def test_sent_message_maps_to_its_tasks(bot: KlaApplication,
         task = await add_task(s, deps.workspace, deps.clock.now(), code="K3-17a",
                               assignee=ani, due=deps.settings.verification.date)
         await outbox.enqueue(s, dedupe_key="d", kind="reminder.digest", chat_id=1001,
-                             recipient_id=ani.id, now=deps.clock.now(), payload={
+                             recipient_id=ani.id, now=deps.clock.now(),
+                             day=local_today(deps.clock, deps.settings.tz),
+                             tz=deps.settings.tz, payload={
                                  "task_ids": [task.id], "days_left": 11, "day": "2025-05-05",
                                  "verification_date": "2025-05-16", "more": 0,
                                  "tasks": [{"id": task.id, "code": "K3-17a", "title": "SK",
@@ -178,3 +204,36 @@ async def test_evidence_is_attached_from_the_store(bot: KlaApplication, standin:
     rows = await outbox_rows(deps)
     assert all(r.state == "sent" for r in rows)
     assert isinstance(rows[0], OutboxMessage)
+
+
+async def test_upload_notices_and_review_cards_send_the_file_by_its_telegram_id(
+        bot: KlaApplication, standin: BotApiStandin) -> None:
+    cw = await chat_world(bot, standin)
+    perda, photo = pdf_bytes(2, "perda"), jpeg_bytes()
+    await cw.do(cw.chats[RINA].send_document(perda, file_name="Perda KTR.pdf",
+                                             caption="K3-17a"))
+    await cw.do(cw.chats[RINA].send_photo(photo, caption="K3-15a"))
+    uploaded = standin.stats.uploaded_bytes
+    mark = standin.mark()
+    assert await cw.drain() == 4  # both files to both K3 coordinators
+    assert standin.stats.uploaded_bytes == uploaded  # not one byte sent up again
+    async with cw.world.deps.db.transaction() as s:
+        doc, pic = list(await s.scalars(select(Evidence).order_by(Evidence.id)))
+    for who in (AHMAD, YUSUF):
+        notes = cw.chats[who].since(mark)
+        sent_doc = next(m.document for m in notes if m.document is not None)
+        assert sent_doc.blob.unique_id == doc.telegram_file_unique_id
+        assert doc.telegram_file_kind == "document" and doc.telegram_file_id is not None
+        sent_pic = next(m.photo for m in notes if m.photo is not None)
+        assert pic.telegram_file_kind == "photo"
+        assert sent_pic.blob.unique_id == pic.telegram_file_unique_id
+    cards = [m for m in await cw.say(AHMAD, "/tinjau") if m.document or m.photo]
+    assert len(cards) == 2 and standin.stats.uploaded_bytes == uploaded
+    # A file id Telegram no longer accepts: the card falls back to the stored file.
+    async with cw.world.deps.db.transaction() as s:
+        row = await s.get(Evidence, doc.id)
+        assert row is not None
+        row.telegram_file_id = "BQACAgIAAxkBAAIBbogus"
+    cards = [m for m in await cw.say(AHMAD, "/tinjau") if m.document or m.photo]
+    assert len(cards) == 2 and standin.stats.uploaded_bytes == uploaded + len(perda)
+    assert not standin.unexpected

@@ -16,7 +16,7 @@ from typing import Any, cast
 from telegram import Update
 
 from handlers import outbox_sender
-from handlers.context import KlaContext
+from handlers.context import KlaContext, user_translator
 from handlers.registry import Command, Feature, KlaApplication, Rendered
 from kla_bot import scheduler
 from kla_bot.domain import Role
@@ -37,7 +37,7 @@ async def remind(update: Update, context: KlaContext) -> None:
     if message is None or user is None:
         return
     deps = context.deps
-    t = deps.translator(None, user.language_code)
+    t = await user_translator(update, context)
     try:
         async with deps.db.transaction() as session:
             member = await registered_member(session, deps.workspace, user.id)

@@ -18,7 +18,7 @@ from telegram import Message, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from handlers.context import KlaContext
+from handlers.context import KlaContext, user_translator
 from handlers.coordination import act, keyboard, local_moment
 from handlers.registry import Command, Feature, Rendered
 from kla_bot.domain import Role
@@ -128,8 +128,8 @@ async def on_button(update: Update, context: KlaContext) -> None:
                 return await review.accept(session, deps.workspace, member, evidence_id, now)
             return await review.ask_reason(session, deps.workspace, member, evidence_id, now)
     else:
-        code = update.effective_user.language_code if update.effective_user else None
-        await query.answer(deps.translator(None, code)("review.stale"), show_alert=True)
+        t = await user_translator(update, context)
+        await query.answer(t("review.stale"), show_alert=True)
         return
     decision, t = await act(update, context, work)
     if decision is not None:
@@ -212,7 +212,7 @@ async def _answer(update: Update, context: KlaContext, decision: Decision,
 FEATURE = Feature(
     name="review",
     commands=(Command("tinjau", "review", waiting, "menu.tinjau",
-                      roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT})),),
+                      roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT}), private=True),),
     handlers=(
         CallbackQueryHandler(on_button, pattern=r"^rv:"),
         MessageHandler(filters.TEXT & ~filters.COMMAND & _ReplyToReasonPrompt(),

@@ -124,5 +124,5 @@ async def _cluster(message: Message, update: Update, context: KlaContext, code: 
 FEATURE = Feature(
     name="status",
     commands=(Command("status", None, status, "menu.status",
-                      roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT})),),
+                      roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT}), private=True),),
 )

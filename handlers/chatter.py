@@ -8,7 +8,7 @@ nothing personal: it points to the private chat.
 
 from __future__ import annotations
 
-from telegram import Message, MessageEntity, Update
+from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import MessageHandler, filters
 
@@ -26,8 +26,7 @@ def addressed(message: Message, bot_id: int, username: str) -> bool:
     reply = message.reply_to_message
     if reply is not None and reply.from_user is not None and reply.from_user.id == bot_id:
         return True
-    mentions = message.parse_entities([MessageEntity.MENTION]).values()
-    return any(m.lstrip("@").lower() == username.lower() for m in mentions)
+    return f"@{username}".lower() in (message.text or "").lower()
 
 
 async def on_text(update: Update, context: KlaContext) -> None:

@@ -130,8 +130,14 @@ async def place_file(session: AsyncSession, workspace: Workspace, *, telegram_us
         target = send_to
         state["send_to"] = {"task_id": target, "until": (now + SEND_TO_LASTS).isoformat()}
     placement = Placement(_asker(member))
-    if target is not None:
-        task = await own_task(session, workspace, member, target)
+    task, approved = await _still_open(session, workspace, member, target)
+    if approved is not None:
+        # Approved since it was chosen (say after "Kirim ulang"): the file is not dropped but
+        # placed like any other, and the "send evidence" window for that task ends.
+        if (state.get("send_to") or {}).get("task_id") == target:
+            state["send_to"] = None
+        candidates = []
+    if task is not None:
         placement.files.append((file, task.id))
         if file.media_group_id:
             albums[file.media_group_id] = {"task_id": task.id, "asked": group.get("asked")}
@@ -147,7 +153,7 @@ async def place_file(session: AsyncSession, workspace: Workspace, *, telegram_us
     if candidates:
         open_tasks = [t for t in open_tasks if t.id in candidates] or open_tasks
     if not open_tasks:
-        raise AccessDenied("evidence.no_open_tasks")
+        raise approved or AccessDenied("evidence.no_open_tasks")
     state["waiting"] = [*state.get("waiting", []), asdict(file)]
     placement.waiting = len(state["waiting"])
     if not (file.media_group_id and group.get("asked")):
@@ -178,6 +184,20 @@ async def _explicit_target(session: AsyncSession, workspace: Workspace, member: 
         if found:
             return None, found
     return None, []
+
+
+async def _still_open(session: AsyncSession, workspace: Workspace, member: Member,
+                      target: int | None) -> tuple[Task | None, AccessDenied | None]:
+    """The chosen task, if it can still take this member's evidence; or the refusal saying
+    it was approved meanwhile (any other refusal is raised)."""
+    if target is None:
+        return None, None
+    try:
+        return await own_task(session, workspace, member, target), None
+    except AccessDenied as refusal:
+        if refusal.key != "evidence.already_approved":
+            raise
+        return None, refusal
 
 
 def _live_send_to(state: dict[str, Any], now: datetime) -> int | None:

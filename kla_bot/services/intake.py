@@ -124,19 +124,19 @@ async def place_file(session: AsyncSession, workspace: Workspace, *, telegram_us
     group = albums.get(file.media_group_id or "", {})
     target, candidates = await _explicit_target(
         session, workspace, member, chat_id, reply_to_message_id, caption)
-    if target is None and not candidates:
-        target = group.get("task_id")
-    if target is None and not candidates and (send_to := _live_send_to(state, now)):
-        target = send_to
-        state["send_to"] = {"task_id": target, "until": (now + SEND_TO_LASTS).isoformat()}
-    placement = Placement(_asker(member))
-    task, approved = await _still_open(session, workspace, member, target)
-    if approved is not None:
-        # Approved since it was chosen (say after "Kirim ulang"): the file is not dropped but
-        # placed like any other, and the "send evidence" window for that task ends.
-        if (state.get("send_to") or {}).get("task_id") == target:
+    task = None if target is None else await own_task(session, workspace, member, target)
+    approved: AccessDenied | None = None
+    if task is None and not candidates:
+        # Chosen earlier (the album's answer, the "send evidence" window), not named now.
+        target = group.get("task_id") or _live_send_to(state, now)
+        task, approved = await _still_open(session, workspace, member, target)
+        if task is not None and target == _live_send_to(state, now):
+            state["send_to"] = {"task_id": target, "until": (now + SEND_TO_LASTS).isoformat()}
+        elif approved is not None and target == _live_send_to(state, now):
+            # Approved meanwhile (say after "Kirim ulang"): the window ends and the file is
+            # placed like any other, not dropped.
             state["send_to"] = None
-        candidates = []
+    placement = Placement(_asker(member))
     if task is not None:
         placement.files.append((file, task.id))
         if file.media_group_id:
@@ -188,8 +188,8 @@ async def _explicit_target(session: AsyncSession, workspace: Workspace, member: 
 
 async def _still_open(session: AsyncSession, workspace: Workspace, member: Member,
                       target: int | None) -> tuple[Task | None, AccessDenied | None]:
-    """The chosen task, if it can still take this member's evidence; or the refusal saying
-    it was approved meanwhile (any other refusal is raised)."""
+    """The task chosen earlier, if it can still take this member's evidence; or the refusal
+    saying it was approved meanwhile (any other refusal is raised)."""
     if target is None:
         return None, None
     try:

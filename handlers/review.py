@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import re
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -203,8 +204,9 @@ async def _answer(update: Update, context: KlaContext, decision: Decision,
     if decision.outcome == "asked":
         rows = [[(t(f"review.reasons.r{n}"), f"rv:why:{item.evidence_id}:{n}")]
                 for n in range(COMMON_REASONS)]
-        prompt = await message.reply_text(t("review.ask_reason", task=item.task_code,
-                                            file=item.file_name), reply_markup=keyboard(rows))
+        prompt = await message.reply_text(
+            t("review.ask_reason", task=item.task_code, file=item.file_name,
+              minutes=review.REASON_WINDOW // timedelta(minutes=1)), reply_markup=keyboard(rows))
         async with context.deps.db.transaction() as session:
             await review.note_prompt(session, decision.asker_id, item.evidence_id,
                                      prompt.message_id)

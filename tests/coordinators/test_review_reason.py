@@ -43,7 +43,7 @@ async def test_the_next_plain_text_after_tolak_is_the_reason(
     cw = await chat_world(bot, standin)
     ahmad_card, yusuf_card = await _card(cw)
     prompt = await _tolak(cw, AHMAD, ahmad_card)
-    assert len(prompt.buttons) == 4
+    assert len(prompt.buttons) == 4 and "dalam 15 menit" in prompt.plain
     done = await cw.say(AHMAD, "Belum ditandatangani kepala dinas")  # no reply gesture
     assert "ditolak" in done[-1].plain and "Belum ditandatangani" in done[-1].plain
     task = await task_row(cw.world.deps, "K3-17a")

@@ -21,10 +21,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kla_bot.models import Member, PendingChoice, Task
+from kla_bot.models import Member, PendingChoice, PendingReason, Task
 from kla_bot.services import members, outbox
 from kla_bot.services.access import AccessDenied
 from kla_bot.services.member_tasks import TaskView, own_task, task_view, tasks_of
@@ -233,11 +233,13 @@ async def choose_task(session: AsyncSession, workspace: Workspace, *, telegram_u
 
 
 async def cancel(session: AsyncSession, workspace: Workspace, *, telegram_user_id: int) -> int:
-    """Drop the pending choice and any files waiting for a task; how many files were dropped."""
+    """Drop the pending choice, any files waiting for a task and a rejection reason owed
+    (Tolak pressed by mistake); how many files were dropped (-1: nothing was pending)."""
     member = await _member(session, workspace, telegram_user_id)
+    owed = await session.execute(delete(PendingReason).where(PendingReason.member_id == member.id))
     row = await session.get(PendingChoice, member.id)
     if row is None:
-        return -1
+        return 0 if owed.rowcount else -1  # type: ignore[attr-defined]
     dropped = len(row.data.get("waiting", [])) if row.kind == INTAKE else 0
     await session.delete(row)
     return dropped

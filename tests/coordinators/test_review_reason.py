@@ -114,3 +114,13 @@ async def test_the_coordinators_own_file_choice_survives_a_rejection(
     await cw.do(ahmad.press(question, 0))
     assert "K3-13a" in ahmad.last().plain
     assert (await task_row(cw.world.deps, "K3-13a")).state == "submitted"
+
+
+async def test_batal_after_tolak_pressed_by_mistake(bot: KlaApplication,
+                                                    standin: BotApiStandin) -> None:
+    cw = await chat_world(bot, standin)
+    ahmad_card, _ = await _card(cw)
+    await _tolak(cw, AHMAD, ahmad_card)
+    assert "Dibatalkan" in (await cw.say(AHMAD, "/batal"))[-1].plain
+    await cw.say(AHMAD, "maaf, salah tekan")
+    assert (await task_row(cw.world.deps, "K3-17a")).state == "submitted"

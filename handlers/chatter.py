@@ -8,6 +8,8 @@ nothing personal: it points to the private chat.
 
 from __future__ import annotations
 
+import re
+
 from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import MessageHandler, filters
@@ -26,7 +28,7 @@ def addressed(message: Message, bot_id: int, username: str) -> bool:
     reply = message.reply_to_message
     if reply is not None and reply.from_user is not None and reply.from_user.id == bot_id:
         return True
-    return f"@{username}".lower() in (message.text or "").lower()
+    return re.search(rf"@{re.escape(username)}\b", message.text or "", re.IGNORECASE) is not None
 
 
 async def on_text(update: Update, context: KlaContext) -> None:

@@ -130,16 +130,15 @@ async def on_button(update: Update, context: KlaContext) -> None:
             return await review.reject(session, deps.workspace, member, evidence_id, reason, now)
     elif button is not None:
         evidence_id, accept = int(button.group(2)), button.group(1) == "ok"
-
-        card = query.message
+        pressed = query.message  # the card: its buttons go once the reason is given
 
         async def work(session: Session, member: Member) -> Decision:
             if accept:
                 return await review.accept(session, deps.workspace, member, evidence_id, now)
             return await review.ask_reason(
                 session, deps.workspace, member, evidence_id, now,
-                chat_id=card.chat.id if card else member.chat_id or 0,
-                card_message_id=card.message_id if card else None)
+                chat_id=pressed.chat.id if pressed else member.chat_id or 0,
+                card_message_id=pressed.message_id if pressed else None)
     else:
         t = await user_translator(update, context)
         await query.answer(t("review.stale"), show_alert=True)

@@ -2,13 +2,16 @@
 
 Order matters: every feature's commands are registered first (a command must never be taken
 for a plain message), then each feature's other handlers in the order below — the evidence
-intake comes after the specific callbacks, so a button press is never read as a file choice.
+intake comes after the specific callbacks, so a button press is never read as a file choice;
+plain text and presses nobody took come last (chatter, buttons).
 """
 
 from __future__ import annotations
 
 from handlers import (
     assign,
+    buttons,
+    chatter,
     evidence,
     help,
     language,
@@ -34,4 +37,6 @@ FEATURES: tuple[Feature, ...] = (
     report.FEATURE,
     remind.FEATURE,
     evidence.FEATURE,
+    chatter.FEATURE,
+    buttons.FEATURE,
 )

@@ -19,11 +19,12 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from handlers import FEATURES, presence
-from handlers.context import BotData, KlaContext
+from handlers.context import BotData, KlaContext, user_translator
+from handlers.privacy import dispatcher
 from handlers.rate_limit import FloodAwareRateLimiter
 from handlers.registry import Command, KlaApplication
 from kla_bot.deps import Deps
-from kla_bot.i18n import LANGUAGES, Translator, translator
+from kla_bot.i18n import LANGUAGES, translator
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +69,18 @@ def build_application(deps: Deps, *, request: BaseRequest | None = None,
     return app
 
 
+EARLY_GROUP = -1  # tried before every command; an early handler stops what it takes
+
+
 def register_handlers(app: KlaApplication) -> None:
-    """Commands of every feature first, then each feature's handlers, in ``FEATURES`` order;
-    ahead of them all, in a group of its own, the presence check (reachable again)."""
+    """The presence check (reachable again) in a group of its own, then early handlers, then
+    commands of every feature, then each feature's handlers, in ``FEATURES`` order."""
     app.add_handler(presence.HANDLER, group=presence.GROUP)
+    for feature in FEATURES:
+        for handler in feature.early:
+            app.add_handler(handler, group=EARLY_GROUP)
     for command in all_commands():
-        app.add_handler(CommandHandler(list(command.names), command.callback))
+        app.add_handler(CommandHandler(list(command.names), dispatcher(command)))
     for feature in FEATURES:
         for handler in feature.handlers:
             app.add_handler(handler)
@@ -103,14 +110,8 @@ async def _unknown_command(update: Update, context: KlaContext) -> None:
     """Tell the user the command is unknown and point to /bantuan."""
     if update.effective_message is None:
         return
-    t = await _translator_for(update, context)
+    t = await user_translator(update, context)
     await update.effective_message.reply_text(t("common.unknown_command"))
-
-
-async def _translator_for(update: Update, context: KlaContext) -> Translator:
-    user = update.effective_user
-    return await context.deps.user_translator(user.id if user else None,
-                                              user.language_code if user else None)
 
 
 async def _on_error(update: object, context: KlaContext) -> None:
@@ -119,7 +120,7 @@ async def _on_error(update: object, context: KlaContext) -> None:
               exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            t = await _translator_for(update, context)
+            t = await user_translator(update, context)
             await context.bot.send_message(update.effective_chat.id, t("common.error"))
         except Exception:  # the apology is best effort; the error is already logged
             log.warning("could not send the error apology")

@@ -64,6 +64,6 @@ def render_reassigned(payload: Mapping[str, Any], t: Translator) -> Rendered:
 FEATURE = Feature(
     name="assign",
     commands=(Command("tugaskan", "assign", assign, "menu.tugaskan",
-                      roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT})),),
+                      roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT}), private=True),),
     renderers={"task.reassigned": render_reassigned},
 )

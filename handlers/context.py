@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from telegram import Update
 from telegram.ext import CallbackContext, ExtBot
 
 from kla_bot.deps import Deps
+from kla_bot.i18n import Translator
 
 
 class BotData:
@@ -30,3 +32,11 @@ class KlaContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
     @property
     def deps(self) -> Deps:
         return self.bot_data.deps
+
+
+async def user_translator(update: object, context: KlaContext) -> Translator:
+    """Texts for whoever sent ``update``: a member's /bahasa choice first, then their Telegram
+    language. Refusals use it too, so nobody is answered in a language they switched away from."""
+    user = update.effective_user if isinstance(update, Update) else None
+    return await context.deps.user_translator(user.id if user else None,
+                                              user.language_code if user else None)

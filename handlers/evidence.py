@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from handlers.context import KlaContext
+from handlers.context import KlaContext, user_translator
 from handlers.registry import Command, Feature, KlaApplication
 from kla_bot.clock import local_today
 from kla_bot.i18n import Translator
@@ -77,7 +77,6 @@ async def file_received(update: Update, context: KlaContext) -> None:
     if chat.type != ChatType.PRIVATE and not _addressed_to_bot(message, context.bot.id):
         return
     deps = context.deps
-    t = deps.translator(None, user.language_code)
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     try:
         async with deps.db.transaction() as session:
@@ -87,6 +86,7 @@ async def file_received(update: Update, context: KlaContext) -> None:
                 max_bytes=deps.settings.max_file_bytes, now=deps.clock.now(),
                 today=local_today(deps.clock, deps.settings.tz))
     except AccessDenied as refusal:
+        t = await user_translator(update, context)
         await message.reply_text(t(refusal.key, **refusal.params))
         return
     t = deps.translator(placement.asker.language, user.language_code)
@@ -155,7 +155,6 @@ async def pick_pressed(update: Update, context: KlaContext) -> None:
     if query is None or user is None:
         return
     deps = context.deps
-    t = deps.translator(None, user.language_code)
     raw = (query.data or "").removeprefix(PICK_PREFIX)
     try:
         if not raw.isdigit():
@@ -166,6 +165,7 @@ async def pick_pressed(update: Update, context: KlaContext) -> None:
                 now=deps.clock.now(), today=local_today(deps.clock, deps.settings.tz),
                 keep_sending=False)
     except AccessDenied as refusal:
+        t = await user_translator(update, context)
         await query.answer(t(refusal.key, **refusal.params), show_alert=True)
         return
     t = deps.translator(placement.asker.language, user.language_code)
@@ -194,7 +194,7 @@ async def _cancel(update: Update, context: KlaContext) -> str:
     user = update.effective_user
     assert user is not None
     deps = context.deps
-    t = deps.translator(None, user.language_code)
+    t = await user_translator(update, context)
     try:
         async with deps.db.transaction() as session:
             dropped = await intake.cancel(session, deps.workspace, telegram_user_id=user.id)

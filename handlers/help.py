@@ -26,10 +26,11 @@ def help_text(t: Translator, role: str | None, limit_mb: int) -> str:
         first, other = ((command.alias, command.name) if english and command.alias
                         else (command.name, command.alias))
         alias = Raw(t("help.alias", alias=other)) if other else ""
-        lines.append(t("help.command", name=first, alias=alias, text=t(command.menu_key)))
+        mark = t("help.private_mark") if command.private else ""
+        lines.append(t("help.command", name=first, alias=alias, text=t(command.menu_key)) + mark)
     if role is not None:
         lines += ["", t("help.evidence", limit_mb=limit_mb)]
-    lines += ["", t("help.groups")]
+    lines += ["", t("help.groups"), t("help.private_note")]
     return "\n".join(lines)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
 
-from handlers.context import KlaContext
+from handlers.context import KlaContext, user_translator
 from handlers.registry import Command, Feature
 from kla_bot.i18n import LANGUAGES, Translator
 from kla_bot.services.language import (
@@ -39,7 +39,7 @@ async def language_command(update: Update, context: KlaContext) -> None:
             else:
                 choice = await choose_language(session, deps.workspace, user.id, wanted)
     except UnknownLanguage as exc:
-        await message.reply_text(deps.translator(None, user.language_code)(exc.key))
+        await message.reply_text((await user_translator(update, context))(exc.key))
         return
     t = deps.translator(choice.stored, user.language_code)
     if not choice.registered:
@@ -63,7 +63,8 @@ async def language_pressed(update: Update, context: KlaContext) -> None:
             choice: LanguageChoice = await choose_language(session, deps.workspace, user.id,
                                                            wanted)
     except UnknownLanguage as exc:
-        await query.answer(deps.translator(None, user.language_code)(exc.key), show_alert=True)
+        await query.answer((await user_translator(update, context))(exc.key),
+                           show_alert=True)
         return
     t = deps.translator(choice.stored, user.language_code)
     if not choice.registered:

@@ -97,7 +97,7 @@ async def invite(update: Update, context: KlaContext) -> None:
 FEATURE = Feature(
     name="members_list",
     commands=(Command("anggota", "members", members_list, "menu.anggota",
-                      roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT})),
+                      roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT}), private=True),
               Command("undang", "invite", invite, "menu.undang",
-                      roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT}))),
+                      roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT}), private=True)),
 )

@@ -14,7 +14,7 @@ from telegram.ext import TypeHandler
 from handlers.context import KlaContext
 from kla_bot.services import registration
 
-GROUP = -1  # before the features' handlers (group 0)
+GROUP = -2  # before the early handlers (-1) and the features' handlers (0)
 
 
 def _via(update: Update) -> str:

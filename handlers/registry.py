@@ -20,7 +20,10 @@ KlaApplication = Application[Any, KlaContext, Any, Any, Any, Any]
 class Command:
     """A chat command: its Indonesian name, English alias, menu text (a catalog key) and who
     may use it — ``roles`` (None: every role) and ``members_only`` (meaningless before
-    registering). The services enforce the roles; /bantuan just does not offer the rest."""
+    registering). The services enforce the roles; /bantuan just does not offer the rest.
+
+    ``private``: the answer names people, phone numbers or someone's own files, so asked in a
+    group it is sent to the asker's private chat instead (handlers.privacy)."""
 
     name: str
     alias: str | None
@@ -29,6 +32,7 @@ class Command:
     in_menu: bool = True
     roles: frozenset[str] | None = None
     members_only: bool = False
+    private: bool = False
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -60,11 +64,14 @@ Renderer = Callable[[Mapping[str, Any], Translator], Rendered]
 
 @dataclass(frozen=True)
 class Feature:
-    """One area of the bot. ``handlers`` are tried in order after all commands."""
+    """One area of the bot. ``handlers`` are tried in order after all commands; ``early``
+    ones before any command or handler (an early handler that takes an update raises
+    ``ApplicationHandlerStop``, otherwise the update goes on to the others)."""
 
     name: str
     commands: tuple[Command, ...] = ()
     handlers: tuple[BaseHandler[Update, KlaContext, Any], ...] = ()
+    early: tuple[BaseHandler[Update, KlaContext, Any], ...] = ()
     renderers: Mapping[str, Renderer] = field(default_factory=dict)
     on_start: Callable[[KlaApplication], Awaitable[None]] | None = None
     on_stop: Callable[[KlaApplication], Awaitable[None]] | None = None

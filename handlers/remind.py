@@ -16,7 +16,7 @@ from typing import Any, cast
 from telegram import Update
 
 from handlers import outbox_sender
-from handlers.context import KlaContext
+from handlers.context import KlaContext, user_translator
 from handlers.registry import Command, Feature, KlaApplication, Rendered
 from kla_bot import scheduler
 from kla_bot.domain import Role
@@ -37,7 +37,7 @@ async def remind(update: Update, context: KlaContext) -> None:
     if message is None or user is None:
         return
     deps = context.deps
-    t = deps.translator(None, user.language_code)
+    t = await user_translator(update, context)
     try:
         async with deps.db.transaction() as session:
             member = await registered_member(session, deps.workspace, user.id)
@@ -108,12 +108,12 @@ async def _on_stop(app: KlaApplication) -> None:
 # --- how the reminder messages look (rendered at send time, in the recipient's language) ---
 
 def _countdown(t: Translator, payload: Mapping[str, Any], *, day_key: str,
-               key: str) -> str:
+               key: str, **extra: Any) -> str:
     vdate = date.fromisoformat(payload["verification_date"])
     left = int(payload["days_left"])
     if left == 0:
-        return t(day_key, vdate=vdate)
-    return t(key, countdown=t("common.days_left", days=left), vdate=vdate)
+        return t(day_key, vdate=vdate, **extra)
+    return t(key, countdown=t("common.days_left", days=left), vdate=vdate, **extra)
 
 
 def render_digest(payload: Mapping[str, Any], t: Translator) -> Rendered:
@@ -152,8 +152,11 @@ def render_escalation(payload: Mapping[str, Any], t: Translator) -> Rendered:
 
 def render_brief(payload: Mapping[str, Any], t: Translator) -> Rendered:
     """The morning brief: countdown, projected score against the target, tasks by state."""
+    late = "_late" if payload.get("late_at") else ""  # caught up long after its slot
     lines = [
-        _countdown(t, payload, day_key="reminders.brief_title_day", key="reminders.brief_title"),
+        _countdown(t, payload, day_key=f"reminders.brief_title_day{late}",
+                   key=f"reminders.brief_title{late}", time=payload.get("late_at", ""),
+                   zone=payload.get("zone", "")),
         t("reminders.brief_score", projected=payload["projected"], target=payload["target"],
           predicate=payload["predicate"], needed=payload["needed"]),
         t("reminders.brief_tasks", open=payload["open"], submitted=payload["submitted"],

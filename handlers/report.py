@@ -70,5 +70,5 @@ async def report(update: Update, context: KlaContext) -> None:
 FEATURE = Feature(
     name="report",
     commands=(Command("laporan", "report", report, "menu.laporan",
-                      roles=frozenset({Role.SECRETARIAT})),),
+                      roles=frozenset({Role.SECRETARIAT}), private=True),),
 )

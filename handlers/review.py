@@ -2,7 +2,9 @@
 
 Buttons: ``rv:ok:<evidence>`` accept, ``rv:no:<evidence>`` reject (asks for a reason),
 ``rv:why:<evidence>:<n>`` one of the common reasons. A typed reason is a reply to the bot's
-"why?" prompt; the service checks it against the coordinator's PendingChoice.
+"why?" prompt, or simply the next text the coordinator types in that chat soon after pressing
+Tolak (the service keeps what is owed in ``PendingReason``). Once a file is decided, the
+buttons of every message about it go.
 """
 
 from __future__ import annotations
@@ -10,14 +12,20 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from telegram import Message, Update
-from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+from telegram import MaybeInaccessibleMessage, Message, Update
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    MessageHandler,
+    filters,
+)
 
-from handlers.context import KlaContext
+from handlers.context import KlaContext, user_translator
 from handlers.coordination import act, keyboard, local_moment
 from handlers.outbox_message import evidence_path, send_evidence
 from handlers.registry import Command, Feature, Rendered
@@ -124,37 +132,49 @@ async def on_button(update: Update, context: KlaContext) -> None:
             return await review.reject(session, deps.workspace, member, evidence_id, reason, now)
     elif button is not None:
         evidence_id, accept = int(button.group(2)), button.group(1) == "ok"
+        pressed = query.message  # the card: its buttons go once the reason is given
 
         async def work(session: Session, member: Member) -> Decision:
             if accept:
                 return await review.accept(session, deps.workspace, member, evidence_id, now)
-            return await review.ask_reason(session, deps.workspace, member, evidence_id, now)
+            return await review.ask_reason(
+                session, deps.workspace, member, evidence_id, now,
+                chat_id=pressed.chat.id if pressed else member.chat_id or 0,
+                card_message_id=pressed.message_id if pressed else None)
     else:
-        code = update.effective_user.language_code if update.effective_user else None
-        await query.answer(deps.translator(None, code)("review.stale"), show_alert=True)
+        t = await user_translator(update, context)
+        await query.answer(t("review.stale"), show_alert=True)
         return
     decision, t = await act(update, context, work)
     if decision is not None:
         await _answer(update, context, decision, t)
 
 
-async def on_reason_reply(update: Update, context: KlaContext) -> None:
-    """A typed rejection reason, as a reply to the bot's "why?" prompt."""
-    message = update.effective_message
-    prompt = message.reply_to_message if message else None
-    evidence_id = _prompt_evidence(prompt)
-    if message is None or evidence_id is None:
+async def on_reason_text(update: Update, context: KlaContext) -> None:
+    """A typed rejection reason: a reply to the "why?" prompt, or the next text after Tolak.
+    Any other text goes on to the other handlers."""
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    if message is None or user is None or chat is None:
         return
     deps = context.deps
+    evidence_id = _prompt_evidence(message.reply_to_message)
+    if evidence_id is None:
+        async with deps.db.transaction() as session:
+            evidence_id = await review.reason_owed_in(session, deps.workspace, user.id, chat.id,
+                                                      deps.clock.now())
+    if evidence_id is None:
+        return
+    owed = evidence_id
     text = message.text or ""
 
     async def work(session: Session, member: Member) -> Decision:
-        return await review.reject(session, deps.workspace, member, evidence_id, text,
+        return await review.reject(session, deps.workspace, member, owed, text,
                                    deps.clock.now())
 
     decision, t = await act(update, context, work)
     if decision is not None:
         await _answer(update, context, decision, t)
+    raise ApplicationHandlerStop
 
 
 def _prompt_evidence(prompt: Message | None) -> int | None:
@@ -168,13 +188,6 @@ def _prompt_evidence(prompt: Message | None) -> int | None:
     return None
 
 
-class _ReplyToReasonPrompt(filters.MessageFilter):
-    """Text replying to one of the bot's "why was it rejected?" prompts."""
-
-    def filter(self, message: Message) -> bool:
-        return _prompt_evidence(message.reply_to_message) is not None
-
-
 async def _answer(update: Update, context: KlaContext, decision: Decision,
                   t: Translator) -> None:
     """Tell the coordinator what their press or reply did."""
@@ -184,16 +197,20 @@ async def _answer(update: Update, context: KlaContext, decision: Decision,
     if query is not None:
         await query.answer()
         if decision.outcome != "asked":
-            # The buttons have done their job: take them away so nobody presses a stale one.
-            with contextlib.suppress(BadRequest):
-                await query.edit_message_reply_markup(reply_markup=None)
+            await _take_buttons_off(context, decision, query.message)
+    elif decision.outcome != "asked":
+        await _take_buttons_off(context, decision, None)
     if message is None:
         return
     if decision.outcome == "asked":
         rows = [[(t(f"review.reasons.r{n}"), f"rv:why:{item.evidence_id}:{n}")]
                 for n in range(COMMON_REASONS)]
-        await message.reply_text(t("review.ask_reason", task=item.task_code,
-                                   file=item.file_name), reply_markup=keyboard(rows))
+        prompt = await message.reply_text(
+            t("review.ask_reason", task=item.task_code, file=item.file_name,
+              minutes=review.REASON_WINDOW // timedelta(minutes=1)), reply_markup=keyboard(rows))
+        async with context.deps.db.transaction() as session:
+            await review.note_prompt(session, decision.asker_id, item.evidence_id,
+                                     prompt.message_id)
         return
     if decision.outcome == "already":
         when = decision.reviewed_at or context.deps.clock.now()
@@ -211,15 +228,25 @@ async def _answer(update: Update, context: KlaContext, decision: Decision,
                                 told=Raw(told)))
 
 
+async def _take_buttons_off(context: KlaContext, decision: Decision,
+                            pressed: MaybeInaccessibleMessage | None) -> None:
+    """The file is decided: no button about it may be pressed again (the pressed message,
+    every coordinator's card, the reason prompt)."""
+    messages = list(decision.settled)
+    if pressed is not None:
+        messages.insert(0, (pressed.chat.id, pressed.message_id))
+    for chat_id, message_id in dict.fromkeys(messages):
+        # Already without buttons, deleted, or a chat that blocked the bot: nothing to take off.
+        with contextlib.suppress(BadRequest, Forbidden):
+            await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+
+
 FEATURE = Feature(
     name="review",
     commands=(Command("tinjau", "review", waiting, "menu.tinjau",
-                      roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT})),),
-    handlers=(
-        CallbackQueryHandler(on_button, pattern=r"^rv:"),
-        MessageHandler(filters.TEXT & ~filters.COMMAND & _ReplyToReasonPrompt(),
-                       on_reason_reply),
-    ),
+                      roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT}), private=True),),
+    handlers=(CallbackQueryHandler(on_button, pattern=r"^rv:"),),
+    early=(MessageHandler(filters.TEXT & ~filters.COMMAND, on_reason_text),),
     renderers={"evidence.submitted": render_submitted, "review.accepted": render_accepted,
                "review.rejected": render_rejected},
 )

@@ -6,7 +6,7 @@ from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, U
 from telegram.constants import ChatType
 from telegram.ext import MessageHandler, filters
 
-from handlers.context import KlaContext
+from handlers.context import KlaContext, user_translator
 from handlers.registry import Command, Feature
 from handlers.tasks import send_task_list
 from kla_bot.domain import Role
@@ -16,7 +16,7 @@ from kla_bot.services.access import AccessDenied
 from kla_bot.services.registration import Registered
 
 
-def _share_keyboard(t: Translator) -> ReplyKeyboardMarkup:
+def share_keyboard(t: Translator) -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup([[KeyboardButton(t("start.share_button"), request_contact=True)]],
                                resize_keyboard=True, one_time_keyboard=True)
 
@@ -28,7 +28,6 @@ async def start(update: Update, context: KlaContext) -> None:
     if message is None or user is None or chat is None:
         return
     deps = context.deps
-    t = deps.translator(None, user.language_code)
     code = context.args[0] if context.args else None
     member: Registered | None
     try:
@@ -40,6 +39,7 @@ async def start(update: Update, context: KlaContext) -> None:
             else:
                 member = await registration.who_is(session, deps.workspace, user.id)
     except AccessDenied as refusal:
+        t = await user_translator(update, context)
         await message.reply_text(t(refusal.key, **refusal.params))
         return
     t = deps.translator(member.language if member else None, user.language_code)
@@ -49,7 +49,7 @@ async def start(update: Update, context: KlaContext) -> None:
         if chat.type != ChatType.PRIVATE:
             await message.reply_text(t("start.private_only"))
             return
-        await message.reply_text(t("start.ask_contact"), reply_markup=_share_keyboard(t))
+        await message.reply_text(t("start.ask_contact"), reply_markup=share_keyboard(t))
         return
     await _welcome_member(update, context, member, t)
 
@@ -60,7 +60,6 @@ async def contact_shared(update: Update, context: KlaContext) -> None:
     if message is None or user is None or chat is None or message.contact is None:
         return
     deps = context.deps
-    t = deps.translator(None, user.language_code)
     try:
         async with deps.db.transaction() as session:
             member = await registration.register_by_contact(
@@ -68,8 +67,9 @@ async def contact_shared(update: Update, context: KlaContext) -> None:
                 contact_user_id=message.contact.user_id, phone=message.contact.phone_number,
                 now=deps.clock.now())
     except AccessDenied as refusal:
+        t = await user_translator(update, context)
         await message.reply_text(t(refusal.key, **refusal.params),
-                                 reply_markup=_share_keyboard(t))
+                                 reply_markup=share_keyboard(t))
         return
     t = deps.translator(member.language, user.language_code)
     await _welcome_member(update, context, member, t)
@@ -96,6 +96,6 @@ async def _welcome_member(update: Update, context: KlaContext, member: Registere
 
 FEATURE = Feature(
     name="start",
-    commands=(Command("start", None, start, "menu.start"),),
+    commands=(Command("start", None, start, "menu.start", private=True),),
     handlers=(MessageHandler(filters.CONTACT & filters.ChatType.PRIVATE, contact_shared),),
 )

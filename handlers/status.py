@@ -30,18 +30,21 @@ def days_text(days_left: int, t: Translator) -> str:
 
 def status_text(view: StatusView, t: Translator) -> str:
     """The headline, score line, cluster lines and the members most behind."""
-    r, s = view.report, view.report.score
+    r, s, mine = view.report, view.report.score, view.totals
     lines = [t("status.title", regency=r.regency, days=days_text(r.days_left, t),
-               date=r.verification_date)]
+               date=r.verification_date),
+             t("status.score", last=s.last, predicate=s.target_predicate, target=s.target,
+               gap=s.gap),
+             t("status.projection_reached", projected=s.projected, predicate=s.target_predicate)
+             if s.reached else t("status.projection", projected=s.projected,
+                                 needed=s.still_needed), ""]
+    # The score above is the regency's; every number below is of the viewer's clusters.
     if view.scope.clusters is not None:
         lines.append(t("status.scope", clusters=", ".join(sorted(view.scope.clusters)) or "-"))
     lines += [
-        t("status.score", last=s.last, predicate=s.target_predicate, target=s.target, gap=s.gap),
-        t("status.points", approved=s.approved_points, submitted=s.submitted_points,
-          open=s.open_points),
-        t("status.projection_reached", projected=s.projected, predicate=s.target_predicate)
-        if s.reached else t("status.projection", projected=s.projected, needed=s.still_needed),
-        t("status.tasks", **vars(r.tasks)),
+        t("status.points", approved=mine.approved_points, submitted=mine.submitted_points,
+          open=mine.open_points),
+        t("status.tasks", **vars(mine.counts)),
         "", t("status.clusters_header")]
     for c in view.clusters:
         tot = c.totals
@@ -124,5 +127,5 @@ async def _cluster(message: Message, update: Update, context: KlaContext, code: 
 FEATURE = Feature(
     name="status",
     commands=(Command("status", None, status, "menu.status",
-                      roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT})),),
+                      roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT}), private=True),),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
 
-from handlers.context import KlaContext
+from handlers.context import KlaContext, user_translator
 from handlers.evidence import receive_files, remember_one_task, shorten
 from handlers.registry import Command, Feature
 from kla_bot.clock import local_today
@@ -97,7 +97,7 @@ async def send_task_list(update: Update, context: KlaContext, page: int = 0) -> 
             mine = await member_tasks.my_tasks(session, deps.workspace, user.id,
                                                local_today(deps.clock, deps.settings.tz))
     except AccessDenied as refusal:
-        t = deps.translator(None, user.language_code)
+        t = await user_translator(update, context)
         await context.bot.send_message(chat.id, t(refusal.key, **refusal.params))
         return
     t = deps.translator(mine.language, user.language_code)
@@ -132,7 +132,7 @@ async def send_pressed(update: Update, context: KlaContext) -> None:
         return
     deps = context.deps
     raw = (query.data or "").removeprefix(SEND_PREFIX)
-    t = deps.translator(None, user.language_code)
+    t = await user_translator(update, context)
     if not raw.isdigit():
         await query.answer(t("evidence.unknown_task"), show_alert=True)
         return
@@ -155,7 +155,8 @@ async def send_pressed(update: Update, context: KlaContext) -> None:
 
 FEATURE = Feature(
     name="tasks",
-    commands=(Command("tugas", "tasks", tasks_command, "menu.tugas", members_only=True),),
+    commands=(Command("tugas", "tasks", tasks_command, "menu.tugas", members_only=True,
+                      private=True),),
     handlers=(CallbackQueryHandler(page_pressed, pattern=rf"^{PAGE_PREFIX}"),
               CallbackQueryHandler(send_pressed, pattern=rf"^{SEND_PREFIX}")),
 )

@@ -241,6 +241,20 @@ class PendingChoice(Base):
     created_at: Mapped[datetime]
 
 
+class PendingReason(Base):
+    """A rejection reason a coordinator owes after pressing Tolak: the next text they type in
+    ``chat_id`` soon after is it. Apart from ``PendingChoice`` so their own intake survives."""
+
+    __tablename__ = "pending_reasons"
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    card_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    prompt_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+
 class AuditEvent(Base):
     """Who did what to which record, and when."""
 

@@ -21,10 +21,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kla_bot.models import Member, PendingChoice, Task
+from kla_bot.models import Member, PendingChoice, PendingReason, Task
 from kla_bot.services import members, outbox
 from kla_bot.services.access import AccessDenied
 from kla_bot.services.member_tasks import TaskView, own_task, task_view, tasks_of
@@ -124,14 +124,20 @@ async def place_file(session: AsyncSession, workspace: Workspace, *, telegram_us
     group = albums.get(file.media_group_id or "", {})
     target, candidates = await _explicit_target(
         session, workspace, member, chat_id, reply_to_message_id, caption)
-    if target is None and not candidates:
-        target = group.get("task_id")
-    if target is None and not candidates and (send_to := _live_send_to(state, now)):
-        target = send_to
-        state["send_to"] = {"task_id": target, "until": (now + SEND_TO_LASTS).isoformat()}
+    task = None if target is None else await own_task(session, workspace, member, target)
+    approved: AccessDenied | None = None
+    if task is None and not candidates:
+        # Chosen earlier (the album's answer, the "send evidence" window), not named now.
+        target = group.get("task_id") or _live_send_to(state, now)
+        task, approved = await _still_open(session, workspace, member, target)
+        if task is not None and target == _live_send_to(state, now):
+            state["send_to"] = {"task_id": target, "until": (now + SEND_TO_LASTS).isoformat()}
+        elif approved is not None and target == _live_send_to(state, now):
+            # Approved meanwhile (say after "Kirim ulang"): the window ends and the file is
+            # placed like any other, not dropped.
+            state["send_to"] = None
     placement = Placement(_asker(member))
-    if target is not None:
-        task = await own_task(session, workspace, member, target)
+    if task is not None:
         placement.files.append((file, task.id))
         if file.media_group_id:
             albums[file.media_group_id] = {"task_id": task.id, "asked": group.get("asked")}
@@ -147,7 +153,7 @@ async def place_file(session: AsyncSession, workspace: Workspace, *, telegram_us
     if candidates:
         open_tasks = [t for t in open_tasks if t.id in candidates] or open_tasks
     if not open_tasks:
-        raise AccessDenied("evidence.no_open_tasks")
+        raise approved or AccessDenied("evidence.no_open_tasks")
     state["waiting"] = [*state.get("waiting", []), asdict(file)]
     placement.waiting = len(state["waiting"])
     if not (file.media_group_id and group.get("asked")):
@@ -178,6 +184,20 @@ async def _explicit_target(session: AsyncSession, workspace: Workspace, member: 
         if found:
             return None, found
     return None, []
+
+
+async def _still_open(session: AsyncSession, workspace: Workspace, member: Member,
+                      target: int | None) -> tuple[Task | None, AccessDenied | None]:
+    """The task chosen earlier, if it can still take this member's evidence; or the refusal
+    saying it was approved meanwhile (any other refusal is raised)."""
+    if target is None:
+        return None, None
+    try:
+        return await own_task(session, workspace, member, target), None
+    except AccessDenied as refusal:
+        if refusal.key != "evidence.already_approved":
+            raise
+        return None, refusal
 
 
 def _live_send_to(state: dict[str, Any], now: datetime) -> int | None:
@@ -213,11 +233,13 @@ async def choose_task(session: AsyncSession, workspace: Workspace, *, telegram_u
 
 
 async def cancel(session: AsyncSession, workspace: Workspace, *, telegram_user_id: int) -> int:
-    """Drop the pending choice and any files waiting for a task; how many files were dropped."""
+    """Drop the pending choice, any files waiting for a task and a rejection reason owed
+    (Tolak pressed by mistake); how many files were dropped (-1: nothing was pending)."""
     member = await _member(session, workspace, telegram_user_id)
+    owed = await session.execute(delete(PendingReason).where(PendingReason.member_id == member.id))
     row = await session.get(PendingChoice, member.id)
     if row is None:
-        return -1
+        return 0 if owed.rowcount else -1  # type: ignore[attr-defined]
     dropped = len(row.data.get("waiting", [])) if row.kind == INTAKE else 0
     await session.delete(row)
     return dropped

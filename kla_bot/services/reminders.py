@@ -189,11 +189,20 @@ async def _briefs(session: AsyncSession, workspace: Workspace, settings: Setting
                "projected": _text(score.projected), "target": score.target,
                "predicate": score.target_predicate, "needed": _text(score.still_needed),
                "open": tasks.open, "submitted": tasks.submitted, "approved": tasks.approved,
-               "overdue": tasks.overdue}
+               "overdue": tasks.overdue, **_lateness(run, settings, now)}
     result = FanOut()
     for recipient in await _overseers(session, workspace):
         result += await _queue(session, settings, run, recipient, payload, now)
     return result
+
+
+def _lateness(run: Run, settings: Settings, now: datetime) -> dict[str, str]:
+    """A brief caught up after its slot's grace (the bot was down) is no morning brief: it
+    says when its figures were taken (``pukul 13.21 WITA``)."""
+    local = now.astimezone(settings.tz)
+    if local - datetime.combine(run.day, run.slot, settings.tz) <= scheduler.LATE_SLOT_GRACE:
+        return {}
+    return {"late_at": f"{local:%H.%M}", "zone": local.tzname() or ""}
 
 
 async def _last_calls(session: AsyncSession, workspace: Workspace, settings: Settings,

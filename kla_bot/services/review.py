@@ -7,8 +7,8 @@ loser is told who decided and when, and nothing changes twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,13 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from kla_bot.domain import EvidenceState, Role, TaskState
-from kla_bot.models import Evidence, Indicator, Member, PendingChoice, Task
+from kla_bot.models import Evidence, Indicator, Member, OutboxMessage, PendingReason, Task
 from kla_bot.services import audit, outbox
 from kla_bot.services.access import AccessDenied, Scope, overseer_scope, require_cluster
 from kla_bot.services.workspace import Workspace
 
-REASON_CHOICE = "review.reason"  # PendingChoice.kind while a coordinator owes a reason
 MAX_REASON_CHARS = 500
+REASON_WINDOW = timedelta(minutes=15)  # a plain text this soon after Tolak is the reason
+Message = tuple[int, int]  # (chat id, message id) of a message the bot sent
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ class Decision:
     state: str | None = None
     reason: str | None = None
     member_told: bool = False
+    settled: list[Message] = field(default_factory=list)  # their buttons must go now
+    asker_id: int | None = None  # "asked": the coordinator who owes the reason
 
 
 def _items_query() -> Any:  # a Select of the columns of ReviewItem, in order
@@ -202,37 +205,68 @@ async def accept(session: AsyncSession, workspace: Workspace, member: Member,
     """Accept a file: the task is approved and the member who sent it is told."""
     _, item = await _checked(session, workspace, member, evidence_id)
     if not await _decide(session, member, item, EvidenceState.APPROVED, None, now):
-        return await _already(session, item)
-    await _drop_reason_choice(session, member, evidence_id)
+        return replace(await _already(session, item),
+                       settled=await _settle(session, member, item))
+    settled = await _settle(session, member, item)
     told = await _tell_uploader(session, item, "review.accepted", member, None, now)
     return Decision("accepted", item, reviewer=member.name, reviewed_at=now,
-                    state=EvidenceState.APPROVED, member_told=told)
+                    state=EvidenceState.APPROVED, member_told=told, settled=settled)
 
 
 async def ask_reason(session: AsyncSession, workspace: Workspace, member: Member,
-                     evidence_id: int, now: datetime) -> Decision:
-    """Start a rejection: remember that this coordinator owes a reason for this file."""
+                     evidence_id: int, now: datetime, *, chat_id: int,
+                     card_message_id: int | None) -> Decision:
+    """Start a rejection: this coordinator owes a reason for this file (one at a time)."""
     _, item = await _checked(session, workspace, member, evidence_id)
     if item.state != EvidenceState.SUBMITTED:
         return await _already(session, item)
-    await session.execute(delete(PendingChoice).where(PendingChoice.member_id == member.id))
-    session.add(PendingChoice(member_id=member.id, kind=REASON_CHOICE,
-                              data={"evidence_id": evidence_id}, created_at=now))
-    return Decision("asked", item)
+    await session.execute(delete(PendingReason).where(PendingReason.member_id == member.id))
+    session.add(PendingReason(member_id=member.id, evidence_id=evidence_id, chat_id=chat_id,
+                              card_message_id=card_message_id, created_at=now))
+    return Decision("asked", item, asker_id=member.id)
+
+
+async def note_prompt(session: AsyncSession, member_id: int | None, evidence_id: int,
+                      prompt_message_id: int) -> None:
+    """Remember the "why?" prompt, so its buttons go once the file is decided."""
+    await session.execute(update(PendingReason).where(
+        PendingReason.member_id == member_id, PendingReason.evidence_id == evidence_id)
+        .values(prompt_message_id=prompt_message_id))
 
 
 async def reason_pending(session: AsyncSession, member: Member) -> int | None:
     """The file this coordinator was asked a rejection reason for, if any."""
-    choice = await session.get(PendingChoice, member.id)
-    if choice is None or choice.kind != REASON_CHOICE:
-        return None
-    value = choice.data.get("evidence_id")
-    return value if isinstance(value, int) else None
+    owed = await session.get(PendingReason, member.id, populate_existing=True)
+    return None if owed is None else owed.evidence_id
 
 
-async def _drop_reason_choice(session: AsyncSession, member: Member, evidence_id: int) -> None:
-    if await reason_pending(session, member) == evidence_id:
-        await session.execute(delete(PendingChoice).where(PendingChoice.member_id == member.id))
+async def reason_owed_in(session: AsyncSession, workspace: Workspace, telegram_user_id: int,
+                         chat_id: int, now: datetime) -> int | None:
+    """The file whose rejection reason is the next text this account types in this chat:
+    only right after pressing Tolak there (``REASON_WINDOW``), so later chat is just chat."""
+    return await session.scalar(
+        select(PendingReason.evidence_id).join(Member, Member.id == PendingReason.member_id)
+        .where(Member.regency_id == workspace.regency_id,
+               Member.telegram_user_id == telegram_user_id,
+               PendingReason.chat_id == chat_id,
+               PendingReason.created_at >= now - REASON_WINDOW))
+
+
+async def _settle(session: AsyncSession, member: Member, item: ReviewItem) -> list[Message]:
+    """The file is decided: this coordinator owes no reason for it any more, and every
+    message with buttons about it (every coordinator's card, this one's prompt) is listed."""
+    messages: list[Message] = []
+    owed = await session.get(PendingReason, member.id)
+    if owed is not None and owed.evidence_id == item.evidence_id:
+        messages += [(owed.chat_id, m) for m in (owed.card_message_id, owed.prompt_message_id)
+                     if m is not None]
+        await session.delete(owed)
+    cards = await session.execute(
+        select(OutboxMessage.chat_id, OutboxMessage.telegram_message_id).where(
+            OutboxMessage.dedupe_key.startswith(f"evidence.submitted:{item.evidence_id}:"),
+            OutboxMessage.telegram_message_id.is_not(None)))
+    messages += [(chat, message) for chat, message in cards if message is not None]
+    return list(dict.fromkeys(messages))
 
 
 async def reject(session: AsyncSession, workspace: Workspace, member: Member,
@@ -247,9 +281,10 @@ async def reject(session: AsyncSession, workspace: Workspace, member: Member,
     if not reason:
         raise AccessDenied("review.reason_empty")
     if not await _decide(session, member, item, EvidenceState.REJECTED, reason, now):
-        await _drop_reason_choice(session, member, evidence_id)
-        return await _already(session, item)
-    await _drop_reason_choice(session, member, evidence_id)
+        return replace(await _already(session, item),
+                       settled=await _settle(session, member, item))
+    settled = await _settle(session, member, item)
     told = await _tell_uploader(session, item, "review.rejected", member, reason, now)
     return Decision("rejected", item, reviewer=member.name, reviewed_at=now,
-                    state=EvidenceState.REJECTED, reason=reason, member_told=told)
+                    state=EvidenceState.REJECTED, reason=reason, member_told=told,
+                    settled=settled)

@@ -135,9 +135,11 @@ def _score(settings: Settings, total: Tally) -> Score:
                          open_=frozen.open_points)
 
 
-async def member_statuses(session: AsyncSession, workspace: Workspace,
-                          today: date) -> tuple[MemberStatus, ...]:
-    """Every member with their task counts, in name order (three queries in all)."""
+async def member_statuses(session: AsyncSession, workspace: Workspace, today: date,
+                          clusters_only: frozenset[str] | None = None,
+                          ) -> tuple[MemberStatus, ...]:
+    """Every member with their task counts, in name order (three queries in all); with
+    ``clusters_only``, the counts are of the tasks in those clusters only."""
     members = list(await session.execute(
         select(Member.id, Member.name, Member.agency, Member.phone, Member.role,
                Member.telegram_user_id, Member.reachable)
@@ -152,11 +154,14 @@ async def member_statuses(session: AsyncSession, workspace: Workspace,
             .order_by(MemberCluster.cluster_code)):
         clusters[member_id].append(code)
     per_member: dict[int, Tally] = defaultdict(Tally)
-    for member_id, state, count, points, overdue in await session.execute(
-            select(Task.assignee_id, Task.state, func.count(), func.sum(Task.points),
-                   func.sum(_overdue(today)))
-            .where(Task.cycle_id == workspace.cycle_id)
-            .group_by(Task.assignee_id, Task.state)):
+    counted = (select(Task.assignee_id, Task.state, func.count(), func.sum(Task.points),
+                      func.sum(_overdue(today)))
+               .where(Task.cycle_id == workspace.cycle_id)
+               .group_by(Task.assignee_id, Task.state))
+    if clusters_only is not None:
+        counted = counted.join(Indicator, Task.indicator_number == Indicator.number).where(
+            Indicator.cluster_code.in_(clusters_only))
+    for member_id, state, count, points, overdue in await session.execute(counted):
         per_member[member_id].count(state, Decimal(points or 0), int(overdue or 0),
                                     n=int(count))
     return tuple(

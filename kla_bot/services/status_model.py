@@ -40,6 +40,11 @@ class TaskCounts:
         return {"total": self.total, "open": self.open, "submitted": self.submitted,
                 "approved": self.approved, "overdue": self.overdue}
 
+    def __add__(self, other: TaskCounts) -> TaskCounts:
+        return TaskCounts(self.total + other.total, self.open + other.open,
+                          self.submitted + other.submitted, self.approved + other.approved,
+                          self.overdue + other.overdue)
+
 
 @dataclass(frozen=True)
 class Totals:
@@ -48,6 +53,15 @@ class Totals:
     approved_points: Decimal
     submitted_points: Decimal
     open_points: Decimal
+
+    @classmethod
+    def of(cls, parts: list[Totals]) -> Totals:
+        """The sum of several totals (say, of a coordinator's clusters)."""
+        q = sum((p.counts for p in parts), TaskCounts())
+        return cls(q, sum((p.points for p in parts), ZERO),
+                   sum((p.approved_points for p in parts), ZERO),
+                   sum((p.submitted_points for p in parts), ZERO),
+                   sum((p.open_points for p in parts), ZERO))
 
 
 @dataclass

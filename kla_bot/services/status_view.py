@@ -1,8 +1,9 @@
 """``/status`` for one coordinator: the status report, narrowed to what they may see.
 
 The figures are the status service's own (``build_status``), so the chat always shows the
-numbers of ``python bot.py status --json``: the score line is the regency's, the cluster
-lines and "most behind" are those of the coordinator's clusters (all for the secretariat).
+numbers of ``python bot.py status --json``. The score is the regency's (it is one score);
+every other number — points, task counts, cluster lines, who needs attention and how much
+they owe — is of the coordinator's clusters only (of all of them for the secretariat).
 """
 
 from __future__ import annotations
@@ -16,8 +17,13 @@ from kla_bot.config import Settings
 from kla_bot.domain import CLUSTER_CODES
 from kla_bot.models import Member
 from kla_bot.services.access import AccessDenied, Scope, overseer_scope, require_cluster
-from kla_bot.services.status import ClusterDetail, build_status, cluster_detail
-from kla_bot.services.status_model import ClusterStatus, MemberStatus, StatusReport
+from kla_bot.services.status import (
+    ClusterDetail,
+    build_status,
+    cluster_detail,
+    member_statuses,
+)
+from kla_bot.services.status_model import ClusterStatus, MemberStatus, StatusReport, Totals
 from kla_bot.services.workspace import Workspace
 
 BEHIND_SHOWN = 5
@@ -25,29 +31,33 @@ BEHIND_SHOWN = 5
 
 @dataclass(frozen=True)
 class StatusView:
-    report: StatusReport
+    report: StatusReport  # the regency's; only its score is shown unscoped
     scope: Scope
     clusters: tuple[ClusterStatus, ...]  # the ones this viewer oversees, catalog order
-    behind: tuple[MemberStatus, ...]  # members with overdue or open tasks, most behind first
+    totals: Totals  # of those clusters
+    behind: tuple[MemberStatus, ...]  # overdue in those clusters, most overdue first
 
 
-def most_behind(members: tuple[MemberStatus, ...], scope: Scope,
+def most_behind(members: tuple[MemberStatus, ...],
                 limit: int = BEHIND_SHOWN) -> tuple[MemberStatus, ...]:
-    """Members (of the viewer's clusters) owing the most: overdue first, then open."""
-    owing = [m for m in members
-             if (m.counts.overdue or m.counts.open)
-             and (scope.clusters is None or set(m.clusters) & scope.clusters)]
+    """Members with overdue tasks, most overdue first (then most open): who needs attention.
+    Open tasks that are not yet due are no one's fault."""
+    owing = [m for m in members if m.counts.overdue]
     owing.sort(key=lambda m: (-m.counts.overdue, -m.counts.open, m.name.casefold()))
     return tuple(owing[:limit])
 
 
 async def status_for(session: AsyncSession, workspace: Workspace, settings: Settings,
                      viewer: Member, now: datetime) -> StatusView:
-    """The regency's status with this coordinator's clusters (everything for the secretariat)."""
+    """The regency's score with this coordinator's clusters (everything for the secretariat)."""
     scope = overseer_scope(viewer)
     report = await build_status(session, workspace, settings, now)
     clusters = tuple(c for c in report.clusters if scope.covers(c.code))
-    return StatusView(report, scope, clusters, most_behind(report.members, scope))
+    members = (report.members if scope.clusters is None else
+               await member_statuses(session, workspace, report.today,
+                                     clusters_only=scope.clusters))
+    return StatusView(report, scope, clusters, Totals.of([c.totals for c in clusters]),
+                      most_behind(members))
 
 
 async def cluster_for(session: AsyncSession, workspace: Workspace, settings: Settings,

@@ -38,6 +38,8 @@ async def test_accept_round_trip_and_the_second_press(bot: KlaApplication,
     assert "K3-17a" in note.plain and "Rina Marlina" in note.plain
     assert note.buttons == ["✅ Terima", "❌ Tolak"]
     accept_data = note.callback_data[0]
+    yusuf_card = cw.last(YUSUF)
+    yusuf_reject = yusuf_card.callback_data[1]
     answer = await cw.press(AHMAD, note, "✅ Terima")
     assert "diterima" in answer[-1].plain and "Anggota akan diberi tahu" in answer[-1].plain
     assert note.buttons == []  # decided: the buttons are taken off the notification
@@ -45,8 +47,12 @@ async def test_accept_round_trip_and_the_second_press(bot: KlaApplication,
     await cw.drain()
     told = cw.last(RINA).plain
     assert "K3-17a" in told and "diterima oleh dr. Ahmad Fauzi" in told
-    # Yusuf (also K3) presses his own copy of the notification afterwards.
-    late = await cw.press(YUSUF, cw.last(YUSUF), "❌ Tolak")
+    # Yusuf (also K3) had his own copy of the notification: its buttons are gone too, and a
+    # press that was on its way when they went is told who decided.
+    assert yusuf_card.buttons == []
+    mark = cw.state.mark()
+    await cw.do(cw.chats[YUSUF].press_data(yusuf_card, yusuf_reject))
+    late = cw.chats[YUSUF].since(mark)
     assert ("sudah diterima oleh dr. Ahmad Fauzi pada Senin, 5 Mei 2025 pukul 09.00"
             in late[-1].plain.replace(":", ".")), late[-1].plain
     # A double tap that reached the bot before the buttons disappeared changes nothing.
@@ -81,13 +87,18 @@ async def test_reject_with_a_common_reason_button(bot: KlaApplication,
                                                   standin: BotApiStandin) -> None:
     cw = await chat_world(bot, standin)
     await _submitted(cw)
+    ahmad_card = cw.last(AHMAD)
+    ahmad_accept = ahmad_card.callback_data[0]
     prompt = (await cw.press(YUSUF, cw.last(YUSUF), "❌ Tolak"))[-1]
     done = await cw.press(YUSUF, prompt, "Bukan dokumen yang diminta")
     assert "ditolak" in done[-1].plain
     assert (await task_row(cw.world.deps, "K3-17a")).last_rejection_reason == \
         "Bukan dokumen yang diminta"
-    # Ahmad, who still has the old notification, learns Yusuf already rejected it.
-    late = await cw.press(AHMAD, cw.last(AHMAD), "✅ Terima")
+    # Ahmad's copy lost its buttons; a press already on its way learns Yusuf rejected it.
+    assert ahmad_card.buttons == [] and prompt.buttons == []
+    mark = cw.state.mark()
+    await cw.do(cw.chats[AHMAD].press_data(ahmad_card, ahmad_accept))
+    late = cw.chats[AHMAD].since(mark)
     assert "sudah ditolak oleh Yusuf Maulana" in late[-1].plain
 
 

@@ -40,7 +40,8 @@ async def _decide(cw: ChatWorld, who: int, ev: int, accept: bool) -> None:
         if accept:
             await review.accept(s, deps.workspace, member, ev, deps.clock.now())
         else:
-            await review.ask_reason(s, deps.workspace, member, ev, deps.clock.now())
+            await review.ask_reason(s, deps.workspace, member, ev, deps.clock.now(),
+                                    chat_id=member.chat_id or 0, card_message_id=None)
     if not accept:
         async with deps.db.transaction() as s:
             await review.reject(s, deps.workspace, member, ev, "buram", deps.clock.now())
@@ -68,14 +69,15 @@ async def test_status_numbers_equal_status_json_after_uploads_and_reviews(
     answers = await cw.say(SITI, "/status")
     text, photo = answers[0].plain, answers[1]
     s = data["score"]
-    assert (f"Nilai terakhir {ID.num(s['last'])} · target {s['target_predicate']} "
+    assert (f"Nilai kabupaten: terakhir {ID.num(s['last'])} · target {s['target_predicate']} "
             f"{s['target']} · kurang {ID.num(s['gap'])} poin") in text
     assert (f"Disetujui {ID.num(s['approved_points'])} · 🟡 menunggu tinjauan "
             f"{ID.num(s['submitted_points'])} · ⬜ terbuka {ID.num(s['open_points'])} poin") in text
     assert (f"Proyeksi {ID.num(s['projected'])} · masih perlu {ID.num(s['still_needed'])}"
             in text)
     tasks = data["tasks"]
-    assert (f"Tugas: {tasks['total']} · terbuka {tasks['open']} · ditinjau {tasks['submitted']}"
+    assert (f"Tugas: {tasks['total']} · terbuka {tasks['open']} · menunggu tinjauan "
+            f"{tasks['submitted']}"
             f" · disetujui {tasks['approved']} · lewat tenggat {tasks['overdue']}") in text
     for c in data["clusters"]:
         line = (f"{c['code']} {c['name']}: {c['approved']}/{c['submitted']}/{c['open']} · "
@@ -83,8 +85,9 @@ async def test_status_numbers_equal_status_json_after_uploads_and_reviews(
         assert line in text, line
     assert s["approved_points"] == 9 and s["submitted_points"] == 6  # the script's own sums
     assert f"H-{data['days_left']}" in text
-    behind = sorted((m for m in data["members"] if m["open"] or m["overdue"]),
+    behind = sorted((m for m in data["members"] if m["overdue"]),
                     key=lambda m: (-m["overdue"], -m["open"], m["name"].casefold()))[:5]
+    assert behind or "Tidak ada tugas yang lewat tenggat" in text
     for m in behind:
         assert (f"• {m['name']} ({m['agency']}): {m['overdue']} lewat tenggat, "
                 f"{m['open']} terbuka") in text

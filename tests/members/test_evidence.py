@@ -245,9 +245,11 @@ async def test_group_files_only_when_addressed_to_the_bot(world: World) -> None:
     await world.do(in_group.send_document(pdf_bytes(), file_name="a.pdf"))
     in_group.expect_no_messages_since(mark)
     in_group.expect_no_messages_since(mark)
+    ani_user.started = True  # she registered in her private chat with the bot
     await world.do(in_group.send("/tugas@kla_test_bot"))
-    listing = in_group.last()
-    assert "K3-12" in listing.plain
+    note = in_group.last()  # the task list is personal: it went to the private chat
+    assert note.plain == "Jawaban dikirim lewat pesan pribadi."
+    assert "K3-12" in world.chat(ani_user).last().plain
     await world.do(in_group.send_document(pdf_bytes(), file_name="a.pdf", caption="K3-12",
-                                          reply_to=listing.message_id))
+                                          reply_to=note.message_id))
     assert "Diterima untuk K3-12" in in_group.last_text()

@@ -1,6 +1,6 @@
 """outbox useful-until, evidence Telegram file ids
 
-Revision ID: 0004
+Revision ID: 0002
 Revises: 0001
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 import kla_bot.models
 
-revision = "0004"
+revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None

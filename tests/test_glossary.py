@@ -24,7 +24,7 @@ FORBIDDEN_ID: dict[str, str] = {
     r"\bterlambat\b": "past the due date is 'lewat tenggat'",
     r"\btertinggal\b": "it shames: 'perlu perhatian'",
     r"✅\s*Diterima": "reads as approved: 'berkas masuk … menunggu tinjauan'",
-    r"\bditerima\b": "the state is 'disetujui'; a received file is 'sudah kami terima'",
+    r"(?<!tidak )\bditerima\b": "the state is 'disetujui'; a received file is 'sudah kami terima'",
     r"\bTerima\b(?! kasih)": "the approve button is 'Setujui'",
     r"(?<![:\w])file\b": "a file is 'berkas' in Indonesian (':file' is a console verb)",
     r"\btak terjangkau\b|\bbisa dihubungi\b": "unreachable is 'tidak dapat dihubungi'",

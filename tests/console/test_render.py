@@ -57,13 +57,13 @@ def test_catalog_html_is_styled_and_broken_html_shown_as_is() -> None:
 
 def test_inline_buttons_are_numbered_row_by_row_from_a_start() -> None:
     markup = InlineKeyboardMarkup([
-        [InlineKeyboardButton("✅ Terima", callback_data="rv:a:1"),
+        [InlineKeyboardButton("✅ Setujui", callback_data="rv:a:1"),
          InlineKeyboardButton("❌ Tolak", callback_data="rv:r:1")],
         [InlineKeyboardButton("Lainnya", callback_data="rv:m:1")],
     ]).to_dict()
     rows = inline_buttons(sent("Tinjau", markup=markup), first_number=5)
     assert [[(b.number, b.label, b.callback_data) for b in row] for row in rows] == [
-        [(5, "✅ Terima", "rv:a:1"), (6, "❌ Tolak", "rv:r:1")], [(7, "Lainnya", "rv:m:1")]]
+        [(5, "✅ Setujui", "rv:a:1"), (6, "❌ Tolak", "rv:r:1")], [(7, "Lainnya", "rv:m:1")]]
     assert all(b.message_id == 7 and b.inline for row in rows for b in row)
 
 

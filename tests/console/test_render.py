@@ -11,7 +11,6 @@ from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, 
 from kla_bot.console.render import (
     Attachment,
     header,
-    human_size,
     inline_buttons,
     keyboard_buttons,
     message_lines,
@@ -88,7 +87,7 @@ def test_a_message_in_a_pipe_is_plain_indented_text() -> None:
     screen.bot_message(header("KLA Bot", 7, edited=True, t=t), lines)
     assert out.getvalue().splitlines() == [
         "KLA Bot  #7 (diubah)",
-        "  📎 Foto: chart.png (61.0 KB), disimpan di -",
+        "  📎 Foto: chart.png (61 KB), disimpan di -",
         "  Tugas Anda",
         "",
         "  K3-17a",
@@ -114,6 +113,8 @@ def test_echo_only_in_a_pipe() -> None:
     assert tty.getvalue() == ""
 
 
-def test_sizes_read_like_a_chat_client() -> None:
-    assert [human_size(n) for n in (827, 62_464, 5 * 1024 * 1024)] == [
-        "827 B", "61.0 KB", "5.0 MB"]
+def test_sizes_are_written_the_way_the_chat_writes_them() -> None:
+    t = Translator("id")
+    attachment = Attachment("document", "perda.pdf", 5 * 1024 * 1024 + 200_000, None)
+    note = message_lines(t, sent("x"), [], [], attachment)[0].plain
+    assert note == "📎 Berkas: perda.pdf (5,2 MB), disimpan di -"

@@ -84,7 +84,6 @@ class _Formatter(string.Formatter):
             return text
         return html.escape(text, quote=False)
 
-
     def _time(self, moment: datetime) -> str:
         if moment.tzinfo is None:
             raise ValueError("a time is shown only with its zone: pass an aware datetime")

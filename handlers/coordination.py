@@ -57,10 +57,9 @@ def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
                                   for label, data in row] for row in rows])
 
 
-def local_moment(moment: datetime, context: KlaContext) -> tuple[datetime, str]:
-    """A moment on the local calendar and its ``HH:MM`` (``verification.timezone``)."""
-    local = moment.astimezone(context.deps.settings.tz)
-    return local, local.strftime("%H:%M")
+def local_moment(moment: datetime, context: KlaContext) -> datetime:
+    """A moment in ``verification.timezone``: its date and ``{x:time}`` are what people read."""
+    return moment.astimezone(context.deps.settings.tz)
 
 
 def args_of(context: KlaContext) -> list[str]:

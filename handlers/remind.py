@@ -121,10 +121,12 @@ def render_digest(payload: Mapping[str, Any], t: Translator) -> Rendered:
     tasks = payload["tasks"]
     lines = [_countdown(t, payload, day_key="reminders.countdown_day", key="reminders.countdown"),
              "", t("reminders.digest_intro", count=len(tasks) + int(payload.get("more", 0)))]
+    day = date.fromisoformat(payload["day"])
     for task in tasks:
         key = "reminders.task_line_overdue" if task.get("overdue") else "reminders.task_line"
+        left = t.due((date.fromisoformat(task["due"]) - day).days)
         lines.append(t(key, code=task["code"], title=task["title"], due=task["due"],
-                       points=task["points"]))
+                       left=left, points=task["points"]))
     if payload.get("more"):
         lines.append(t("reminders.more", count=payload["more"]))
     lines += ["", t("reminders.digest_hint_one" if len(tasks) == 1

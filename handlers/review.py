@@ -214,12 +214,12 @@ async def _answer(update: Update, context: KlaContext, decision: Decision,
         return
     if decision.outcome == "already":
         when = decision.reviewed_at or context.deps.clock.now()
-        day, clock = local_moment(when, context)
+        local = local_moment(when, context)
         key = {"approved": "review.already_accepted",
                "rejected": "review.already_rejected"}.get(decision.state or "",
                                                           "review.already_other")
         await message.reply_text(t(key, task=item.task_code, reviewer=decision.reviewer or "?",
-                                    day=day, time=clock))
+                                    day=local, time=local))
         return
     key = "review.done_accepted" if decision.outcome == "accepted" else "review.done_rejected"
     told = t("review.member_told") if decision.member_told else t("review.member_not_told")

@@ -21,12 +21,8 @@ MAX_TASKS_PER_PAGE = 8
 
 
 def due_label(t: Translator, days: int) -> str:
-    """``H-3``, ``hari H`` or ``H+2`` (with an overdue mark)."""
-    if days > 0:
-        return t("common.days_left", days=days)
-    if days == 0:
-        return t("common.day_of")
-    return f"{t('common.days_after', days=-days)}, {t('tasks.overdue')}"
+    """``3 hari lagi``, ``hari ini`` or ``lewat 2 hari`` with an overdue mark."""
+    return t.due(days) if days >= 0 else f"{t('tasks.overdue')} {t.due(days)}"
 
 
 def task_block(t: Translator, task: TaskView) -> str:

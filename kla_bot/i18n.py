@@ -3,7 +3,8 @@
 
 Catalogs live in ``kla_bot/locales/<lang>/<area>.toml``; a key ``welcome`` in ``start.toml``
 is looked up as ``start.welcome``. Placeholders are ``{name}`` or ``{name:spec}`` where spec is
-``date`` (Jumat, 16 Mei 2025), ``sdate`` (16 Mei), ``num`` (1.234,5) or ``int``.
+``date`` (Jumat, 16 Mei 2025), ``sdate`` (16 Mei), ``num`` (1.234,5), ``int`` or ``time``
+(an aware datetime as "pukul 13.19 WITA" / "at 13:19 WITA", in the datetime's own zone).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import html
 import string
 import tomllib
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -39,6 +40,28 @@ def _as_date(value: Any) -> date:
     return date.fromisoformat(str(value))
 
 
+# Indonesia names its three zones; the glossary writes times with these names, not offsets.
+ZONE_NAMES: dict[str, str] = {
+    "Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
+
+
+def zone_name(moment: datetime) -> str:
+    """WIB, WITA or WIT for Indonesia's zones; otherwise the UTC offset (``UTC+2``)."""
+    name = ZONE_NAMES.get(str(getattr(moment.tzinfo, "key", "")))
+    if name:
+        return name
+    offset = moment.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    if minutes == 0:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    sign = "+" if minutes > 0 else "-"
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
 class _Formatter(string.Formatter):
     def __init__(self, lang: str, *, escape: bool = True) -> None:
         self.lang = lang
@@ -54,10 +77,20 @@ class _Formatter(string.Formatter):
                                       locale=self.lang))
         if format_spec == "int":
             return str(format_decimal(int(value), locale=self.lang))
+        if format_spec == "time":
+            return self._time(value)
         text: str = super().format_field(value, format_spec)
         if not self.escape or isinstance(value, Raw):
             return text
         return html.escape(text, quote=False)
+
+    def _time(self, moment: datetime) -> str:
+        if moment.tzinfo is None:
+            raise ValueError("a time is shown only with its zone: pass an aware datetime")
+        template = dict(_load_catalog(self.lang))["common.time"]
+        return _Formatter(self.lang, escape=False).vformat(
+            template, (), {"hour": f"{moment.hour:02d}", "minute": f"{moment.minute:02d}",
+                           "zone": zone_name(moment)})
 
 
 def load_catalog(lang: str) -> dict[str, str]:
@@ -124,6 +157,19 @@ class Translator:
 
     def num(self, value: Decimal | float | int) -> str:
         return self._formatter.format_field(value, "num")
+
+    def time(self, moment: datetime) -> str:
+        """``pukul 13.19 WITA`` / ``at 13:19 WITA``: the moment in its own zone (convert first)."""
+        return self._formatter.format_field(moment, "time")
+
+    def due(self, days_left: int) -> str:
+        """How far a task's due date is: ``3 hari lagi``, ``hari ini``, ``lewat 2 hari``.
+
+        Not "H-n": the glossary keeps H-n for the count to the verification day (hari H)."""
+        if days_left == 0:
+            return self("common.due_today")
+        key = "common.due_in" if days_left > 0 else "common.due_past"
+        return self(key + ("_one" if abs(days_left) == 1 else ""), days=abs(days_left))
 
     def size(self, size_bytes: int) -> str:
         """A file size for people: ``834 KB``, ``1,2 MB`` (numbers written the reader's way)."""

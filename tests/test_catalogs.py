@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import string
 import tomllib
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -66,7 +66,7 @@ def test_every_text_has_the_same_placeholders_in_both_languages() -> None:
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_text_formats_with_sample_values(lang: str) -> None:
     samples = {"date": date(2025, 5, 16), "sdate": date(2025, 5, 16), "num": Decimal("1234.5"),
-               "int": 1234, "": "x"}
+               "int": 1234, "time": datetime(2025, 5, 16, 5, 19, tzinfo=UTC), "": "x"}
     t = Translator(lang)
     for key, text in load_catalog(lang).items():
         params = {name: samples.get(spec, "x") for name, spec in _placeholders(text)}
@@ -87,7 +87,7 @@ def test_plain_texts_for_the_terminal_are_not_html_escaped() -> None:
     assert t.plain("imports.reason.bad_code", code="<K&1>") == \
         "kode '<K&1>': pakai paling banyak 32 huruf, angka, '-', '_' atau '.'"
     assert t.plain("cli.status.points", approved=1234.5, submitted=0, open=1, projected=2,
-                   needed=3).startswith("Poin: disetujui 1.234,5 · ditinjau 0")
+                   needed=3).startswith("Poin: disetujui 1.234,5 · menunggu tinjauan 0")
 
 
 def _literal_text(node: ast.expr) -> bool:

@@ -106,7 +106,8 @@ def test_english_for_an_operator_who_asks_for_it(bot: Run, tmp_path: Path) -> No
 
 def test_unreadable_input_is_one_line_on_stderr(bot: Run, tmp_path: Path) -> None:
     missing = bot("import", "members", "nope.csv")
-    assert (missing.returncode, missing.stderr) == (2, "kla-bot: nope.csv: file tidak ditemukan\n")
+    assert (missing.returncode, missing.stderr) == \
+        (2, "kla-bot: nope.csv: berkas tidak ditemukan\n")
     headers = tmp_path / "tasks.csv"
     headers.write_text("kode,judul\nK3-1,x\n", encoding="utf-8")
     result = bot("import", "tasks", str(headers))

@@ -284,8 +284,8 @@ def test_reading_tables(tmp_path: Path) -> None:
         texts[why] = said(caught.value).removeprefix(f"{path}: ")
     assert texts == {
         "same_column": "kolom 'hp' dan 'no_hp' sama-sama berarti 'phone'; simpan satu saja",
-        "empty": "file kosong (baris pertama harus berisi nama kolom)",
-        "wrong_type": "harus file .csv atau .xlsx",
-        "missing": "file tidak ditemukan",
+        "empty": "berkas kosong (baris pertama harus berisi nama kolom)",
+        "wrong_type": "harus berkas .csv atau .xlsx",
+        "missing": "berkas tidak ditemukan",
         "bad_xlsx": "bukan buku kerja .xlsx yang bisa dibaca",
     }

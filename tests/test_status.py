@@ -157,8 +157,8 @@ async def test_cluster_detail_lists_tasks_open_first_then_by_due_date(deps: Deps
     ]
     first = detail.tasks[0]
     assert (first.indicator, first.indicator_name, first.points, first.assignee_name,
-            first.assignee_phone) == (13, "Prevalensi Gizi", Decimal("2"), "dr. Ahmad Fauzi",
-                                      "+6281200000002")
+            first.assignee_phone) == (13, "Prevalensi Status Gizi Balita", Decimal("2"),
+                                      "dr. Ahmad Fauzi", "+6281200000002")
 
 
 async def test_headline_matches_the_full_report(deps: Deps) -> None:
@@ -219,17 +219,17 @@ async def test_the_table_fits_a_100_column_terminal(deps: Deps) -> None:
         "Kabupaten Banjar · verifikasi 2025-05-16 (Asia/Makassar)",
         "Hari ini 2025-05-05 · 11 hari lagi",
         "Nilai: terakhir 685 · target Nindya 701 · kurang 16",
-        "Poin: disetujui 5 · ditinjau 3,5 · terbuka 15 · proyeksi 690 · masih perlu 11",
+        "Poin: disetujui 5 · menunggu tinjauan 3,5 · terbuka 15 · proyeksi 690 · masih perlu 11",
     ]
-    assert lines[5].split() == ["Klaster", "Tugas", "Buka", "Tinjau", "Setuju", "Lewat", "Poin",
+    assert lines[5].split() == ["Klaster", "Tugas", "Buka", "Menunggu", "Setuju", "Lewat", "Poin",
                                 "Disetujui"]
     assert any(line.startswith("K3  Kesehatan Dasar") and line.split()[-2:] == ["10,5", "5"]
                for line in lines)
     behind = lines.index("Anggota (6, paling banyak lewat tenggat dulu)") + 2
     assert lines[behind].startswith("Budi Santoso")  # the one with an overdue task
     assert lines[behind].split()[-4:] == ["anggota", "belum", "1", "1"]
-    assert "Bukti (2 file)" in lines
-    assert any(line.startswith("K3-17a       diterima") for line in lines)
+    assert "Berkas data dukung (2)" in lines
+    assert any(line.startswith("K3-17a       disetujui") for line in lines)
 
 
 async def test_the_table_in_english_keeps_its_columns(deps: Deps) -> None:
@@ -243,10 +243,10 @@ async def test_the_table_in_english_keeps_its_columns(deps: Deps) -> None:
         "Kabupaten Banjar · verification 2025-05-16 (Asia/Makassar)",
         "Today 2025-05-05 · 11 days left",
         "Score: last 685 · target Nindya 701 · gap 16",
-        "Points: approved 5 · submitted 3.5 · open 15 · projected 690 · still needed 11",
+        "Points: approved 5 · waiting for review 3.5 · open 15 · projected 690 · still needed 11",
     ]
-    assert lines[5] == ("Cluster                                      Tasks  Open  Subm  Appr  Late"
-                        "   Points  Approved")
+    assert lines[5] == ("Cluster                                      Tasks  Open Waiting  Appr"
+                        " Overdue   Points  Approved")
     behind = lines.index("Members (6, most overdue first)") + 2
     assert lines[behind].startswith("Budi Santoso")
-    assert "Evidence (2 files)" in lines
+    assert "Files of supporting evidence (2)" in lines

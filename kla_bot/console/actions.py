@@ -133,8 +133,7 @@ async def _move_to(session: ConsoleSession, moment: datetime) -> None:
     """Set the clock to ``moment``, queue the reminders due then, and show what was sent."""
     session.advance(moment - session.clock.now())
     local = moment.astimezone(session.deps.settings.tz)
-    session.screen.note("console.clock_moved", style="bold cyan", day=local.date(),
-                        time=f"{local:%H:%M}", zone=local.tzname() or "")
+    session.screen.note("console.clock_moved", style="bold cyan", day=local.date(), time=local)
     await session.run_due_reminders()
     await session.settle()
 

@@ -60,7 +60,7 @@ class DemoWorkspace:
         screen.note("console.guide", style="", regency=self.settings.verification.regency,
                     vdate=self.settings.verification.date, days=(
                         self.settings.verification.date - now.date()).days,
-                    today=now.date(), time=f"{now:%H:%M}", members=len(members),
+                    today=now.date(), time=now, members=len(members),
                     tasks=len(tasks), points=sum((Decimal(r.get("points")) for r in tasks),
                                                  Decimal(0)),
                     gap=PREDICATE_THRESHOLDS[TARGET] - LAST_SCORE, target=TARGET,

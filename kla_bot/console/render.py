@@ -92,15 +92,6 @@ def message_text(message: Message) -> Text:
     return styled(message.caption or "", message.caption_entities)
 
 
-def human_size(size: int) -> str:
-    """``827 B``, ``12.3 KB``, ``4.5 MB``."""
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KB"
-    return f"{size / 1024 / 1024:.1f} MB"
-
-
 def inline_buttons(sent: SentMessage, first_number: int) -> list[list[Button]]:
     """The inline keyboard of a bot message, numbered from ``first_number``, row by row."""
     markup = sent.inline_keyboard
@@ -149,7 +140,7 @@ def message_lines(t: Translator, sent: SentMessage, inline: Sequence[Sequence[Bu
     lines: list[Text] = []
     if attachment is not None:
         key = "console.photo" if attachment.kind == "photo" else "console.document"
-        note = t(key, name=attachment.name, size=human_size(attachment.size),
+        note = t(key, name=attachment.name, size=t.size(attachment.size),
                  path=str(attachment.saved_to or "-"))
         lines.append(Text("📎 ", style="yellow") + Text(note, style="yellow"))
     body = message_text(sent.message)

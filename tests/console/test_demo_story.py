@@ -33,7 +33,7 @@ def story(workspace: Path) -> str:
         "/start",
         ":contact",
         "/tinjau",
-        ":press Terima",
+        ":press Setujui",
         "/status",
         ":wait 1d",
         ":as 0812-0000-0008",
@@ -116,8 +116,8 @@ def test_the_coordinator_registers_and_accepts(dialogue: list[Turn]) -> None:
     assert "dr. Hendra Saputra" in registered.text
     review = turn(dialogue, "dr. Hendra Saputra", "/tinjau")
     assert "contoh-perda-ktr.pdf" in review.text and "Budi Santoso" in review.text
-    assert "Terima" in review.text
-    accepted = turn(dialogue, "dr. Hendra Saputra", ":press Terima")
+    assert "Setujui" in review.text
+    accepted = turn(dialogue, "dr. Hendra Saputra", ":press Setujui")
     assert "K3-17a" in accepted.text
     assert any("0812-0000-0008" in note for note in accepted.notes())  # Budi was told
 
@@ -135,7 +135,7 @@ def test_status_shows_the_approved_points_and_a_chart(
 
 def test_next_morning_budi_gets_his_digest(dialogue: list[Turn]) -> None:
     wait = turn(dialogue, "dr. Hendra Saputra", ":wait 1d")
-    assert any("Selasa, 6 Mei 2025" in note and "08:00" in note for note in wait.notes())
+    assert any("Selasa, 6 Mei 2025, pukul 08.00 WITA" in note for note in wait.notes())
     budi = turn(dialogue, "dr. Hendra Saputra", ":as 0812-0000-0008")
     messages = budi.messages()
     accepted = [m for m in messages if "K3-17a" in m and "dr. Hendra Saputra" in m]

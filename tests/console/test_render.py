@@ -11,7 +11,6 @@ from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, 
 from kla_bot.console.render import (
     Attachment,
     header,
-    human_size,
     inline_buttons,
     keyboard_buttons,
     message_lines,
@@ -57,13 +56,13 @@ def test_catalog_html_is_styled_and_broken_html_shown_as_is() -> None:
 
 def test_inline_buttons_are_numbered_row_by_row_from_a_start() -> None:
     markup = InlineKeyboardMarkup([
-        [InlineKeyboardButton("✅ Terima", callback_data="rv:a:1"),
+        [InlineKeyboardButton("✅ Setujui", callback_data="rv:a:1"),
          InlineKeyboardButton("❌ Tolak", callback_data="rv:r:1")],
         [InlineKeyboardButton("Lainnya", callback_data="rv:m:1")],
     ]).to_dict()
     rows = inline_buttons(sent("Tinjau", markup=markup), first_number=5)
     assert [[(b.number, b.label, b.callback_data) for b in row] for row in rows] == [
-        [(5, "✅ Terima", "rv:a:1"), (6, "❌ Tolak", "rv:r:1")], [(7, "Lainnya", "rv:m:1")]]
+        [(5, "✅ Setujui", "rv:a:1"), (6, "❌ Tolak", "rv:r:1")], [(7, "Lainnya", "rv:m:1")]]
     assert all(b.message_id == 7 and b.inline for row in rows for b in row)
 
 
@@ -78,7 +77,7 @@ def test_reply_keyboard_buttons_know_a_contact_request() -> None:
 
 
 def test_a_message_in_a_pipe_is_plain_indented_text() -> None:
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton("📎 Kirim bukti K3-17a",
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("📎 Kirim berkas K3-17a",
                                                          callback_data="tk:s:4")]]).to_dict()
     message = sent("<b>Tugas Anda</b>\n\nK3-17a", markup=markup)
     lines = message_lines(t, message, inline_buttons(message, 1), [],
@@ -88,11 +87,11 @@ def test_a_message_in_a_pipe_is_plain_indented_text() -> None:
     screen.bot_message(header("KLA Bot", 7, edited=True, t=t), lines)
     assert out.getvalue().splitlines() == [
         "KLA Bot  #7 (diubah)",
-        "  📎 Foto: chart.png (61.0 KB), disimpan di -",
+        "  📎 Foto: chart.png (61 KB), disimpan di -",
         "  Tugas Anda",
         "",
         "  K3-17a",
-        "    [1] 📎 Kirim bukti K3-17a",
+        "    [1] 📎 Kirim berkas K3-17a",
     ]
     assert "\x1b[" not in out.getvalue()
 
@@ -114,6 +113,8 @@ def test_echo_only_in_a_pipe() -> None:
     assert tty.getvalue() == ""
 
 
-def test_sizes_read_like_a_chat_client() -> None:
-    assert [human_size(n) for n in (827, 62_464, 5 * 1024 * 1024)] == [
-        "827 B", "61.0 KB", "5.0 MB"]
+def test_sizes_are_written_the_way_the_chat_writes_them() -> None:
+    t = Translator("id")
+    attachment = Attachment("document", "perda.pdf", 5 * 1024 * 1024 + 200_000, None)
+    note = message_lines(t, sent("x"), [], [], attachment)[0].plain
+    assert note == "📎 Berkas: perda.pdf (5,2 MB), disimpan di -"

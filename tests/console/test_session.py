@@ -75,7 +75,7 @@ async def test_a_reply_with_a_file_and_a_note_for_the_other_persona(
         saved = [line for line in review.splitlines() if "contoh-perda-ktr.pdf" in line
                  and "📎" in line]
         assert saved, review
-        accepted = await user.type(":press Terima")
+        accepted = await user.type(":press Setujui")
         assert "K3-17a" in accepted
         assert t("console.message_for", name="Budi Santoso", phone="0812-0000-0008") in accepted
         budi = await user.type(":as 0812-0000-0008")
@@ -90,7 +90,7 @@ async def test_wait_runs_the_morning_reminders_on_the_way(
         out = await user.type(":wait 1d")  # Monday 09:00 → Tuesday 09:00, past the 08:00 slot
         lines = out.splitlines()
         stops = [line for line in lines if line.startswith("—")]
-        assert len(stops) == 2 and "08:00" in stops[0] and "09:00" in stops[1]
+        assert len(stops) == 2 and "pukul 08.00 WITA" in stops[0] and "pukul 09.00 WITA" in stops[1]
         assert "Selasa, 6 Mei 2025" in stops[0]
         digest = out[out.index(stops[0]):out.index(stops[1])]
         assert "H-10" in digest and "K3-12a" in digest

@@ -76,8 +76,10 @@ async def test_cli_export_files_hashes_and_folders(deps: Any, settings: Any, tmp
     out = tmp_path / "out" / "laporan.zip"
     assert await run_export(argparse.Namespace(out=out, all=False), settings) == 0
     content = _members(out)
-    k3 = "K3 Kesehatan Dasar dan Kesejahteraan/17 KTR dan IPS Rokok"
-    expected = {"K1 Hak Sipil dan Kebebasan/04 Akta Kelahiran/K1-4a - akta.pdf": "akta.pdf",
+    k3 = ("K3 Kesehatan Dasar dan Kesejahteraan/17 Tersedia Kawasan Tanpa Rokok dan Tidak Ada "
+          "Iklan, Promosi, dan Sponsor Rokok")
+    k1 = "K1 Hak Sipil dan Kebebasan/04 Anak yang Memiliki Akta Kelahiran"
+    expected = {f"{k1}/K1-4a - akta.pdf": "akta.pdf",
                 f"{k3}/K3-17a - perda_ final_v2.pdf": "perda: final/v2.pdf",
                 f"{k3}/K3-17a - lampiran.pdf": "lampiran.pdf"}
     evidence = {name: data for name, data in content.items() if name.endswith(".pdf")}
@@ -85,8 +87,8 @@ async def test_cli_export_files_hashes_and_folders(deps: Any, settings: Any, tmp
     for name, original in expected.items():
         assert hashlib.sha256(evidence[name]).digest() == hashlib.sha256(files[original]).digest()
     book = openpyxl.load_workbook(io.BytesIO(content["Indeks Data Dukung KLA.xlsx"]))
-    assert book.sheetnames == ["Ringkasan", "Tugas", "Bukti"]
-    rows = list(book["Bukti"].iter_rows(values_only=True))
+    assert book.sheetnames == ["Ringkasan", "Tugas", "Berkas"]
+    rows = list(book["Berkas"].iter_rows(values_only=True))
     by_name = {r[4]: r for r in rows[1:]}
     for original, data in files.items():
         assert by_name[original][7] == hashlib.sha256(data).hexdigest()
@@ -97,7 +99,7 @@ async def test_cli_export_files_hashes_and_folders(deps: Any, settings: Any, tmp
     summary = list(book["Ringkasan"].iter_rows(values_only=True))
     k3_row = next(r for r in summary if r and r[0] == "K3")
     assert k3_row[2:7] == (3, 1, 1, 1, 0)
-    assert re.fullmatch(rf"{re.escape(str(out))}: 8 tugas, 3 file \(\d+ byte\)\n",
+    assert re.fullmatch(rf"{re.escape(str(out))}: 8 tugas, 3 berkas \(\d+ byte\)\n",
                         capsys.readouterr().out)
     assert await run_audit(argparse.Namespace(limit=5), settings) == 0
     printed = capsys.readouterr().out.splitlines()
@@ -113,9 +115,9 @@ async def test_export_all_adds_waiting_files_under_a_marker(deps: Any, tmp_path:
                                     deps.clock.now(), ID)
     result = export.write_archive(data, deps.storage_dir, tmp_path / "all.zip", ID)
     names = list(_members(result.parts[0]))
-    waiting = [n for n in names if n.startswith("BELUM DITINJAU - jangan diunggah/")]
-    assert waiting == ["BELUM DITINJAU - jangan diunggah/K3 Kesehatan Dasar dan Kesejahteraan/"
-                       "15 Faskes dengan Pelayanan Ramah Anak/k3-15a - sk.pdf"] or len(waiting) == 1
+    waiting = [n for n in names if n.startswith("MENUNGGU TINJAUAN - jangan diunggah/")]
+    assert waiting == ["MENUNGGU TINJAUAN - jangan diunggah/K3 Kesehatan Dasar dan Kesejahteraan/"
+                       "15 Fasilitas Kesehatan dengan Pelayanan Ramah Anak/k3-15a - sk.pdf"]
     assert result.files_written == 4 and result.problems == []
 
 
@@ -151,8 +153,8 @@ async def test_a_changed_or_missing_file_is_reported(deps: Any, tmp_path: Path) 
     result = export.write_archive(data, deps.storage_dir, tmp_path / "t.zip", ID)
     (problem,) = result.problems
     assert (problem.kind, problem.task_code, problem.file_name) == ("changed", "K3-17a", "x.pdf")
-    assert render(ID, problem.reason) == (f"K3-17a: x.pdf: isinya berbeda dari hash yang "
-                                          f"tercatat ({sha[:12]}…)")
+    assert render(ID, problem.reason) == (f"K3-17a: x.pdf: isinya tidak cocok dengan kode "
+                                          f"berkas yang tercatat ({sha[:12]}…)")
     stored.unlink()
     result = export.write_archive(data, deps.storage_dir, tmp_path / "m.zip", ID)
     assert [p.kind for p in result.problems] == ["missing"]
@@ -169,5 +171,5 @@ async def test_laporan_in_chat_sends_parts_within_the_limit(
     assert all(m.document is not None and m.document.file_size <= 14_000 for m in documents)
     assert documents[0].document.file_name.startswith("laporan-kla-20250505-0900-1-of-")
     assert "bagian 1 dari" in documents[0].plain
-    assert "3 file bukti" in answers[-1].plain
+    assert "3 berkas data dukung" in answers[-1].plain
     assert any(e[1] == "export" for e in await audit_actions(cw.world.deps))

@@ -30,7 +30,7 @@ async def test_a_coordinator_invites_a_member_who_then_registers_once(
 async def test_invites_are_refused_outside_ones_clusters_and_to_members(
         bot: KlaApplication, standin: BotApiStandin) -> None:
     cw = await chat_world(bot, standin, register=(SITI, AHMAD, RINA))
-    assert "bukan anggota klaster yang Anda koordinasikan" in \
+    assert "bukan anggota klaster yang Bapak/Ibu koordinasikan" in \
         (await cw.say(AHMAD, "/undang 0812-0000-0005"))[-1].plain
     assert "belum terdaftar" in (await cw.say(AHMAD, "/undang 0812-9999-9999"))[-1].plain
     assert "Cara pakai" in (await cw.say(AHMAD, "/undang"))[-1].plain

@@ -29,7 +29,7 @@ async def test_a_brief_caught_up_at_13_21_says_it_is_late(
         bot: KlaApplication, standin: BotApiStandin, clock: ManualClock) -> None:
     cw = await chat_world(bot, standin)
     text = await _brief_at(cw, clock, datetime(2025, 5, 5, 13, 21, tzinfo=WITA))
-    assert text.startswith("Ringkasan hari ini (terlambat, pukul 13.21 WITA) · H-11 menuju "
+    assert text.startswith("Ringkasan hari ini (tertunda, pukul 13.21 WITA) · H-11 menuju "
                            "verifikasi Jumat, 16 Mei 2025"), text
     assert "Ringkasan pagi" not in text
 

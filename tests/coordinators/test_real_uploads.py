@@ -28,15 +28,15 @@ async def test_uploads_reviews_and_export_match(bot: KlaApplication, standin: Bo
     await cw.drain()
     note = next(m for m in reversed(cw.chats[AHMAD].messages()) if m.document is not None)
     assert note.document is not None and note.document.file_name == "Perda KTR.pdf"
-    assert note.buttons == ["✅ Terima", "❌ Tolak"]
-    await cw.press(AHMAD, note, "✅ Terima")
+    assert note.buttons == ["✅ Setujui", "❌ Tolak"]
+    await cw.press(AHMAD, note, "✅ Setujui")
     # The secretariat is not notified of uploads; it reviews through /tinjau.
     siti_note = next(m for m in await cw.say(SITI, "/tinjau") if m.document is not None)
     assert "K1-4a" in siti_note.plain
-    await cw.press(SITI, siti_note, "✅ Terima")
+    await cw.press(SITI, siti_note, "✅ Setujui")
     await cw.drain()
-    assert "diterima oleh dr. Ahmad Fauzi" in cw.last(RINA).plain
-    assert "diterima oleh Hj. Siti Rahmah" in cw.last(DEWI).plain
+    assert "disetujui oleh dr. Ahmad Fauzi" in cw.last(RINA).plain
+    assert "disetujui oleh Hj. Siti Rahmah" in cw.last(DEWI).plain
     deps = cw.world.deps
     t = translator("id")
     async with deps.db.transaction() as s:
@@ -47,8 +47,9 @@ async def test_uploads_reviews_and_export_match(bot: KlaApplication, standin: Bo
         files = {n: hashlib.sha256(zf.read(n)).hexdigest() for n in zf.namelist()
                  if n.endswith(".pdf")}
     assert files == {
-        "K3 Kesehatan Dasar dan Kesejahteraan/17 KTR dan IPS Rokok/K3-17a - Perda KTR.pdf":
+        "K3 Kesehatan Dasar dan Kesejahteraan/17 Tersedia Kawasan Tanpa Rokok dan Tidak Ada "
+        "Iklan, Promosi, dan Sponsor Rokok/K3-17a - Perda KTR.pdf":
             hashlib.sha256(perda).hexdigest(),
-        "K1 Hak Sipil dan Kebebasan/04 Akta Kelahiran/K1-4a - akta 2024.pdf":
+        "K1 Hak Sipil dan Kebebasan/04 Anak yang Memiliki Akta Kelahiran/K1-4a - akta 2024.pdf":
             hashlib.sha256(akta).hexdigest()}
     assert result.problems == []

@@ -36,29 +36,29 @@ async def test_accept_round_trip_and_the_second_press(bot: KlaApplication,
     note = cw.last(AHMAD)
     assert note.document is not None and note.document.file_name == "Perda KTR 2024.pdf"
     assert "K3-17a" in note.plain and "Rina Marlina" in note.plain
-    assert note.buttons == ["✅ Terima", "❌ Tolak"]
+    assert note.buttons == ["✅ Setujui", "❌ Tolak"]
     accept_data = note.callback_data[0]
     yusuf_card = cw.last(YUSUF)
     yusuf_reject = yusuf_card.callback_data[1]
-    answer = await cw.press(AHMAD, note, "✅ Terima")
-    assert "diterima" in answer[-1].plain and "Anggota akan diberi tahu" in answer[-1].plain
+    answer = await cw.press(AHMAD, note, "✅ Setujui")
+    assert "disetujui" in answer[-1].plain and "Anggota akan diberi tahu" in answer[-1].plain
     assert note.buttons == []  # decided: the buttons are taken off the notification
     assert (await task_row(cw.world.deps, "K3-17a")).state == "approved"
     await cw.drain()
     told = cw.last(RINA).plain
-    assert "K3-17a" in told and "diterima oleh dr. Ahmad Fauzi" in told
+    assert "K3-17a" in told and "disetujui oleh dr. Ahmad Fauzi" in told
     # Yusuf (also K3) had his own copy of the notification: its buttons are gone too, and a
     # press that was on its way when they went is told who decided.
     assert yusuf_card.buttons == []
     mark = cw.state.mark()
     await cw.do(cw.chats[YUSUF].press_data(yusuf_card, yusuf_reject))
     late = cw.chats[YUSUF].since(mark)
-    assert ("sudah diterima oleh dr. Ahmad Fauzi pada Senin, 5 Mei 2025 pukul 09.00"
-            in late[-1].plain.replace(":", ".")), late[-1].plain
+    assert ("sudah disetujui oleh dr. Ahmad Fauzi pada Senin, 5 Mei 2025 pukul 09.00 WITA."
+            in late[-1].plain), late[-1].plain
     # A double tap that reached the bot before the buttons disappeared changes nothing.
     mark = cw.state.mark()
     await cw.do(cw.chats[AHMAD].press_data(note, accept_data))
-    assert "sudah diterima" in cw.chats[AHMAD].since(mark)[-1].plain
+    assert "sudah disetujui" in cw.chats[AHMAD].since(mark)[-1].plain
     assert len(await outbox_rows(cw.world.deps, "review.accepted")) == 1
     assert await outbox_rows(cw.world.deps, "review.rejected") == []
 
@@ -134,14 +134,14 @@ async def test_tinjau_lists_waiting_files_oldest_first_with_buttons(
     await put_evidence(cw.world, "K3-15a", RINA, pdf_bytes("b"), "sk puskesmas.pdf")
     await put_evidence(cw.world, "K1-4a", DEWI, pdf_bytes("c"), "akta.pdf")
     answers = await cw.say(AHMAD, "/tinjau")
-    assert "2 kiriman menunggu" in answers[0].plain
+    assert "2 berkas menunggu" in answers[0].plain
     files = answers[1:]
     assert [m.document.file_name for m in files if m.document] == ["perda.pdf",
                                                                    "sk puskesmas.pdf"]
-    assert all(m.buttons == ["✅ Terima", "❌ Tolak"] for m in files)
-    done = await cw.press(AHMAD, files[1], "✅ Terima")
+    assert all(m.buttons == ["✅ Setujui", "❌ Tolak"] for m in files)
+    done = await cw.press(AHMAD, files[1], "✅ Setujui")
     assert "k3-15a" in done[-1].plain  # the code as imported
-    assert "1 kiriman menunggu" in (await cw.say(AHMAD, "/review"))[0].plain
+    assert "1 berkas menunggu" in (await cw.say(AHMAD, "/review"))[0].plain
     nothing = await cw.say(YUSUF, "/tinjau")
     assert "perda.pdf" in str(nothing[-1])
 
@@ -154,7 +154,7 @@ async def test_a_coordinator_registering_after_an_upload_is_told_what_waits(
     mark = cw.state.mark()
     await cw.do(cw.chats[AHMAD].share_contact("+6281200000002"))
     welcome = [m.plain for m in cw.chats[AHMAD].since(mark)]
-    assert "📥 1 kiriman menunggu tinjauan Anda. Ketik /tinjau untuk melihatnya." in welcome
+    assert "📥 1 berkas menunggu tinjauan Bapak/Ibu. Ketik /tinjau untuk melihatnya." in welcome
     # A plain member registering is not told about reviews.
     mark = cw.state.mark()
     await cw.do(cw.chats[DEWI].share_contact("+6281200000005"))

@@ -99,13 +99,14 @@ async def test_coordinator_sees_own_clusters_and_one_cluster_task_by_task(
         bot: KlaApplication, standin: BotApiStandin) -> None:
     cw = await chat_world(bot, standin)
     text = (await cw.say(AHMAD, "/status"))[0].plain
-    assert "Klaster Anda: K3" in text and "K3 Kesehatan" in text and "K1 Hak Sipil" not in text
+    assert "Klaster Bapak/Ibu: K3" in text and "K3 Kesehatan" in text and "K1 Hak Sipil" not in text
     detail = (await cw.say(YUSUF, "/status k5"))[0].plain
     assert "K5 Perlindungan Khusus" in detail and "K5-21a" in detail
     k3 = (await cw.say(AHMAD, "/status K3"))[0].plain
     assert [code for code in ("K3-17a", "k3-15a", "K3-13a") if code in k3] == \
         ["K3-17a", "k3-15a", "K3-13a"]
-    assert "bukan klaster yang Anda koordinasikan" in (await cw.say(AHMAD, "/status K1"))[0].plain
+    assert "bukan klaster yang Bapak/Ibu koordinasikan" in \
+        (await cw.say(AHMAD, "/status K1"))[0].plain
     assert "tidak dikenal" in (await cw.say(SITI, "/status K9"))[0].plain
 
 
@@ -120,12 +121,12 @@ async def test_a_member_is_denied_every_coordinator_command(bot: KlaApplication,
     for command in COORDINATOR_COMMANDS:
         answers = await cw.say(RINA, command)
         assert [m.plain for m in answers] == [
-            "Maaf, perintah ini hanya untuk koordinator klaster dan sekretariat Gugus Tugas."
+            "Maaf, perintah ini hanya untuk koordinator klaster dan sekretariat Gugus Tugas KLA."
         ], command
     for command in ("/laporan", "/report"):
         for who in (RINA, AHMAD):
             assert (await cw.say(who, command))[-1].plain == \
-                "Maaf, perintah ini hanya untuk sekretariat Gugus Tugas."
+                "Maaf, perintah ini hanya untuk sekretariat Gugus Tugas KLA."
     assert all(m.method == "sendMessage" for m in cw.chats[RINA].messages())
     assert (await task_row(cw.world.deps, "K3-17a")).assignee_id == cw.world.ids[RINA]
 
@@ -146,8 +147,8 @@ async def test_reassign_within_the_cluster_tells_both_members(
     await cw.drain()
     assert "dialihkan ke Budi Santoso oleh dr. Ahmad Fauzi" in cw.last(RINA).plain
     budi = cw.last(BUDI)
-    assert "sekarang menjadi tanggung jawab Anda" in budi.plain
-    assert budi.buttons == ["📤 Kirim bukti"]
+    assert "sekarang menjadi tanggung jawab Bapak/Ibu" in budi.plain
+    assert budi.buttons == ["📤 Kirim berkas"]
     assert [a[1] for a in await audit_actions(cw.world.deps)][-1] == "task.reassign"
     assert "bukan anggota klaster K3" in \
         (await cw.say(AHMAD, "/tugaskan K3-17a 0812-0000-0005"))[-1].plain
@@ -166,8 +167,8 @@ async def test_roster_groups_registered_not_yet_and_unreachable(
         assert yusuf is not None
         yusuf.reachable = False
     text = "\n".join(m.plain for m in await cw.say(SITI, "/anggota"))
-    not_yet = text.split("Belum terdaftar")[1].split("Tidak bisa dihubungi")[0]
-    gone = text.split("Tidak bisa dihubungi")[1].split("Terdaftar (")[0]
+    not_yet = text.split("Belum terdaftar")[1].split("Tidak dapat dihubungi")[0]
+    gone = text.split("Tidak dapat dihubungi")[1].split("Terdaftar (")[0]
     assert "Budi Santoso" in not_yet and "Dewi Lestari" in not_yet
     assert "+6281200000004" in not_yet and "Yusuf Maulana" in gone
     assert "Budi Santoso (anggota) — Dinas Pendidikan" in not_yet and "1 lewat tenggat" in not_yet

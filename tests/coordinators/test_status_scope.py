@@ -44,7 +44,7 @@ async def test_every_number_is_of_the_viewers_clusters(
     for who, codes in ((AHMAD, ["K3"]), (YUSUF, ["K3", "K5"])):
         mine = [clusters[c] for c in codes]
         text = (await cw.say(who, "/status"))[0].plain
-        assert f"Klaster Anda: {', '.join(codes)}" in text
+        assert f"Klaster Bapak/Ibu: {', '.join(codes)}" in text
         assert (f"Disetujui {ID.num(_sum(mine, 'approved_points'))} · 🟡 menunggu tinjauan "
                 f"{ID.num(_sum(mine, 'submitted_points'))} · ⬜ terbuka "
                 f"{ID.num(_sum(mine, 'open_points'))} poin") in text, text
@@ -57,6 +57,6 @@ async def test_every_number_is_of_the_viewers_clusters(
         assert "• Rina Marlina (Dinas Kesehatan): 1 lewat tenggat, 2 terbuka" in attention
         assert "Budi" not in attention and "Ahmad" not in attention and "Yusuf" not in attention
     everything = (await cw.say(SITI, "/status"))[0].plain
-    assert "Klaster Anda" not in everything
+    assert "Klaster Bapak/Ibu" not in everything
     assert "• Budi Santoso (Dinas Pendidikan): 1 lewat tenggat, 1 terbuka" in everything
     assert "Rina Marlina" in everything

@@ -23,7 +23,7 @@ async def test_a_member_is_told_their_open_tasks_and_how_to_send(world: World) -
     chat = world.chat(ani)
     await world.do(chat.send("halo"))
     text = chat.last().plain
-    assert "Bapak/Ibu Ani, tugas terbuka Anda: 2" in text and "/tugas" in text
+    assert "Bapak/Ibu Ani, tugas Bapak/Ibu yang masih terbuka: 2" in text and "/tugas" in text
     assert "/tinjau" not in text
 
 
@@ -33,7 +33,7 @@ async def test_a_coordinator_is_told_what_waits_for_review(world: World) -> None
     chat = world.chat(citra)
     await world.do(chat.send("selamat pagi"))
     text = chat.last().plain
-    assert "Berkas menunggu tinjauan Anda: 0" in text and "/tinjau" in text
+    assert "Berkas yang menunggu tinjauan Bapak/Ibu: 0" in text and "/tinjau" in text
     assert "/status" in text
 
 
@@ -49,7 +49,7 @@ async def test_in_a_group_the_bot_speaks_only_when_addressed(world: World) -> No
     await world.do(in_group.send(f"@{world.app.bot.username} halo"))
     text = in_group.last().plain
     assert "Saya asisten" in text and "percakapan pribadi" in text
-    assert "tugas terbuka Anda" not in text  # nothing personal in the group
+    assert "masih terbuka" not in text  # nothing personal in the group
     await world.do(in_group.send("terima kasih", reply_to=in_group.last()))
     assert len(in_group.since(mark)) == 2
 

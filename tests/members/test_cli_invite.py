@@ -32,4 +32,4 @@ async def test_invite_for_unknown_phone_is_a_user_error(world: World) -> None:
     with pytest.raises(UserError) as caught:
         await run_invite(argparse.Namespace(phone="0813 9999 9999"), world.deps.settings)
     assert error_text(translator("id"), caught.value) == \
-        "tidak ada anggota dengan telepon '0813 9999 9999'"
+        "tidak ada anggota dengan nomor telepon '0813 9999 9999'"

@@ -22,17 +22,17 @@ async def test_pdf_replying_to_a_task_message_lands_on_that_task(world: World) -
     citra = await registered(world, "Citra", 5003)
     ani = await registered(world, "Ani", 5001)
     await world.do(ani.send("/tugas"))
-    await world.do(ani.press(ani.last(), "📎 Kirim bukti K3-17a"))
+    await world.do(ani.press(ani.last(), "📎 Kirim berkas K3-17a"))
     prompt = ani.last()
-    assert "Silakan kirim berkas bukti untuk K3-17a" in prompt.plain
+    assert "Silakan kirim berkas data dukung untuk K3-17a" in prompt.plain
     await world.do(ani.send("/batal"))  # the reply alone must be enough
     data = pdf_bytes(text="perbup ktr")
     await world.do(ani.send_document(data, file_name="../Perbup KTR<final>.pdf",
                                      reply_to=prompt.message_id))
     receipt = ani.last_text()
     sha = hashlib.sha256(data).hexdigest()
-    assert "Diterima untuk K3-17a" in receipt and sha[:12] in receipt
-    assert "Perbup KTR_final_.pdf" in receipt and "menunggu peninjauan" in receipt
+    assert "Berkas masuk untuk K3-17a" in receipt and sha[:12] in receipt
+    assert "Perbup KTR_final_.pdf" in receipt and "menunggu tinjauan" in receipt
     assert (await world.task("K3-17a")).state == "submitted"
     async with world.deps.db.transaction() as s:
         status = await build_status(s, world.deps.workspace, world.deps.settings,
@@ -55,18 +55,18 @@ async def test_pdf_replying_to_a_task_message_lands_on_that_task(world: World) -
 async def test_caption_code_in_any_case(world: World) -> None:
     ani = await registered(world, "Ani", 5001)
     await world.do(ani.send_document(pdf_bytes(), file_name="x.pdf", caption="ini untuk k3-12."))
-    assert "Diterima untuk K3-12" in ani.last_text()
+    assert "Berkas masuk untuk K3-12" in ani.last_text()
     assert (await world.task("K3-12")).state == "submitted"
 
 
 async def test_send_button_then_file_and_photo(world: World) -> None:
     ani = await registered(world, "Ani", 5001)
     await world.do(ani.send("/tugas"))
-    await world.do(ani.press(ani.last(), "📎 Kirim bukti K3-12"))
+    await world.do(ani.press(ani.last(), "📎 Kirim berkas K3-12"))
     await world.do(ani.send_photo(jpeg_bytes()))
-    assert "Diterima untuk K3-12" in ani.last_text()
+    assert "Berkas masuk untuk K3-12" in ani.last_text()
     await world.do(ani.send_document(pdf_bytes(2), file_name="b.pdf"))
-    assert "Diterima untuk K3-12" in ani.last_text()
+    assert "Berkas masuk untuk K3-12" in ani.last_text()
     evidence = await world.evidence()
     assert [e.mime for e in evidence] == ["image/jpeg", "application/pdf"]
     assert evidence[0].original_name.startswith("K3-12-") and evidence[0].original_name.endswith(
@@ -77,10 +77,10 @@ async def test_one_open_task_is_confirmed_never_guessed(world: World) -> None:
     budi = await registered(world, "Budi", 5002)
     await world.do(budi.send_document(pdf_bytes(), file_name="akta.pdf"))
     question = budi.last()
-    assert "Apakah berkas ini bukti untuk tugas K1-4" in question.plain
+    assert "Apakah berkas ini data dukung untuk tugas K1-4" in question.plain
     assert await world.evidence() == []
     await world.do(budi.press(question, "✅ Ya, untuk K1-4"))
-    assert "Diterima untuk K1-4" in budi.last_text()
+    assert "Berkas masuk untuk K1-4" in budi.last_text()
     assert len(await world.evidence()) == 1
     assert await world.count(PendingChoice) == 0
 
@@ -94,7 +94,7 @@ async def test_several_tasks_ask_which_one(world: World) -> None:
                                           f"ev:pick:{world.tasks['K3-17a']}"]
     assert await world.evidence() == []
     await world.do(ani.press(question, 1))
-    assert "Diterima untuk K3-17a" in ani.last_text()
+    assert "Berkas masuk untuk K3-17a" in ani.last_text()
     # a stale press afterwards changes nothing
     await world.do(ani.press_data(question, f"ev:pick:{world.tasks['K3-12']}"))
     assert "Tidak ada berkas yang menunggu" in ani.callback_answers()[-1].text
@@ -170,7 +170,7 @@ async def test_same_file_twice_is_stored_once(world: World) -> None:
     data = pdf_bytes(3)
     await world.do(ani.send_document(data, file_name="a.pdf", caption="K3-12"))
     await world.do(ani.send_document(data, file_name="copy.pdf", caption="K3-12"))
-    assert "sudah pernah diterima" in ani.last_text() and "a.pdf" in ani.last_text()
+    assert "sudah pernah masuk" in ani.last_text() and "a.pdf" in ani.last_text()
     assert len(await world.evidence()) == 1
     assert len(world.stored_files()) == 1
     assert await world.count(AuditEvent) == 1
@@ -187,8 +187,8 @@ async def test_two_members_upload_at_the_same_time(world: World) -> None:
     assert sorted((e.task_id, e.sha256) for e in evidence) == sorted([
         (world.tasks["K3-17a"], hashlib.sha256(a).hexdigest()),
         (world.tasks["K1-4"], hashlib.sha256(b).hexdigest())])
-    assert "Diterima untuk K3-17a" in ani.last_text()
-    assert "Diterima untuk K1-4" in budi.last_text()
+    assert "Berkas masuk untuk K3-17a" in ani.last_text()
+    assert "Berkas masuk untuk K1-4" in budi.last_text()
 
 
 async def test_strangers_and_other_peoples_tasks_are_refused(world: World) -> None:
@@ -197,11 +197,11 @@ async def test_strangers_and_other_peoples_tasks_are_refused(world: World) -> No
     assert "belum terdaftar" in stranger.last_text()
     budi = await registered(world, "Budi", 5002)
     await world.do(budi.send_document(pdf_bytes(), file_name="a.pdf", caption="K3-12"))
-    assert "bukan tugas Anda" in budi.last_text()
+    assert "bukan tugas Bapak/Ibu" in budi.last_text()
     await world.do(budi.press_data(budi.last(), f"ev:pick:{world.tasks['K3-12']}"))
-    assert "bukan tugas Anda" in budi.callback_answers()[-1].text
+    assert "bukan tugas Bapak/Ibu" in budi.callback_answers()[-1].text
     await world.do(budi.press_data(budi.last(), f"tk:send:{world.tasks['K3-12']}"))
-    assert "bukan tugas Anda" in budi.callback_answers()[-1].text
+    assert "bukan tugas Bapak/Ibu" in budi.callback_answers()[-1].text
     assert await world.evidence() == []
 
 
@@ -252,4 +252,4 @@ async def test_group_files_only_when_addressed_to_the_bot(world: World) -> None:
     assert "K3-12" in world.chat(ani_user).last().plain
     await world.do(in_group.send_document(pdf_bytes(), file_name="a.pdf", caption="K3-12",
                                           reply_to=note.message_id))
-    assert "Diterima untuk K3-12" in in_group.last_text()
+    assert "Berkas masuk untuk K3-12" in in_group.last_text()

@@ -100,7 +100,7 @@ async def test_kill_during_download_leaves_no_record_and_no_stray_file(
     assert _final_files(store) == []
     assert await _evidence_count(deps) == 0
     assert (await _task_state(deps, tasks["K3-12"])) == "open"
-    assert not [m for m in state.messages_to(ani.id) if "Diterima" in m.plain]
+    assert not [m for m in state.messages_to(ani.id) if "Berkas masuk" in m.plain]
     state.close()
 
 

@@ -29,7 +29,7 @@ async def test_a_file_for_a_task_approved_meanwhile_is_asked_about_not_dropped(
     await world.do(chat.send_document(pdf_bytes(text="perbup"), file_name="perbup.pdf",
                                       caption="K3-17a"))
     await world.do(chat.send("/tugas"))
-    await world.do(chat.press(chat.last(), "📎 Kirim bukti K3-17a"))
+    await world.do(chat.press(chat.last(), "📎 Kirim berkas K3-17a"))
     await _approve_first_file(world)
     await world.do(chat.send_document(pdf_bytes(text="persalinan"), file_name="data.pdf"))
     question = chat.last()
@@ -51,7 +51,7 @@ async def test_with_no_other_open_task_the_member_hears_it_was_approved(world: W
     await world.do(chat.send_document(pdf_bytes(text="perbup"), file_name="perbup.pdf",
                                       caption="K3-17a"))
     await world.do(chat.send("/tugas"))
-    await world.do(chat.press(chat.last(), "📎 Kirim bukti K3-17a"))
+    await world.do(chat.press(chat.last(), "📎 Kirim berkas K3-17a"))
     async with world.deps.db.transaction() as s:
         citra = await s.get(Member, world.members["Citra"])
         assert citra is not None

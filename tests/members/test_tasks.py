@@ -1,4 +1,4 @@
-"""/tugas: grouped by cluster, H-n in local time, states and reasons, buttons, paging."""
+"""/tugas: by cluster, due dates in days (local time), states and reasons, buttons, paging."""
 
 from __future__ import annotations
 
@@ -21,14 +21,15 @@ async def test_task_list_shows_everything_a_member_needs(world: World) -> None:
     await world.do(chat.send("/tugas"))
     text = chat.last_text()
     assert "K3 · Kesehatan" in text
-    assert "K3-17a — Indikator 17: KTR dan IPS Rokok" in text
-    assert "Yang kurang: Perbup Kawasan Tanpa Rokok" in text
-    assert "Poin: 2,5" in text and "Rabu, 14 Mei 2025 (H-9)" in text
-    assert "Kamis, 8 Mei 2025 (H-3)" in text
+    assert ("K3-17a — Indikator 17: Tersedia Kawasan Tanpa Rokok dan Tidak Ada Iklan, Promosi, "
+            "dan Sponsor Rokok") in text
+    assert "Data dukung yang kurang: Perbup Kawasan Tanpa Rokok" in text
+    assert "Poin: 2,5" in text and "Rabu, 14 Mei 2025 (9 hari lagi)" in text
+    assert "Kamis, 8 Mei 2025 (3 hari lagi)" in text
     assert "Status: belum dikirim" in text
     assert "Alasan penolakan terakhir: Dokumen belum ditandatangani" in text
     assert "K1-4" not in text  # Budi's
-    assert chat.buttons() == ["📎 Kirim bukti K3-12", "📎 Kirim bukti K3-17a"]
+    assert chat.buttons() == ["📎 Kirim berkas K3-12", "📎 Kirim berkas K3-17a"]
     assert chat.last().callback_data == [f"tk:send:{world.tasks['K3-12']}",
                                          f"tk:send:{world.tasks['K3-17a']}"]
 
@@ -40,7 +41,7 @@ async def test_due_is_counted_in_local_time_and_overdue_is_marked(world: World) 
     world.clock.advance(timedelta(days=3, hours=15, minutes=30))
     chat = world.chat(user)
     await world.do(chat.send("/tasks"))
-    assert "(H+1, ⚠️ terlambat)" in chat.last_text()
+    assert "(⚠️ lewat 1 hari)" in chat.last_text()
 
 
 async def test_english_list(world: World) -> None:
@@ -50,7 +51,7 @@ async def test_english_list(world: World) -> None:
     chat = world.chat(user)
     await world.do(chat.send("/tasks"))
     assert "Indicator 17: Smoke-free areas" in chat.last_text()
-    assert "Due: Wednesday, 14 May 2025 (D-9)" in chat.last_text()
+    assert "Due: Wednesday, 14 May 2025 (9 days left)" in chat.last_text()
 
 
 async def test_member_without_tasks_and_stranger(world: World) -> None:
@@ -83,7 +84,7 @@ async def test_long_lists_are_paged_under_telegram_limit(world: World) -> None:
     message = first
     for _ in range(20):
         assert len(message.plain) <= 4096
-        seen.update(b.removeprefix("📎 Kirim bukti ") for b in message.buttons if "Kirim" in b)
+        seen.update(b.removeprefix("📎 Kirim berkas ") for b in message.buttons if "Kirim" in b)
         if "Berikutnya ▶" not in message.buttons:
             break
         await world.do(chat.press(message, "Berikutnya ▶"))

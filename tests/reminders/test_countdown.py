@@ -106,10 +106,10 @@ async def test_a_whole_countdown(deps: Deps, app: KlaApplication, stand: BotApiS
         f"H-{n} menuju verifikasi Jumat, 16 Mei 2025" for n in (11, 10, 9, 8, 7, 3, 2, 1)
     ] + ["Hari H: verifikasi hari ini, Jumat, 16 Mei 2025"]
     first = to_ani[0]
-    assert "K3-12" in first.plain and "tenggat 7 Mei · 2 poin" in first.plain
+    assert "K3-12" in first.plain and "tenggat 7 Mei (2 hari lagi) · 2 poin" in first.plain
     assert "SK Forum Anak <desa>" in first.plain and "1,5 poin" in first.plain
     assert first.callback_data == [f"tk:send:{ids['late']}", f"tk:send:{ids['last']}"]
-    assert "lewat tenggat 7 Mei" in to_ani[3].plain  # 8 May
+    assert "⚠️ tenggat 7 Mei (lewat 1 hari)" in to_ani[3].plain  # 8 May
     # From the 15th on, K3-17a is submitted: only K3-12 is listed, with a single button.
     assert "K3-17a" not in to_ani[-1].plain and to_ani[-1].callback_data == [
         f"tk:send:{ids['late']}"]
@@ -117,7 +117,7 @@ async def test_a_whole_countdown(deps: Deps, app: KlaApplication, stand: BotApiS
 
     escalations = [m.plain for m in stand.messages_to(CITRA)
                    if "Tugas lewat tenggat di klaster" in m.plain]
-    assert "K3-12" in escalations[0] and "Ani" in escalations[0] and "1 hari lalu" in (
+    assert "K3-12" in escalations[0] and "Ani" in escalations[0] and "lewat 1 hari" in (
         escalations[0])
     assert "K3-17a" in escalations[-1]  # overdue since the 14th, waiting for review
     lastcall = [m.plain for m in stand.messages_to(DEWI) if "Panggilan terakhir" in m.plain]

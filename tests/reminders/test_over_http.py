@@ -72,7 +72,7 @@ async def test_fan_out_to_300_members_delivers_every_digest_exactly_once(
     assert stand.stats.too_many_requests - injected_429 == 5
     assert stand.stats.injected_5xx == 12
     coordinator = [m.plain for m in stand.messages_to(team.coordinator_chat)]
-    assert sum("tidak bisa dihubungi" in text for text in coordinator) == 1
+    assert sum("tidak dapat dihubungi" in text for text in coordinator) == 1
     assert sum("Ringkasan pagi" in text for text in coordinator) == 1
     async with deps.db.transaction() as s:
         member = await s.get(Member, team.member_ids[blocked])

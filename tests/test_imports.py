@@ -256,8 +256,11 @@ def test_missing_column_is_one_error_naming_it(tmp_path: Path) -> None:
                                           ["K3-1", "x", "1", "0812-0000-0002"]])
     with pytest.raises(UserError) as caught:
         read_table(file, TASK_COLUMNS)
-    assert said(caught.value) == f"{file}: kolom tidak ada: 'indicator' (atau indikator)"
-    assert said(caught.value, "en") == f"{file}: missing column 'indicator' (or indikator)"
+    found = "'Kode', 'Judul', 'Poin', 'Penanggung Jawab'"
+    assert said(caught.value) == (f"{file}: kolom tidak ada: 'indicator' (atau indikator); "
+                                  f"judul kolom di baris 1: {found}")
+    assert said(caught.value, "en") == (f"{file}: missing column 'indicator' (or indikator); "
+                                        f"column names in row 1: {found}")
 
 
 def test_reading_tables(tmp_path: Path) -> None:
@@ -287,5 +290,6 @@ def test_reading_tables(tmp_path: Path) -> None:
         "empty": "file kosong (baris pertama harus berisi nama kolom)",
         "wrong_type": "harus file .csv atau .xlsx",
         "missing": "file tidak ditemukan",
-        "bad_xlsx": "bukan buku kerja .xlsx yang bisa dibaca",
+        "bad_xlsx": "bukan buku kerja .xlsx yang bisa dibaca (rusak?); buka di Excel dan "
+                    "simpan ulang sebagai .xlsx",
     }

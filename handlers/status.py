@@ -33,6 +33,8 @@ def status_text(view: StatusView, t: Translator) -> str:
     r, s = view.report, view.report.score
     lines = [t("status.title", regency=r.regency, days=days_text(r.days_left, t),
                date=r.verification_date)]
+    if r.days_left < 0:
+        lines.append(t("status.verification_passed", date=r.verification_date))
     if view.scope.clusters is not None:
         lines.append(t("status.scope", clusters=", ".join(sorted(view.scope.clusters)) or "-"))
     lines += [

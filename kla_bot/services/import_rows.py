@@ -7,6 +7,7 @@ values) to ``reasons`` for every problem and return None when the row cannot be 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -177,11 +178,20 @@ def _phone(text: str, field: str, reasons: list[Reason]) -> str | None:
     if not text:
         reasons.append(_empty(field))
         return None
+    result = _normalized(text)
+    if isinstance(result, PhoneError):
+        reasons.append(_reason(f"phone_{result.problem}", field=_field(field), phone=result.text))
+        return None
+    return result
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalized(text: str) -> str | PhoneError:
+    # A tasks file repeats the same few assignees thousands of times; parsing is the slow part.
     try:
         return normalize_phone(text)
     except PhoneError as exc:
-        reasons.append(_reason(f"phone_{exc.problem}", field=_field(field), phone=exc.text))
-        return None
+        return exc
 
 
 def _indicator(text: str, known: set[int], reasons: list[Reason]) -> int | None:

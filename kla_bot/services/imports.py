@@ -14,18 +14,20 @@ never for a 20,000-row file. Should it stop midway (a crash), running it again c
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot.db import Database
 from kla_bot.errors import Reason, UserError
 from kla_bot.models import Cluster, Indicator, Member, MemberCluster, Task
+from kla_bot.services import audit
 from kla_bot.services.audit import Actor, record
 from kla_bot.services.due_dates import default_due
 from kla_bot.services.import_rows import (
@@ -45,7 +47,10 @@ __all__ = ["MEMBER_COLUMNS", "TASK_COLUMNS", "ImportRejected", "ImportResult", "
            "import_in_batches", "import_members", "import_tasks"]
 
 CLI = Actor.system("cli")
-BATCH_ROWS = 500  # rows written per transaction by import_in_batches (a few ms each on SQLite)
+BATCH_ROWS = 500  # rows written per transaction by import_in_batches
+# Between two batches the import lets go of the database this long: a writer that found it
+# busy sleeps at most 100 ms between tries (SQLite's busy handler), so it gets its turn.
+BATCH_PAUSE_S = 0.12
 
 
 class ImportRejected(UserError):
@@ -101,6 +106,8 @@ async def import_in_batches(db: Database, workspace: Workspace, kind: str, rows:
             c, u = (await write_members(session, workspace, chunk, now) if kind == "members"
                     else await write_tasks(session, workspace, chunk, now))
         created, updated = created + c, updated + u
+        if start + batch < len(items):
+            await asyncio.sleep(BATCH_PAUSE_S)
     async with db.snapshot() as session:
         warnings = await _warnings(session, workspace, kind)
     return ImportResult(kind, created, updated, len(items) - created - updated, warnings)
@@ -208,12 +215,13 @@ async def check_tasks(session: AsyncSession, workspace: Workspace, rows: Sequenc
 
 async def write_tasks(session: AsyncSession, workspace: Workspace, parsed: Sequence[TaskRow],
                       now: datetime) -> tuple[int, int]:
-    """Upsert checked rows by code; (created, updated)."""
+    """Upsert checked rows by code; (created, updated). New tasks and all audit events go in
+    one statement each (thousands of rows: one round trip, not one per row)."""
     existing = {t.code_key: t for t in await session.scalars(
         select(Task).where(Task.cycle_id == workspace.cycle_id,
                            Task.code_key.in_([item.code.upper() for item in parsed])))}
-    new: list[tuple[Task, dict[str, Any]]] = []
-    updated = 0
+    new: dict[str, dict[str, Any]] = {}
+    events: list[dict[str, Any]] = []
     for item in parsed:
         task = existing.get(item.code.upper())
         values: dict[str, Any] = {
@@ -222,27 +230,31 @@ async def write_tasks(session: AsyncSession, workspace: Workspace, parsed: Seque
             "due_date": item.due or default_due(workspace.verification_date),
             "due_is_default": item.due is None, "notes": item.notes}
         if task is None:
-            task = Task(cycle_id=workspace.cycle_id, code_key=item.code.upper(), state="open",
-                        created_at=now, updated_at=now, **values)
-            session.add(task)
-            new.append((task, values))
+            new[item.code.upper()] = values
             continue
         changes = _changes(task, values)
         if changes:
             for key, value in values.items():
                 setattr(task, key, value)
             task.updated_at = now
-            updated += 1
-            await record(session, at=now, actor=CLI, action="task.imported",
-                         subject_type="task", subject_id=task.id,
-                         regency_id=workspace.regency_id, code=item.code, changed=changes)
+            events.append(audit.event(at=now, actor=CLI, action="task.imported",
+                                      subject_type="task", subject_id=task.id,
+                                      regency_id=workspace.regency_id, code=item.code,
+                                      changed=changes))
     await session.flush()
-    for task, values in new:
-        await record(session, at=now, actor=CLI, action="task.imported", subject_type="task",
-                     subject_id=task.id, regency_id=workspace.regency_id, created=True,
-                     **{k: _jsonable(v) for k, v in values.items()})
-    await session.flush()
-    return len(new), updated
+    if new:
+        await session.execute(insert(Task), [
+            {"cycle_id": workspace.cycle_id, "code_key": key, "state": "open",
+             "created_at": now, "updated_at": now, **values} for key, values in new.items()])
+        ids = {key: task_id for key, task_id in await session.execute(
+            select(Task.code_key, Task.id).where(Task.cycle_id == workspace.cycle_id,
+                                                 Task.code_key.in_(list(new))))}
+        events += [audit.event(at=now, actor=CLI, action="task.imported", subject_type="task",
+                               subject_id=ids[key], regency_id=workspace.regency_id,
+                               created=True, **{k: _jsonable(v) for k, v in values.items()})
+                   for key, values in new.items()]
+    await audit.record_many(session, events)
+    return len(new), len(events) - len(new)
 
 
 def _changes(obj: object, values: dict[str, Any]) -> dict[str, list[Any]]:

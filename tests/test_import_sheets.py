@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from kla_bot.cli_text import error_text
+from kla_bot.cli_text import error_text, render
 from kla_bot.deps import Deps
 from kla_bot.errors import UserError
 from kla_bot.i18n import translator
@@ -242,3 +242,13 @@ def test_many_merged_ranges_in_a_big_sheet(tmp_path: Path) -> None:
     table = read_sheet(xlsx(tmp_path / "big.xlsx", rows, merges=merges), MEMBER_COLUMNS)
     assert len(table.rows) == 5000
     assert {r.get("role") for r in table.rows} == {"anggota"}
+
+
+async def test_import_warns_about_clusters_without_a_coordinator(deps: Deps) -> None:
+    members = await import_file(deps, "members", FIXTURES / "anggota.csv")
+    tasks = await import_file(deps, "tasks", FIXTURES / "tugas.csv")
+    assert [render(translator("id"), w) for w in members.warnings] == [
+        "peringatan: klaster KL, K1, K2, K4 belum punya koordinator; berkas untuk klaster ini "
+        "ditawarkan ke sekretariat untuk ditinjau"]
+    # Tasks: only the clusters that now have tasks nobody coordinates.
+    assert [w.params["clusters"] for w in tasks.warnings] == ["KL, K1, K2, K4"]

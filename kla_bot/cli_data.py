@@ -49,7 +49,7 @@ async def run_status(args: argparse.Namespace, settings: Settings) -> int:
     clock = clock_from_env()
     deps = await create_deps(settings, clock)
     try:
-        async with deps.db.transaction() as session:
+        async with deps.db.snapshot() as session:
             report = await build_status(session, deps.workspace, settings, clock.now())
     finally:
         await deps.db.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -74,6 +75,7 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._readers = async_sessionmaker(
             self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False)
+        self._holders: set[asyncio.Task[Any] | None] = set()  # tasks inside a transaction
 
     @property
     def is_postgres(self) -> bool:
@@ -81,9 +83,22 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: committed at the end, rolled back whole on any error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        """One unit of work: committed at the end, rolled back whole on any error.
+
+        On SQLite it holds the write lock from BEGIN (see ``_sqlite_begin``). One opened inside
+        another of the same task begins DEFERRED instead: it may read, and does not wait for
+        the lock its own caller holds."""
+        task = asyncio.current_task()
+        nested = task in self._holders
+        if not nested and task is not None:
+            self._holders.add(task)
+        try:
+            async with (self._readers if nested else self.sessions)() as session, \
+                    session.begin():
+                yield session
+        finally:
+            if not nested:
+                self._holders.discard(task)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[AsyncSession]:

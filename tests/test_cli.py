@@ -40,8 +40,8 @@ def bot(tmp_path: Path, database_url: str) -> Run:
 def test_import_both_files_then_status_json(bot: Run) -> None:
     members = bot("import", "members", str(FIXTURES / "anggota.csv"))
     assert (members.returncode, members.stderr) == (0, (
-        "kla-bot: peringatan: klaster KL, K1, K2, K4 belum punya koordinator; berkas untuk "
-        "klaster ini ditawarkan ke sekretariat untuk ditinjau\n"))
+        "kla-bot: peringatan: klaster KL, K1, K2, K4 belum punya koordinator; berkas masuk untuk "
+        "klaster ini dikirim ke sekretariat untuk tinjauan\n"))
     assert members.stdout == (
         f"{FIXTURES / 'anggota.csv'}: kolom yang tidak dipakai (diabaikan): 'Keterangan'\n"
         f"{FIXTURES / 'anggota.csv'}: anggota: 6 baru, 0 diperbarui, 0 tidak berubah\n")

@@ -248,7 +248,7 @@ async def test_import_warns_about_clusters_without_a_coordinator(deps: Deps) -> 
     members = await import_file(deps, "members", FIXTURES / "anggota.csv")
     tasks = await import_file(deps, "tasks", FIXTURES / "tugas.csv")
     assert [render(translator("id"), w) for w in members.warnings] == [
-        "peringatan: klaster KL, K1, K2, K4 belum punya koordinator; berkas untuk klaster ini "
-        "ditawarkan ke sekretariat untuk ditinjau"]
+        "peringatan: klaster KL, K1, K2, K4 belum punya koordinator; berkas masuk untuk "
+        "klaster ini dikirim ke sekretariat untuk tinjauan"]
     # Tasks: only the clusters that now have tasks nobody coordinates.
     assert [w.params["clusters"] for w in tasks.warnings] == ["KL, K1, K2, K4"]

@@ -3,6 +3,7 @@ control characters, huge cells and broken workbooks. Every file is built here, i
 
 from __future__ import annotations
 
+import argparse
 import zipfile
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from kla_bot.cli_data import run_import
 from kla_bot.cli_text import error_text, render
+from kla_bot.config import Settings
 from kla_bot.deps import Deps
 from kla_bot.errors import UserError
 from kla_bot.i18n import translator
@@ -252,3 +255,21 @@ async def test_import_warns_about_clusters_without_a_coordinator(deps: Deps) -> 
         "klaster ini dikirim ke sekretariat untuk tinjauan"]
     # Tasks: only the clusters that now have tasks nobody coordinates.
     assert [w.params["clusters"] for w in tasks.warnings] == ["KL, K1, K2, K4"]
+
+
+async def test_the_command_line_names_the_header_row_and_the_unused_columns(
+        deps: Deps, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    file = xlsx(tmp_path / "anggota.xlsx", [
+        ["Daftar Anggota Gugus Tugas"], [],
+        ["No", "Nama Lengkap", "No. HP / WA", "OPD", "Jabatan", None],
+        [1, "Ani", "0812-0000-0007", "Bappeda", "Kabid", "catatan tanpa judul"]])
+    monkeypatch.setenv("KLA_BOT_NOW", "2025-05-05T09:00:00+08:00")
+    assert await run_import(argparse.Namespace(kind="members", file=file), settings) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        f"{file}: judul kolom ada di baris 3 (baris di atasnya dilewati)",
+        f"{file}: kolom yang tidak dipakai (diabaikan): 'No', 'Jabatan', 'F'",
+        f"{file}: kolom pilihan tidak ada, dipakai nilai bawaan: peran, klaster",
+        f"{file}: anggota: 1 baru, 0 diperbarui, 0 tidak berubah"]
+    assert err.startswith("kla-bot: peringatan: klaster KL, K1, K2, K3, K4, K5 belum punya")

@@ -287,7 +287,7 @@ def test_reading_tables(tmp_path: Path) -> None:
         texts[why] = said(caught.value).removeprefix(f"{path}: ")
     assert texts == {
         "same_column": "kolom 'hp' dan 'no_hp' sama-sama berarti 'phone'; simpan satu saja",
-        "empty": "file kosong (baris pertama harus berisi nama kolom)",
+        "empty": "file kosong (judul kolom harus ada di 10 baris pertama)",
         "wrong_type": "harus file .csv atau .xlsx",
         "missing": "file tidak ditemukan",
         "bad_xlsx": "bukan buku kerja .xlsx yang bisa dibaca (rusak?); buka di Excel dan "

@@ -22,6 +22,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import iterparse
@@ -99,7 +100,7 @@ def read_sheet(path: Path, columns: Sequence[Column]) -> Table:
     header = top[header_index]
     rows: list[Row] = []
     data_columns: set[int] = set()
-    for number, cells in enumerate(_chain(top[header_index + 1:], raw_rows),
+    for number, cells in enumerate(chain(top[header_index + 1:], raw_rows),
                                    start=header_index + 2):
         values = {field: _clean(cells[i]) if i < len(cells) else ""
                   for field, i in positions.items()}
@@ -111,11 +112,6 @@ def read_sheet(path: Path, columns: Sequence[Column]) -> Table:
         {i for i, cell in enumerate(header) if cell.strip()} | data_columns) if i not in used)
     absent = tuple(c.field for c in columns if not c.required and c.field not in positions)
     return Table(rows, header_index + 1, ignored, absent)
-
-
-def _chain(first: list[list[str]], rest: Iterator[list[str]]) -> Iterator[list[str]]:
-    yield from first
-    yield from rest
 
 
 def _column_name(header: Sequence[str], index: int) -> str:

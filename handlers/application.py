@@ -25,6 +25,7 @@ from handlers.rate_limit import FloodAwareRateLimiter
 from handlers.registry import Command, KlaApplication
 from kla_bot.deps import Deps
 from kla_bot.i18n import LANGUAGES, translator
+from kla_bot.services.workspace import warn_if_verification_passed
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,9 @@ async def _post_init(app: KlaApplication) -> None:
         code = None if lang == app.bot_data.deps.settings.bot.language else lang
         await app.bot.set_my_commands(menu_for(lang), scope=BotCommandScopeDefault(),
                                       language_code=code)
+    deps = app.bot_data.deps
+    warn_if_verification_passed(deps.workspace,
+                                deps.clock.now().astimezone(deps.settings.tz).date())
     for feature in FEATURES:
         if feature.on_start is not None:
             await feature.on_start(app)

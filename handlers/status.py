@@ -32,12 +32,14 @@ def status_text(view: StatusView, t: Translator) -> str:
     """The headline, score line, cluster lines and the members most behind."""
     r, s, mine = view.report, view.report.score, view.totals
     lines = [t("status.title", regency=r.regency, days=days_text(r.days_left, t),
-               date=r.verification_date),
-             t("status.score", last=s.last, predicate=s.target_predicate, target=s.target,
-               gap=s.gap),
-             t("status.projection_reached", projected=s.projected, predicate=s.target_predicate)
-             if s.reached else t("status.projection", projected=s.projected,
-                                 needed=s.still_needed), ""]
+               date=r.verification_date)]
+    if r.days_left < 0:
+        lines.append(t("status.verification_passed", date=r.verification_date))
+    lines += [t("status.score", last=s.last, predicate=s.target_predicate, target=s.target,
+                gap=s.gap),
+              t("status.projection_reached", projected=s.projected, predicate=s.target_predicate)
+              if s.reached else t("status.projection", projected=s.projected,
+                                  needed=s.still_needed), ""]
     # The score above is the regency's; every number below is of the viewer's clusters.
     if view.scope.clusters is not None:
         lines.append(t("status.scope", clusters=", ".join(sorted(view.scope.clusters)) or "-"))

@@ -4,38 +4,45 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
-from kla_bot.cli_text import cli_translator
+from kla_bot.cli_text import cli_translator, render
 from kla_bot.clock import clock_from_env
 from kla_bot.config import Settings
 from kla_bot.deps import create_deps
 from kla_bot.i18n import Translator
 from kla_bot.services.delivery import OutboxHealth, health
-from kla_bot.services.imports import MEMBER_COLUMNS, TASK_COLUMNS, import_members, import_tasks
+from kla_bot.services.imports import MEMBER_COLUMNS, TASK_COLUMNS, import_in_batches
 from kla_bot.services.status import build_status
 from kla_bot.status_text import render_status
-from kla_bot.tabular import read_table
+from kla_bot.tabular import read_sheet
 
 
 async def run_import(args: argparse.Namespace, settings: Settings) -> int:
-    """Validate the whole file, then upsert it in one transaction; print one summary line."""
+    """Validate the whole file, then upsert it in short transactions; print a summary, the
+    columns left unused and any warning (on stderr)."""
     columns = MEMBER_COLUMNS if args.kind == "members" else TASK_COLUMNS
-    rows = read_table(args.file, columns)  # unreadable files fail before the database opens
+    table = read_sheet(args.file, columns)  # unreadable files fail before the database opens
     clock = clock_from_env()
     deps = await create_deps(settings, clock)
     try:
-        async with deps.db.transaction() as session:
-            if args.kind == "members":
-                result = await import_members(session, deps.workspace, rows, clock.now(),
-                                              source=str(args.file))
-            else:
-                result = await import_tasks(session, deps.workspace, rows, clock.now(),
-                                            source=str(args.file))
+        result = await import_in_batches(deps.db, deps.workspace, args.kind, table.rows,
+                                         clock.now(), source=str(args.file))
     finally:
         await deps.db.dispose()
     t = cli_translator(settings)
+    if table.header_row > 1:
+        print(t.plain("imports.header_row", file=args.file, row=table.header_row))
+    if table.ignored:
+        print(t.plain("imports.ignored", file=args.file,
+                      columns=", ".join(f"'{name}'" for name in table.ignored)))
+    if table.absent:
+        print(t.plain("imports.absent", file=args.file,
+                      fields=", ".join(t.plain(f"imports.field.{f}") for f in table.absent)))
     print(t.plain("imports.summary", file=args.file, kind=t.plain(f"imports.kind.{result.kind}"),
                   created=result.created, updated=result.updated, unchanged=result.unchanged))
+    for warning in result.warnings:
+        print("kla-bot: " + render(t, warning), file=sys.stderr)
     return 0
 
 
@@ -44,7 +51,7 @@ async def run_status(args: argparse.Namespace, settings: Settings) -> int:
     clock = clock_from_env()
     deps = await create_deps(settings, clock)
     try:
-        async with deps.db.transaction() as session:
+        async with deps.db.snapshot() as session:
             report = await build_status(session, deps.workspace, settings, clock.now())
             outbox = await health(session, deps.workspace)
     finally:

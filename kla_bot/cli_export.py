@@ -30,7 +30,7 @@ async def run_export(args: argparse.Namespace, settings: Settings) -> int:
     t = cli_translator(settings)
     now = clock.now()
     try:
-        async with deps.db.transaction() as session:
+        async with deps.db.snapshot() as session:  # reads only: uploads need not wait
             data = await export.collect(session, deps.workspace, settings, None, args.all, now, t)
         result = await asyncio.to_thread(export.write_archive, data, deps.storage_dir, out, t)
         async with deps.db.transaction() as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -37,12 +38,27 @@ def _prepare_sqlite_path(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
+BUSY_TIMEOUT_MS = 30_000  # a writer waits this long for another's transaction before failing
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver would open transactions itself, lazily and DEFERRED; we begin them (below).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # A DEFERRED transaction that reads and then writes fails at once with "database is
+    # locked" when another writer holds the lock: SQLite cannot wait for a lock upgrade
+    # (the busy timeout does not apply). IMMEDIATE takes the write lock at BEGIN, where the
+    # busy timeout does apply, so writers queue instead of failing. Readers are not blocked
+    # (WAL), and read-only units of work use ``snapshot()``, which begins DEFERRED.
+    mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 class Database:
@@ -55,7 +71,11 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url)
         if is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = async_sessionmaker(
+            self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False)
+        self._holders: set[asyncio.Task[Any] | None] = set()  # tasks inside a transaction
 
     @property
     def is_postgres(self) -> bool:
@@ -63,8 +83,27 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: committed at the end, rolled back whole on any error."""
-        async with self.sessions() as session, session.begin():
+        """One unit of work: committed at the end, rolled back whole on any error.
+
+        On SQLite it holds the write lock from BEGIN (see ``_sqlite_begin``). One opened inside
+        another of the same task begins DEFERRED instead: it may read, and does not wait for
+        the lock its own caller holds."""
+        task = asyncio.current_task()
+        nested = task in self._holders
+        if not nested and task is not None:
+            self._holders.add(task)
+        try:
+            async with (self._readers if nested else self.sessions)() as session, \
+                    session.begin():
+                yield session
+        finally:
+            if not nested:
+                self._holders.discard(task)
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work that only reads: it never waits for (or blocks) a writer on SQLite."""
+        async with self._readers() as session, session.begin():
             yield session
 
     async def upgrade(self) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -162,6 +163,9 @@ class Task(Base):
     points: Mapped[Decimal]
     assignee_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     due_date: Mapped[date]
+    # True when the file gave no due date: due_date then follows the verification date.
+    due_is_default: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                 server_default=false())
     notes: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16), default="open")
     last_rejection_reason: Mapped[str | None] = mapped_column(Text)

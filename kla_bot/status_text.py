@@ -34,7 +34,10 @@ def render_status(report: StatusReport, t: Translator) -> str:
 
 def _headline(report: StatusReport, t: Translator) -> list[str]:
     s = report.score
+    passed = [t.plain("cli.status.verification_date_passed",
+                      date=report.verification_date.isoformat())] if report.days_left < 0 else []
     return [
+        *passed,
         t.plain("cli.status.headline", regency=report.regency,
                 date=report.verification_date.isoformat(), timezone=report.timezone),
         t.plain("cli.status.today", today=report.today.isoformat(),

@@ -256,8 +256,11 @@ def test_missing_column_is_one_error_naming_it(tmp_path: Path) -> None:
                                           ["K3-1", "x", "1", "0812-0000-0002"]])
     with pytest.raises(UserError) as caught:
         read_table(file, TASK_COLUMNS)
-    assert said(caught.value) == f"{file}: kolom tidak ada: 'indicator' (atau indikator)"
-    assert said(caught.value, "en") == f"{file}: missing column 'indicator' (or indikator)"
+    found = "'Kode', 'Judul', 'Poin', 'Penanggung Jawab'"
+    assert said(caught.value) == (f"{file}: kolom tidak ada: 'indicator' (atau indikator); "
+                                  f"judul kolom di baris 1: {found}")
+    assert said(caught.value, "en") == (f"{file}: missing column 'indicator' (or indikator); "
+                                        f"column names in row 1: {found}")
 
 
 def test_reading_tables(tmp_path: Path) -> None:
@@ -284,8 +287,9 @@ def test_reading_tables(tmp_path: Path) -> None:
         texts[why] = said(caught.value).removeprefix(f"{path}: ")
     assert texts == {
         "same_column": "kolom 'hp' dan 'no_hp' sama-sama berarti 'phone'; simpan satu saja",
-        "empty": "berkas kosong (baris pertama harus berisi nama kolom)",
+        "empty": "berkas kosong (judul kolom harus ada di 10 baris pertama)",
         "wrong_type": "harus berkas .csv atau .xlsx",
         "missing": "berkas tidak ditemukan",
-        "bad_xlsx": "bukan buku kerja .xlsx yang bisa dibaca",
+        "bad_xlsx": "bukan buku kerja .xlsx yang bisa dibaca (rusak?); buka di Excel dan "
+                    "simpan ulang sebagai .xlsx",
     }

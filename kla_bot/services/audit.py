@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot.models import AuditEvent, Member
@@ -28,13 +29,26 @@ class Actor:
         return cls(None, label)
 
 
+def event(*, at: datetime, actor: Actor, action: str, subject_type: str, subject_id: object,
+          regency_id: int | None = None, **details: Any) -> dict[str, Any]:
+    """The column values of one audit event."""
+    return {"at": at, "regency_id": regency_id, "actor_id": actor.member_id,
+            "actor_label": actor.label, "action": action, "subject_type": subject_type,
+            "subject_id": str(subject_id), "details": details}
+
+
 async def record(session: AsyncSession, *, at: datetime, actor: Actor, action: str,
                  subject_type: str, subject_id: object, regency_id: int | None = None,
                  **details: Any) -> None:
     """Add one audit event to the current unit of work."""
-    session.add(AuditEvent(at=at, regency_id=regency_id, actor_id=actor.member_id,
-                           actor_label=actor.label, action=action, subject_type=subject_type,
-                           subject_id=str(subject_id), details=details))
+    session.add(AuditEvent(**event(at=at, actor=actor, action=action, subject_type=subject_type,
+                                   subject_id=subject_id, regency_id=regency_id, **details)))
+
+
+async def record_many(session: AsyncSession, events: Sequence[dict[str, Any]]) -> None:
+    """Many events (built with ``event``) in one statement: an import writes thousands."""
+    if events:
+        await session.execute(insert(AuditEvent), list(events))
 
 
 async def recent(session: AsyncSession, limit: int = 200) -> list[AuditEvent]:

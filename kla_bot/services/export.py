@@ -30,6 +30,7 @@ from kla_bot.models import Cluster, Evidence, Indicator, Member, Task
 from kla_bot.services import audit
 from kla_bot.services.access import secretariat_scope
 from kla_bot.services.export_workbook import workbook_bytes
+from kla_bot.services.status import is_overdue
 from kla_bot.services.workspace import Workspace
 
 TELEGRAM_UPLOAD_LIMIT = 50 * 1000 * 1000  # bytes; Telegram counts decimal megabytes
@@ -180,7 +181,7 @@ async def collect(session: AsyncSession, workspace: Workspace, settings: Setting
     waiting_root = safe_name(t("report.waiting_folder"))
     for task, ind, cl, assignee in task_rows:
         evs = by_task.get(task.id, [])
-        overdue = task.state != TaskState.APPROVED and task.due_date < today
+        overdue = is_overdue(task.state, task.due_date, today)
         s = clusters[cl.code]
         s["total"] += 1
         s[task.state] = s.get(task.state, 0) + 1

@@ -7,7 +7,9 @@ values) to ``reasons`` for every problem and return None when the row cannot be 
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -18,29 +20,44 @@ from kla_bot.errors import Reason
 from kla_bot.phones import PhoneError, normalize_phone
 from kla_bot.tabular import Column, Row
 
+# The first alias of each column is the one named in messages; the others are variants seen
+# in real files ("No. HP / WA", "Nama Lengkap", "Klaster KLA"). "Jabatan" is left out on
+# purpose: it is a person's office position (Kepala Bidang), not their task-force role.
 MEMBER_COLUMNS = (
-    Column("name", ("nama",)),
-    Column("phone", ("telepon", "no_hp", "hp")),
-    Column("agency", ("instansi", "opd", "skpd")),
-    Column("role", ("peran",), required=False),
-    Column("clusters", ("klaster",), required=False),
+    Column("name", ("nama", "nama_lengkap", "nama_anggota", "full_name")),
+    Column("phone", ("telepon", "no_hp", "hp", "no_hp_wa", "no_wa", "wa", "hp_wa", "no_telepon",
+                     "telepon_hp", "no_telepon_hp", "telepon_wa", "no_telepon_wa", "phone_number",
+                     "mobile")),
+    Column("agency", ("instansi", "opd", "skpd", "perangkat_daerah", "unit_kerja",
+                      "nama_instansi", "asal_instansi", "instansi_opd", "opd_instansi", "dinas",
+                      "lembaga")),
+    Column("role", ("peran", "peran_dalam_gugus_tugas", "peran_gugus_tugas", "kedudukan"),
+           required=False),
+    Column("clusters", ("klaster", "klaster_kla", "cluster", "klaster_tugas"), required=False),
 )
 TASK_COLUMNS = (
-    Column("code", ("kode",)),
-    Column("indicator", ("indikator",)),
-    Column("title", ("judul",)),
-    Column("points", ("poin",)),
-    Column("assignee", ("penanggung_jawab",)),
-    Column("due", ("tenggat",), required=False),
-    Column("notes", ("catatan",), required=False),
+    Column("code", ("kode", "kode_tugas", "task_code")),
+    Column("indicator", ("indikator", "no_indikator", "indikator_kla", "indicator_number")),
+    Column("title", ("judul", "judul_tugas", "data_dukung", "nama_data_dukung", "uraian",
+                     "uraian_data_dukung", "kebutuhan_data_dukung")),
+    Column("points", ("poin", "poin_perkiraan", "perkiraan_poin", "estimated_points")),
+    Column("assignee", ("penanggung_jawab", "pj", "hp_penanggung_jawab",
+                        "no_hp_penanggung_jawab", "telepon_penanggung_jawab", "no_hp_pj",
+                        "assignee_phone")),
+    Column("due", ("tenggat", "tenggat_waktu", "batas_waktu", "deadline", "due_date"),
+           required=False),
+    Column("notes", ("catatan", "keterangan", "ket", "note", "remarks"), required=False),
 )
+# Longest accepted text per field, in characters (after spaces are collapsed): enough for any
+# real name or title, short enough for a chat message, a button and a workbook cell.
+LIMITS = {"name": 120, "agency": 160, "title": 300, "notes": 1000}
+QUOTED_MAX = 40  # a cell quoted back in a reason is cut to this many characters
 
 ROLE_ALIASES = {
     "member": Role.MEMBER, "anggota": Role.MEMBER,
     "coordinator": Role.COORDINATOR, "koordinator": Role.COORDINATOR,
     "secretariat": Role.SECRETARIAT, "sekretariat": Role.SECRETARIAT,
 }
-DEFAULT_DUE_DAYS_BEFORE = 2  # a task is due two days before verification unless the file says
 MAX_POINTS = Decimal(1000)
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 
@@ -71,16 +88,17 @@ class TaskRow:
     title: str
     points: Decimal
     assignee_id: int
-    due: date
+    due: date | None
     notes: str | None
 
 
 def parse_member(row: Row, cluster_codes: Sequence[str],
                  reasons: list[Reason]) -> MemberRow | None:
     """A members-file row checked: phone normalised, role and clusters resolved."""
-    name = _text(row, "name", 120, reasons)
-    agency = _text(row, "agency", 160, reasons)
+    name = _text(row, "name", reasons)
+    agency = _text(row, "agency", reasons)
     phone = _phone(row.get("phone"), "phone", reasons)
+    _characters(row, reasons)
     role_text = row.get("role").lower() or "member"
     role = ROLE_ALIASES.get(role_text)
     if role is None:
@@ -104,16 +122,19 @@ def _clusters(text: str, known: Sequence[str], reasons: list[Reason]) -> tuple[s
     return tuple(sorted(wanted & set(known)))
 
 
-def parse_task(row: Row, indicators: set[int], members: dict[str, int], default_due: date,
+def parse_task(row: Row, indicators: set[int], members: dict[str, int],
                reasons: list[Reason]) -> TaskRow | None:
-    """A tasks-file row checked: indicator known, points decimal, assignee an existing member."""
+    """A tasks-file row checked: indicator known, points decimal, assignee an existing member.
+
+    ``due`` is None when the file gives none: the task then follows the verification date."""
+    _characters(row, reasons)
     code = row.get("code")
     if not code:
         reasons.append(_empty("code"))
     elif not _CODE.match(code):
         reasons.append(_reason("bad_code", code=code))
     indicator = _indicator(row.get("indicator"), indicators, reasons)
-    title = _text(row, "title", None, reasons)
+    title = _text(row, "title", reasons)
     points = _points(row.get("points"), reasons)
     assignee_id = None
     phone = _phone(row.get("assignee"), "assignee", reasons)
@@ -121,31 +142,56 @@ def parse_task(row: Row, indicators: set[int], members: dict[str, int], default_
         assignee_id = members.get(phone)
         if assignee_id is None:
             reasons.append(_reason("assignee_not_member", phone=phone))
-    due = _due(row.get("due"), default_due, reasons)
-    if reasons or indicator is None or points is None or assignee_id is None or due is None:
+    due = _due(row.get("due"), reasons)
+    notes = row.get("notes")
+    if len(notes) > LIMITS["notes"]:
+        reasons.append(_reason("too_long", field=_field("notes"), limit=LIMITS["notes"],
+                               length=len(notes)))
+    if reasons or indicator is None or points is None or assignee_id is None:
         return None
-    return TaskRow(row.number, code, indicator, title, points, assignee_id, due,
-                   row.get("notes") or None)
+    return TaskRow(row.number, code, indicator, title, points, assignee_id, due, notes or None)
 
 
-def _text(row: Row, field: str, limit: int | None, reasons: list[Reason]) -> str:
+def _text(row: Row, field: str, reasons: list[Reason]) -> str:
     value = " ".join(row.get(field).split())
+    limit = LIMITS[field]
     if not value:
         reasons.append(_empty(field))
-    elif limit is not None and len(value) > limit:
-        reasons.append(_reason("too_long", field=_field(field), limit=limit))
+    elif len(value) > limit:
+        reasons.append(_reason("too_long", field=_field(field), limit=limit, length=len(value)))
     return value
+
+
+def _characters(row: Row, reasons: list[Reason]) -> None:
+    """Control characters (bell, NUL…) have no place in a name or a title: refuse the row.
+
+    Tabs and carriage returns were already made spaces and line breaks (kla_bot.tabular);
+    line breaks are kept in notes only, other fields collapse them into spaces."""
+    for field, text in row.cells.items():
+        bad = sorted({ch for ch in text if ch != "\n" and unicodedata.category(ch) == "Cc"})
+        if bad:
+            reasons.append(_reason("control_characters", field=_field(field),
+                                   characters=" ".join(f"U+{ord(ch):04X}" for ch in bad)))
 
 
 def _phone(text: str, field: str, reasons: list[Reason]) -> str | None:
     if not text:
         reasons.append(_empty(field))
         return None
+    result = _normalized(text)
+    if isinstance(result, PhoneError):
+        reasons.append(_reason(f"phone_{result.problem}", field=_field(field), phone=result.text))
+        return None
+    return result
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalized(text: str) -> str | PhoneError:
+    # A tasks file repeats the same few assignees thousands of times; parsing is the slow part.
     try:
         return normalize_phone(text)
     except PhoneError as exc:
-        reasons.append(_reason(f"phone_{exc.problem}", field=_field(field), phone=exc.text))
-        return None
+        return exc
 
 
 def _indicator(text: str, known: set[int], reasons: list[Reason]) -> int | None:
@@ -183,9 +229,10 @@ def _points(text: str, reasons: list[Reason]) -> Decimal | None:
     return points.quantize(Decimal("0.01"))
 
 
-def _due(text: str, default: date, reasons: list[Reason]) -> date | None:
+def _due(text: str, reasons: list[Reason]) -> date | None:
+    """The date; None when not given (or not a date: then with a reason)."""
     if not text:
-        return default
+        return None
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -201,7 +248,15 @@ def _due(text: str, default: date, reasons: list[Reason]) -> date | None:
 
 
 def _reason(name: str, **params: object) -> Reason:
-    return Reason(f"imports.reason.{name}", params)
+    """A reason; cells quoted back in it are cut short (a cell may hold a whole book)."""
+    return Reason(f"imports.reason.{name}", {
+        key: _shorten(value) if isinstance(value, str) else value
+        for key, value in params.items()})
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= QUOTED_MAX else text[:QUOTED_MAX - 1] + "…"
 
 
 def _field(name: str) -> Reason:

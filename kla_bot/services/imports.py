@@ -5,24 +5,32 @@ every bad row is reported. Members are upserted by normalised phone, tasks by co
 (case-insensitive) within the current cycle. Importing the same file again changes nothing:
 rows equal to what is stored are left alone (no timestamp bump, no audit event). An import
 never deletes anything and never touches a task's state or its evidence.
+
+``import_members``/``import_tasks`` do it in the caller's unit of work (small files, the
+demo). ``import_in_batches`` (the command line) validates in a read-only snapshot, then writes
+``BATCH_ROWS`` rows per transaction, so the bot's uploads wait for a short transaction at most,
+never for a 20,000-row file. Should it stop midway (a crash), running it again completes it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kla_bot.db import Database
 from kla_bot.errors import Reason, UserError
 from kla_bot.models import Cluster, Indicator, Member, MemberCluster, Task
+from kla_bot.services import audit
 from kla_bot.services.audit import Actor, record
+from kla_bot.services.due_dates import default_due
 from kla_bot.services.import_rows import (
-    DEFAULT_DUE_DAYS_BEFORE,
     MEMBER_COLUMNS,
     TASK_COLUMNS,
     MemberRow,
@@ -31,13 +39,18 @@ from kla_bot.services.import_rows import (
     parse_member,
     parse_task,
 )
+from kla_bot.services.members import clusters_without_coordinator
 from kla_bot.services.workspace import Workspace
 from kla_bot.tabular import Row
 
 __all__ = ["MEMBER_COLUMNS", "TASK_COLUMNS", "ImportRejected", "ImportResult", "RowError",
-           "import_members", "import_tasks"]
+           "import_in_batches", "import_members", "import_tasks"]
 
 CLI = Actor.system("cli")
+BATCH_ROWS = 500  # rows written per transaction by import_in_batches
+# Between two batches the import lets go of the database this long: a writer that found it
+# busy sleeps at most 100 ms between tries (SQLite's busy handler), so it gets its turn.
+BATCH_PAUSE_S = 0.12
 
 
 class ImportRejected(UserError):
@@ -57,11 +70,60 @@ class ImportResult:
     created: int
     updated: int
     unchanged: int
+    warnings: tuple[Reason, ...] = ()  # e.g. clusters nobody coordinates
 
 
 async def import_members(session: AsyncSession, workspace: Workspace, rows: Sequence[Row],
                          now: datetime, *, source: str = "members") -> ImportResult:
     """Create or update the task force from rows; ImportRejected (nothing written) on bad rows."""
+    items = await check_members(session, rows, source)
+    created, updated = await write_members(session, workspace, items, now)
+    return ImportResult("members", created, updated, len(items) - created - updated,
+                        await _warnings(session, workspace, "members"))
+
+
+async def import_tasks(session: AsyncSession, workspace: Workspace, rows: Sequence[Row],
+                       now: datetime, *, source: str = "tasks") -> ImportResult:
+    """Create or update the evidence tasks from rows; state and evidence are never reset."""
+    items = await check_tasks(session, workspace, rows, source)
+    created, updated = await write_tasks(session, workspace, items, now)
+    return ImportResult("tasks", created, updated, len(items) - created - updated,
+                        await _warnings(session, workspace, "tasks"))
+
+
+async def import_in_batches(db: Database, workspace: Workspace, kind: str, rows: Sequence[Row],
+                            now: datetime, *, source: str,
+                            batch: int = BATCH_ROWS) -> ImportResult:
+    """The same as import_members/import_tasks, in short write transactions (see above)."""
+    async with db.snapshot() as session:
+        items: Sequence[MemberRow] | Sequence[TaskRow] = (
+            await check_members(session, rows, source) if kind == "members"
+            else await check_tasks(session, workspace, rows, source))
+    created = updated = 0
+    for start in range(0, len(items), batch):
+        chunk: Any = items[start:start + batch]
+        async with db.transaction() as session:
+            c, u = (await write_members(session, workspace, chunk, now) if kind == "members"
+                    else await write_tasks(session, workspace, chunk, now))
+        created, updated = created + c, updated + u
+        if start + batch < len(items):
+            await asyncio.sleep(BATCH_PAUSE_S)
+    async with db.snapshot() as session:
+        warnings = await _warnings(session, workspace, kind)
+    return ImportResult(kind, created, updated, len(items) - created - updated, warnings)
+
+
+async def _warnings(session: AsyncSession, workspace: Workspace, kind: str) -> tuple[Reason, ...]:
+    orphans = await clusters_without_coordinator(session, workspace,
+                                                 with_tasks_only=kind == "tasks")
+    if not orphans:
+        return ()
+    return (Reason.of("imports.warning.no_coordinator", clusters=", ".join(orphans)),)
+
+
+async def check_members(session: AsyncSession, rows: Sequence[Row],
+                        source: str) -> list[MemberRow]:
+    """Every row checked; ImportRejected naming every bad row."""
     codes = list(await session.scalars(select(Cluster.code).order_by(Cluster.position)))
     parsed: list[MemberRow] = []
     errors: list[RowError] = []
@@ -79,9 +141,15 @@ async def import_members(session: AsyncSession, workspace: Workspace, rows: Sequ
         parsed.append(item)
     if errors:
         raise ImportRejected(source, errors)
+    return parsed
 
+
+async def write_members(session: AsyncSession, workspace: Workspace, parsed: Sequence[MemberRow],
+                        now: datetime) -> tuple[int, int]:
+    """Upsert checked rows by phone; (created, updated)."""
     existing = {m.phone: m for m in await session.scalars(
-        select(Member).where(Member.regency_id == workspace.regency_id))}
+        select(Member).where(Member.regency_id == workspace.regency_id,
+                             Member.phone.in_([item.phone for item in parsed])))}
     new: list[tuple[Member, MemberRow]] = []
     updated = 0
     for item in parsed:
@@ -116,22 +184,21 @@ async def import_members(session: AsyncSession, workspace: Workspace, rows: Sequ
                      phone=item.phone, agency=item.agency, role=item.role,
                      clusters=list(item.clusters))
     await session.flush()
-    return ImportResult("members", len(new), updated, len(parsed) - len(new) - updated)
+    return len(new), updated
 
 
-async def import_tasks(session: AsyncSession, workspace: Workspace, rows: Sequence[Row],
-                       now: datetime, *, source: str = "tasks") -> ImportResult:
-    """Create or update the evidence tasks from rows; state and evidence are never reset."""
+async def check_tasks(session: AsyncSession, workspace: Workspace, rows: Sequence[Row],
+                      source: str) -> list[TaskRow]:
+    """Every row checked against the catalog and the members; ImportRejected on bad rows."""
     indicators = set(await session.scalars(select(Indicator.number)))
     members = {phone: member_id for phone, member_id in await session.execute(
         select(Member.phone, Member.id).where(Member.regency_id == workspace.regency_id))}
-    default_due = workspace.verification_date - timedelta(days=DEFAULT_DUE_DAYS_BEFORE)
     parsed: list[TaskRow] = []
     errors: list[RowError] = []
     first_row_of: dict[str, int] = {}
     for row in rows:
         reasons: list[Reason] = []
-        item = parse_task(row, indicators, members, default_due, reasons)
+        item = parse_task(row, indicators, members, reasons)
         key = row.get("code").upper()
         if key and key in first_row_of:
             reasons.append(Reason.of("imports.reason.duplicate_code", code=row.get("code"),
@@ -143,39 +210,51 @@ async def import_tasks(session: AsyncSession, workspace: Workspace, rows: Sequen
         parsed.append(item)
     if errors:
         raise ImportRejected(source, errors)
+    return parsed
 
+
+async def write_tasks(session: AsyncSession, workspace: Workspace, parsed: Sequence[TaskRow],
+                      now: datetime) -> tuple[int, int]:
+    """Upsert checked rows by code; (created, updated). New tasks and all audit events go in
+    one statement each (thousands of rows: one round trip, not one per row)."""
     existing = {t.code_key: t for t in await session.scalars(
-        select(Task).where(Task.cycle_id == workspace.cycle_id))}
-    new: list[tuple[Task, dict[str, Any]]] = []
-    updated = 0
+        select(Task).where(Task.cycle_id == workspace.cycle_id,
+                           Task.code_key.in_([item.code.upper() for item in parsed])))}
+    new: dict[str, dict[str, Any]] = {}
+    events: list[dict[str, Any]] = []
     for item in parsed:
         task = existing.get(item.code.upper())
         values: dict[str, Any] = {
             "code": item.code, "indicator_number": item.indicator, "title": item.title,
-            "points": item.points, "assignee_id": item.assignee_id, "due_date": item.due,
-            "notes": item.notes}
+            "points": item.points, "assignee_id": item.assignee_id,
+            "due_date": item.due or default_due(workspace.verification_date),
+            "due_is_default": item.due is None, "notes": item.notes}
         if task is None:
-            task = Task(cycle_id=workspace.cycle_id, code_key=item.code.upper(), state="open",
-                        created_at=now, updated_at=now, **values)
-            session.add(task)
-            new.append((task, values))
+            new[item.code.upper()] = values
             continue
         changes = _changes(task, values)
         if changes:
             for key, value in values.items():
                 setattr(task, key, value)
             task.updated_at = now
-            updated += 1
-            await record(session, at=now, actor=CLI, action="task.imported",
-                         subject_type="task", subject_id=task.id,
-                         regency_id=workspace.regency_id, code=item.code, changed=changes)
+            events.append(audit.event(at=now, actor=CLI, action="task.imported",
+                                      subject_type="task", subject_id=task.id,
+                                      regency_id=workspace.regency_id, code=item.code,
+                                      changed=changes))
     await session.flush()
-    for task, values in new:
-        await record(session, at=now, actor=CLI, action="task.imported", subject_type="task",
-                     subject_id=task.id, regency_id=workspace.regency_id, created=True,
-                     **{k: _jsonable(v) for k, v in values.items()})
-    await session.flush()
-    return ImportResult("tasks", len(new), updated, len(parsed) - len(new) - updated)
+    if new:
+        await session.execute(insert(Task), [
+            {"cycle_id": workspace.cycle_id, "code_key": key, "state": "open",
+             "created_at": now, "updated_at": now, **values} for key, values in new.items()])
+        ids = {key: task_id for key, task_id in await session.execute(
+            select(Task.code_key, Task.id).where(Task.cycle_id == workspace.cycle_id,
+                                                 Task.code_key.in_(list(new))))}
+        events += [audit.event(at=now, actor=CLI, action="task.imported", subject_type="task",
+                               subject_id=ids[key], regency_id=workspace.regency_id,
+                               created=True, **{k: _jsonable(v) for k, v in values.items()})
+                   for key, values in new.items()]
+    await audit.record_many(session, events)
+    return len(new), len(events) - len(new)
 
 
 def _changes(obj: object, values: dict[str, Any]) -> dict[str, list[Any]]:

@@ -1,7 +1,7 @@
 """Receiving one evidence file: stream it into the store, then record it in one transaction.
 
 The download runs outside any transaction; the record (Evidence row, task to ``submitted``,
-audit event, the coordinators' notifications) is one unit of work after the file is on disk.
+audit event, the reviewers' notifications) is one unit of work after the file is on disk.
 """
 
 from __future__ import annotations
@@ -133,11 +133,11 @@ async def record(session: AsyncSession, workspace: Workspace, *, member_id: int,
         "storage_key": stored.storage_key, "file_id": incoming.file_id,
         "file_kind": incoming.kind,
     }
-    for coordinator in await members.coordinators_of(session, workspace, view.cluster_code):
-        if coordinator.chat_id is None or not coordinator.reachable:
+    for reviewer in await members.reviewers_of(session, workspace, view.cluster_code):
+        if reviewer.chat_id is None or not reviewer.reachable:
             continue  # they will find it in /tinjau once they open the bot
         await outbox.enqueue(
-            session, dedupe_key=f"evidence.submitted:{evidence.id}:{coordinator.id}",
-            kind="evidence.submitted", chat_id=coordinator.chat_id,
-            recipient_id=coordinator.id, payload=payload, now=now)
+            session, dedupe_key=f"evidence.submitted:{evidence.id}:{reviewer.id}",
+            kind="evidence.submitted", chat_id=reviewer.chat_id,
+            recipient_id=reviewer.id, payload=payload, now=now)
     return Receipt(view, name, stored.size, stored.sha256, False, evidence.id)

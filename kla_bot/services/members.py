@@ -37,6 +37,33 @@ async def coordinators_of(session: AsyncSession, workspace: Workspace,
     return list(rows)
 
 
+async def reviewers_of(session: AsyncSession, workspace: Workspace,
+                       cluster_code: str) -> list[Member]:
+    """Who is offered a cluster's uploads for review: its coordinators, or the secretariat
+    when the cluster has none (a file nobody is told about waits forever)."""
+    return (await coordinators_of(session, workspace, cluster_code)
+            or list(await session.scalars(select(Member).where(
+                Member.regency_id == workspace.regency_id, Member.role == "secretariat")
+                .order_by(Member.name))))
+
+
+async def clusters_without_coordinator(session: AsyncSession, workspace: Workspace, *,
+                                       with_tasks_only: bool = False) -> list[str]:
+    """Catalog clusters (in catalog order) that no coordinator covers; with ``with_tasks_only``,
+    only those that have tasks in the current cycle."""
+    from kla_bot.models import Cluster, Indicator, MemberCluster, Task
+
+    covered = select(MemberCluster.cluster_code).join(Member).where(
+        Member.regency_id == workspace.regency_id, Member.role == "coordinator")
+    query = select(Cluster.code).where(Cluster.code.not_in(covered)).order_by(Cluster.position)
+    if with_tasks_only:
+        with_tasks = select(Indicator.cluster_code).join(
+            Task, Task.indicator_number == Indicator.number).where(
+            Task.cycle_id == workspace.cycle_id)
+        query = query.where(Cluster.code.in_(with_tasks))
+    return list(await session.scalars(query))
+
+
 async def language_of(session: AsyncSession, workspace: Workspace,
                       telegram_user_id: int) -> str | None:
     """The language a registered member chose with /bahasa (None when unknown or unset)."""

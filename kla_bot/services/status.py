@@ -44,6 +44,11 @@ __all__ = ["ClusterDetail", "ClusterStatus", "EvidenceLine", "Headline", "Member
            "cluster_detail"]
 
 
+def is_overdue(state: str, due: date, today: date) -> bool:
+    """The overdue rule, for rows already read (``_overdue`` is the same rule in SQL)."""
+    return state != TaskState.APPROVED.value and due < today
+
+
 def _overdue(today: date) -> ColumnElement[int]:
     """1 for a task that is not approved and due before ``today``, else 0 (to be summed)."""
     return case((and_(Task.state != TaskState.APPROVED.value, Task.due_date < today), 1),
@@ -103,7 +108,7 @@ async def cluster_detail(session: AsyncSession, workspace: Workspace, settings: 
         (TaskLine(id=r[0], code=r[1], indicator=r[2], indicator_name=r[3], title=r[4],
                   points=r[5], assignee_id=r[6], assignee_name=r[7], assignee_phone=r[8],
                   agency=r[9], state=r[10], due=r[11],
-                  overdue=r[10] != TaskState.APPROVED.value and r[11] < today)
+                  overdue=is_overdue(r[10], r[11], today))
          for r in rows),
         key=lambda t: (order.get(t.state, 3), t.due, t.code.upper()))
     tally = Tally()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -12,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kla_bot.clock import Clock
 from kla_bot.config import Settings
 from kla_bot.models import Cycle, Regency
+from kla_bot.services.due_dates import follow_verification_date
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,4 +51,17 @@ async def ensure_workspace(session: AsyncSession, settings: Settings, clock: Clo
         cycle.last_score = Decimal(str(v.last_score))
         cycle.target_predicate = v.target_predicate
     await session.flush()
+    moved = await follow_verification_date(session, cycle.id, v.date)
+    if moved:
+        log.info("verification date %s: %d default due dates moved to follow it", v.date, moved)
     return Workspace(regency.id, cycle.id, regency.name, v.date)
+
+
+def warn_if_verification_passed(workspace: Workspace, today: date) -> bool:
+    """Log a WARNING when the configured verification date is already behind us."""
+    if workspace.verification_date >= today:
+        return False
+    log.warning("verification.date %s has passed (today is %s): every task with a default due "
+                "date is overdue; set the next verification date in the configuration",
+                workspace.verification_date, today)
+    return True

@@ -1,22 +1,28 @@
 """``python bot.py invite PHONE``: a one-time ``/start`` code for a member who cannot share a
-contact (a number on another phone, a shared office phone)."""
+contact (a number on another phone, a shared office phone), with the link to open it."""
 
 from __future__ import annotations
 
 import argparse
+
+from telegram import Bot
+from telegram.error import TelegramError
+from telegram.helpers import create_deep_linked_url
 
 from kla_bot.cli_text import cli_translator
 from kla_bot.clock import SystemClock
 from kla_bot.config import Settings
 from kla_bot.db import Database
 from kla_bot.errors import UserError
+from kla_bot.logs import redact
 from kla_bot.services.access import AccessDenied
 from kla_bot.services.registration import create_invite
 from kla_bot.services.workspace import ensure_workspace
 
 
 async def run_invite(args: argparse.Namespace, settings: Settings) -> int:
-    """Print the code and the deep-link form the member opens (``t.me/<bot>?start=CODE``)."""
+    """Print the code and, when a token is set, the ``https://t.me/<bot>?start=CODE`` link
+    with the bot's real username (from getMe)."""
     db = Database(settings.database.url)
     clock = SystemClock()
     try:
@@ -32,5 +38,22 @@ async def run_invite(args: argparse.Namespace, settings: Settings) -> int:
         await db.dispose()
     t = cli_translator(settings)
     print(t.plain("cli.invite.code", name=name, code=code))
-    print(t.plain("cli.invite.how", code=code))
+    if not settings.bot.token:
+        print(t.plain("cli.invite.how", code=code))
+        return 0
+    try:
+        username = await _bot_username(settings)
+    except TelegramError as exc:  # the code is made and valid; only the link is missing
+        print(t.plain("cli.invite.no_link", code=code,
+                      problem=redact(str(exc), settings.bot.token)))
+        return 0
+    print(t.plain("cli.invite.link", name=name, code=code, username=username,
+                  link=create_deep_linked_url(username, code)))
     return 0
+
+
+async def _bot_username(settings: Settings) -> str:
+    bot = Bot(settings.bot.token, base_url=settings.bot.base_url,
+              base_file_url=settings.bot.base_file_url)
+    async with bot:  # initialize() asks getMe
+        return bot.username

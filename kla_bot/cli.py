@@ -38,38 +38,39 @@ COMMANDS: dict[str, str] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="kla-bot", description=__doc__)
+    """The commands, with their help in the operator's language."""
+    from kla_bot.cli_text import cli_translator
+
+    t = cli_translator(_fallback_settings())
+
+    def h(key: str) -> str:
+        return t.plain(f"cli.help.{key}").replace("%", "%%")  # argparse formats help with %
+
+    parser = _Parser(prog="kla-bot", description=h("description"))
     # --config is accepted before or after the command (``run --config F``, ``--config F run``).
     config = _Parser(add_help=False)
-    config.add_argument("--config", type=Path, default=argparse.SUPPRESS,
-                        help="TOML config (default: $KLA_BOT_CONFIG, then ./config.toml)")
-    parser.add_argument("--config", type=Path, default=None,
-                        help="TOML config (default: $KLA_BOT_CONFIG, then ./config.toml)")
+    config.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=h("config"))
+    parser.add_argument("--config", type=Path, default=None, help=h("config"))
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help_text, parents=[config])
+    def command(name: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=h(name), description=h(name), parents=[config])
 
-    command("run", "start the bot (long polling); applies migrations first")
-    db = command("db", "database maintenance")
-    db.add_argument("action", choices=["upgrade"])
-    imp = command("import", "import members or tasks from .csv or .xlsx")
+    command("run")
+    command("db").add_argument("action", choices=["upgrade"])
+    imp = command("import")
     imp.add_argument("kind", choices=["members", "tasks"])
     imp.add_argument("file", type=Path)
-    st = command("status", "where each cluster stands")
-    st.add_argument("--json", action="store_true", help="machine-readable output")
-    ex = command("export", "workbook plus evidence files by cluster and indicator")
-    ex.add_argument("--out", type=Path, required=True)
-    ex.add_argument("--all", action="store_true", help="include files waiting for review")
-    au = command("audit", "print the audit log")
-    au.add_argument("--limit", type=int, default=200)
-    inv = command("invite", "one-time /start code and link for a member without a contact")
-    inv.add_argument("phone")
-    con = command("console", "chat with the bot in this terminal (no network)")
-    con.add_argument("--as", dest="as_phone", default=None, help="act as this member")
-    demo = command("demo", "a fresh demo workspace opened in the console")
-    demo.add_argument("--keep", action="store_true", help="keep the previous demo workspace")
-    demo.add_argument("--dir", type=Path, default=Path("demo-workspace"))
+    command("status").add_argument("--json", action="store_true", help=h("json"))
+    ex = command("export")
+    ex.add_argument("--out", type=Path, required=True, help=h("out"))
+    ex.add_argument("--all", action="store_true", help=h("all"))
+    command("audit").add_argument("--limit", type=int, default=200, help=h("limit"))
+    command("invite").add_argument("phone", help=h("phone"))
+    command("console").add_argument("--as", dest="as_phone", default=None, help=h("as"))
+    demo = command("demo")
+    demo.add_argument("--keep", action="store_true", help=h("keep"))
+    demo.add_argument("--dir", type=Path, default=Path("demo-workspace"), help=h("dir"))
     return parser
 
 

@@ -9,13 +9,14 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import NoReturn
 
 from kla_bot.clock import SystemClock
 from kla_bot.config import ConfigError, Settings, default_config_path, load_settings
-from kla_bot.errors import UserError
+from kla_bot.errors import RuntimeFailure, UserError
 from kla_bot.i18n import LANGUAGES
 from kla_bot.logs import setup_logging
 
@@ -170,8 +171,10 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with single_instance(settings):
-        deps = await create_deps(settings, SystemClock())
+    async with AsyncExitStack() as held:
+        async with _database_reachable(settings):
+            await held.enter_async_context(single_instance(settings))
+            deps = await create_deps(settings, SystemClock())
         app = build_application(deps)
         try:
             await start_application(app, polling=True, on_fatal=fatal)
@@ -183,3 +186,17 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     if failures:
         raise failures[0]
     return 0
+
+
+@asynccontextmanager
+async def _database_reachable(settings: Settings) -> AsyncIterator[None]:
+    """A database that refuses the connection is one line naming it (password hidden)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    try:
+        yield
+    except (OSError, OperationalError, InterfaceError) as exc:
+        where = make_url(settings.database.url).render_as_string(hide_password=True)
+        raise RuntimeFailure("cli.run.database", url=where,
+                             problem=type(exc).__name__) from exc

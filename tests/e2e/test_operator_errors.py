@@ -224,3 +224,15 @@ async def test_unreadable_toml_names_line_and_column_in_english_when_asked(
     result = await _run(tmp_path, env, "run", "--config", str(config))
     result.assert_one_line(2, f"{config}: line 3, column", "not valid TOML",
                            "config.example.toml")
+
+
+async def test_an_unreachable_database_is_one_line_without_its_password(
+        tmp_path: Path, database_url: str) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql+asyncpg://kla:geheim-pw@127.0.0.1:{port}/kla"
+    result = await _run(tmp_path, _environment(tmp_path, database_url, KLA_BOT_DATABASE_URL=url))
+    line = result.assert_one_line(1, f"basis data postgresql+asyncpg://kla:***@127.0.0.1:{port}/kla"
+                                     " tidak dapat dihubungi")
+    assert "geheim-pw" not in result.stderr and "database.url" in line

@@ -20,6 +20,7 @@ from kla_bot.errors import Reason, UserError
 
 # What @BotFather hands out: the bot's numeric id, a colon, then the secret.
 TOKEN_SHAPE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
+_SECRET_KEYS = frozenset({"bot.token"})
 _TOML_POSITION = re.compile(r"^(?P<detail>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$")
 
 
@@ -129,7 +130,10 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError("unknown_section", key=section)
     sections: dict[str, Any] = {}
     for name, cls in _SECTIONS.items():
-        values = dict(raw.get(name, {}))
+        table = raw.get(name, {})
+        if not isinstance(table, dict):
+            raise ConfigError("not_table", key=name)  # the value may be the token: not shown
+        values = dict(table)
         hints = typing.get_type_hints(cls)
         for key in values:
             if key not in hints:
@@ -206,7 +210,7 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
     except (TypeError, ValueError) as exc:
         name = getattr(hint, "__name__", str(hint))
         raise ConfigError("expected", key=key, expected=Reason.of(f"cli.config.type.{name}"),
-                          value=_shown(value)) from exc
+                          value="***" if key in _SECRET_KEYS else _shown(value)) from exc
     return value
 
 

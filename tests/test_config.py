@@ -113,3 +113,12 @@ def test_the_same_date_cannot_be_both_a_holiday_and_a_working_date() -> None:
            "KLA_BOT_REMINDERS_WORKING_DATES": "[2025-05-13]"}
     assert refusal(EXAMPLE, env) == ("reminders: 2025-05-13 ada di holidays dan juga di "
                                      "working_dates; hapus dari salah satunya")
+
+
+def test_a_section_written_as_a_value_is_named(tmp_path: Path) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text('bot = "123456:ABCdef"\n[verification]\nregency = "X"\n')
+    assert refusal(f, {}) == ("bot: seharusnya sebuah bagian [bot] berisi kunci; lihat "
+                              "config.example.toml")
+    f.write_text('[bot]\ntoken = 123456\n[verification]\nregency = "X"\n')
+    assert refusal(f, {}) == "bot.token: seharusnya teks di antara tanda kutip, bukan ***"

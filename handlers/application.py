@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import Bot, BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
@@ -20,13 +20,14 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.helpers import create_deep_linked_url
 from telegram.request import BaseRequest
 
 from handlers import FEATURES
 from handlers.context import BotData, KlaContext
 from handlers.rate_limit import FloodAwareRateLimiter
 from handlers.registry import Command, KlaApplication
-from kla_bot.config import ConfigError
+from kla_bot.config import ConfigError, Settings
 from kla_bot.deps import Deps
 from kla_bot.errors import RuntimeFailure, UserError
 from kla_bot.i18n import LANGUAGES, Translator, translator
@@ -198,3 +199,16 @@ async def stop_application(app: KlaApplication) -> None:
     if app.post_shutdown is not None:
         await app.post_shutdown(app)
     await app.shutdown()
+
+
+async def deep_link(settings: Settings, code: str) -> tuple[str, str]:
+    """The bot's username (getMe) and its ``https://t.me/<bot>?start=<code>`` link, for the
+    command line's ``invite``; one catalog line when Telegram cannot tell."""
+    bot = Bot(settings.bot.token, base_url=settings.bot.base_url,
+              base_file_url=settings.bot.base_file_url)
+    try:
+        async with bot:  # initialize() asks getMe
+            return bot.username, create_deep_linked_url(bot.username, code)
+    except TelegramError as exc:
+        raise RuntimeFailure("cli.invite.no_link", code=code,
+                             problem=redact(str(exc), settings.bot.token)) from None

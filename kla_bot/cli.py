@@ -32,7 +32,7 @@ COMMANDS: dict[str, str] = {
     "status": "kla_bot.cli_data:run_status",
     "export": "kla_bot.cli_export:run_export",
     "audit": "kla_bot.cli_export:run_audit",
-    "invite": "kla_bot.cli_invite:run_invite",
+    "invite": "kla_bot.cli:run_invite",
     "console": "kla_bot.console.main:run_console",
     "demo": "kla_bot.console.main:run_demo",
 }
@@ -150,6 +150,14 @@ async def run_db(args: argparse.Namespace, settings: Settings) -> int:
 
     print(cli_translator(settings).plain("cli.db_up_to_date"))
     return 0
+
+
+async def run_invite(args: argparse.Namespace, settings: Settings) -> int:
+    """``invite PHONE``: the code, and its link from Telegram's getMe when a token is set."""
+    from handlers.application import deep_link
+    from kla_bot import cli_invite
+
+    return await cli_invite.run_invite(args, settings, deep_link=deep_link)
 
 
 async def run_bot(args: argparse.Namespace, settings: Settings) -> int:

@@ -4,23 +4,24 @@ contact (a number on another phone, a shared office phone), with the link to ope
 from __future__ import annotations
 
 import argparse
+from collections.abc import Awaitable, Callable
 
-from telegram import Bot
-from telegram.error import TelegramError
-from telegram.helpers import create_deep_linked_url
-
-from kla_bot.cli_text import cli_translator
+from kla_bot.cli_text import cli_translator, error_text
 from kla_bot.clock import SystemClock
 from kla_bot.config import Settings
 from kla_bot.db import Database
 from kla_bot.errors import UserError
-from kla_bot.logs import redact
 from kla_bot.services.access import AccessDenied
 from kla_bot.services.registration import create_invite
 from kla_bot.services.workspace import ensure_workspace
 
+# (settings, code) → (the bot's username, its https://t.me/<bot>?start=<code> link), asked of
+# Telegram by the caller (handlers.application.deep_link); raises UserError when it cannot.
+DeepLink = Callable[[Settings, str], Awaitable[tuple[str, str]]]
 
-async def run_invite(args: argparse.Namespace, settings: Settings) -> int:
+
+async def run_invite(args: argparse.Namespace, settings: Settings, *,
+                     deep_link: DeepLink | None = None) -> int:
     """Print the code and, when a token is set, the ``https://t.me/<bot>?start=CODE`` link
     with the bot's real username (from getMe)."""
     db = Database(settings.database.url)
@@ -38,22 +39,13 @@ async def run_invite(args: argparse.Namespace, settings: Settings) -> int:
         await db.dispose()
     t = cli_translator(settings)
     print(t.plain("cli.invite.code", name=name, code=code))
-    if not settings.bot.token:
+    if not settings.bot.token or deep_link is None:
         print(t.plain("cli.invite.how", code=code))
         return 0
     try:
-        username = await _bot_username(settings)
-    except TelegramError as exc:  # the code is made and valid; only the link is missing
-        print(t.plain("cli.invite.no_link", code=code,
-                      problem=redact(str(exc), settings.bot.token)))
+        username, link = await deep_link(settings, code)
+    except UserError as exc:  # the code is made and valid; only the link is missing
+        print(error_text(t, exc))
         return 0
-    print(t.plain("cli.invite.link", name=name, code=code, username=username,
-                  link=create_deep_linked_url(username, code)))
+    print(t.plain("cli.invite.link", name=name, code=code, username=username, link=link))
     return 0
-
-
-async def _bot_username(settings: Settings) -> str:
-    bot = Bot(settings.bot.token, base_url=settings.bot.base_url,
-              base_file_url=settings.bot.base_file_url)
-    async with bot:  # initialize() asks getMe
-        return bot.username

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -197,3 +198,19 @@ async def test_invite_with_a_token_prints_the_real_link(bot: Run, tmp_path: Path
     assert [call.method for call in state.calls] == ["getMe"]
     assert token not in out.decode() + err.decode()
     state.close()
+
+
+def test_invite_when_telegram_cannot_be_asked_still_prints_the_code(bot: Run) -> None:
+    token = "987654321:CLI-secret-TOKEN-zyxwvutsrqponmlkji"
+    bot("import", "members", str(FIXTURES / "anggota.csv"))
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = bot("invite", "0812-0000-0002", KLA_BOT_TOKEN=token,
+                 KLA_BOT_BOT_BASE_URL=f"http://127.0.0.1:{port}/bot", NO_PROXY="127.0.0.1")
+    assert result.returncode == 0, result.stderr
+    first, second = result.stdout.splitlines()
+    code = first.removeprefix("kode undangan untuk dr. Ahmad Fauzi: ")
+    assert second.startswith("tautan tidak dapat dibuat (")
+    assert second.endswith(f"anggota tetap bisa mengetik /start {code} di chat dengan bot")
+    assert token not in result.stdout + result.stderr

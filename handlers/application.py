@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import Bot, BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     ApplicationBuilder,
     CommandHandler,
@@ -16,6 +20,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.helpers import create_deep_linked_url
 from telegram.request import BaseRequest
 
 from handlers import FEATURES, presence
@@ -23,11 +28,18 @@ from handlers.context import BotData, KlaContext, user_translator
 from handlers.privacy import dispatcher
 from handlers.rate_limit import FloodAwareRateLimiter
 from handlers.registry import Command, KlaApplication
+from kla_bot.config import ConfigError, Settings
 from kla_bot.deps import Deps
+from kla_bot.errors import RuntimeFailure, UserError
 from kla_bot.i18n import LANGUAGES, translator
+from kla_bot.logs import redact
 from kla_bot.services.workspace import warn_if_verification_passed
 
 log = logging.getLogger(__name__)
+
+# Seconds between getMe attempts at start-up: a network blip is waited out, a wrong address or
+# a dead network is reported in one line after about seven seconds.
+CONNECT_RETRY_DELAYS: tuple[float, ...] = (1.0, 2.0, 4.0)
 
 
 def all_commands() -> list[Command]:
@@ -130,15 +142,60 @@ async def _on_error(update: object, context: KlaContext) -> None:
             log.warning("could not send the error apology")
 
 
-async def start_application(app: KlaApplication, *, polling: bool) -> None:
-    """Initialise, run the start-up hooks (menu, jobs, sender) and start; poll if asked."""
+async def connect(app: KlaApplication, *,
+                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    """Ask Telegram who we are (getMe), within a bounded retry budget; a wrong token or an
+    unreachable Bot API becomes one line for the operator, without the token."""
+    settings = app.bot_data.deps.settings
+    for delay in (*CONNECT_RETRY_DELAYS, None):
+        try:
+            await app.bot.initialize()
+            return
+        except InvalidToken:
+            raise ConfigError("token_rejected") from None  # PTB's message quotes the token
+        except (NetworkError, RetryAfter) as exc:
+            problem = redact(str(exc), settings.bot.token)
+            if delay is None:
+                raise RuntimeFailure("cli.run.unreachable",
+                                     host=urlsplit(settings.bot.base_url).netloc,
+                                     attempts=len(CONNECT_RETRY_DELAYS) + 1,
+                                     problem=problem) from None
+            log.debug("getMe failed (%s); trying again in %s s", problem, delay)
+            await sleep(delay)
+        except TelegramError as exc:
+            raise RuntimeFailure("cli.run.api_error",
+                                 problem=redact(str(exc), settings.bot.token)) from None
+
+
+def polling_error_callback(on_fatal: Callable[[UserError], None]) -> Callable[[TelegramError],
+                                                                               None]:
+    """What a failed getUpdates means: a 409 Conflict (another poller, or a webhook) ends the
+    bot with one line; anything else is logged once and retried by PTB."""
+
+    def callback(error: TelegramError) -> None:
+        if isinstance(error, Conflict):
+            webhook = "webhook" in error.message.lower()
+            on_fatal(RuntimeFailure("cli.run.conflict_webhook" if webhook
+                                    else "cli.run.conflict_other"))
+        else:
+            log.warning("getUpdates failed, retrying: %s", error)
+
+    return callback
+
+
+async def start_application(app: KlaApplication, *, polling: bool,
+                            on_fatal: Callable[[UserError], None] | None = None) -> None:
+    """Connect, initialise, run the start-up hooks (menu, jobs, sender) and start; poll if
+    asked (``on_fatal`` hears of a polling failure that must end the bot)."""
+    await connect(app)
     await app.initialize()
     if app.post_init is not None:
         await app.post_init(app)
     await app.start()
     if polling and app.updater is not None:
-        await app.updater.start_polling(allowed_updates=Update.ALL_TYPES,
-                                        drop_pending_updates=False)
+        await app.updater.start_polling(
+            allowed_updates=Update.ALL_TYPES, drop_pending_updates=False,
+            error_callback=polling_error_callback(on_fatal) if on_fatal else None)
 
 
 async def stop_application(app: KlaApplication) -> None:
@@ -150,3 +207,16 @@ async def stop_application(app: KlaApplication) -> None:
     if app.post_shutdown is not None:
         await app.post_shutdown(app)
     await app.shutdown()
+
+
+async def deep_link(settings: Settings, code: str) -> tuple[str, str]:
+    """The bot's username (getMe) and its ``https://t.me/<bot>?start=<code>`` link, for the
+    command line's ``invite``; one catalog line when Telegram cannot tell."""
+    bot = Bot(settings.bot.token, base_url=settings.bot.base_url,
+              base_file_url=settings.bot.base_file_url)
+    try:
+        async with bot:  # initialize() asks getMe
+            return bot.username, create_deep_linked_url(bot.username, code)
+    except TelegramError as exc:
+        raise RuntimeFailure("cli.invite.no_link", code=code,
+                             problem=redact(str(exc), settings.bot.token)) from None

@@ -66,7 +66,7 @@ async def run_due(app: KlaApplication) -> dict[str, FanOut]:
     async with deps.db.transaction() as session:
         result = await reminders.queue_due(session, deps.workspace, deps.settings,
                                            deps.clock.now())
-    if result:
+    if any(fan_out.queued for fan_out in result.values()):  # nothing queued is not news
         log.info("reminders queued: %s", {k: v.queued for k, v in result.items()})
     return result
 

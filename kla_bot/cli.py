@@ -5,15 +5,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import logging
+import os
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import NoReturn
 
 from kla_bot.clock import SystemClock
 from kla_bot.config import ConfigError, Settings, default_config_path, load_settings
-from kla_bot.errors import UserError
+from kla_bot.errors import RuntimeFailure, UserError
+from kla_bot.i18n import LANGUAGES
 from kla_bot.logs import setup_logging
+
+log = logging.getLogger("kla_bot")
 
 Command = Callable[[argparse.Namespace, Settings], Coroutine[None, None, int]]
 
@@ -25,44 +32,63 @@ COMMANDS: dict[str, str] = {
     "status": "kla_bot.cli_data:run_status",
     "export": "kla_bot.cli_export:run_export",
     "audit": "kla_bot.cli_export:run_audit",
-    "invite": "kla_bot.cli_invite:run_invite",
+    "invite": "kla_bot.cli:run_invite",
     "console": "kla_bot.console.main:run_console",
     "demo": "kla_bot.console.main:run_demo",
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kla-bot", description=__doc__)
-    parser.add_argument("--config", type=Path, default=None,
-                        help="TOML config (default: $KLA_BOT_CONFIG, then ./config.toml)")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="start the bot (long polling); applies migrations first")
-    db = sub.add_parser("db", help="database maintenance")
-    db.add_argument("action", choices=["upgrade"])
-    imp = sub.add_parser("import", help="import members or tasks from .csv or .xlsx")
+    """The commands, with their help in the operator's language."""
+    from kla_bot.cli_text import cli_translator
+
+    t = cli_translator(_fallback_settings())
+
+    def h(key: str) -> str:
+        return t.plain(f"cli.help.{key}").replace("%", "%%")  # argparse formats help with %
+
+    parser = _Parser(prog="kla-bot", description=h("description"))
+    # --config is accepted before or after the command (``run --config F``, ``--config F run``).
+    config = _Parser(add_help=False)
+    config.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=h("config"))
+    parser.add_argument("--config", type=Path, default=None, help=h("config"))
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def command(name: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=h(name), description=h(name), parents=[config])
+
+    command("run")
+    command("db").add_argument("action", choices=["upgrade"])
+    imp = command("import")
     imp.add_argument("kind", choices=["members", "tasks"])
     imp.add_argument("file", type=Path)
-    st = sub.add_parser("status", help="where each cluster stands")
-    st.add_argument("--json", action="store_true", help="machine-readable output")
-    ex = sub.add_parser("export", help="workbook plus evidence files by cluster and indicator")
-    ex.add_argument("--out", type=Path, required=True)
-    ex.add_argument("--all", action="store_true", help="include files waiting for review")
-    au = sub.add_parser("audit", help="print the audit log")
-    au.add_argument("--limit", type=int, default=200)
-    inv = sub.add_parser("invite", help="one-time /start code for a member without a contact")
-    inv.add_argument("phone")
-    con = sub.add_parser("console", help="chat with the bot in this terminal (no network)")
-    con.add_argument("--as", dest="as_phone", default=None, help="act as this member")
-    demo = sub.add_parser("demo", help="a fresh demo workspace opened in the console")
-    demo.add_argument("--keep", action="store_true", help="keep the previous demo workspace")
-    demo.add_argument("--dir", type=Path, default=Path("demo-workspace"))
-    for p in (sub.choices["run"], con, demo):
-        p.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+    command("status").add_argument("--json", action="store_true", help=h("json"))
+    ex = command("export")
+    ex.add_argument("--out", type=Path, required=True, help=h("out"))
+    ex.add_argument("--all", action="store_true", help=h("all"))
+    command("audit").add_argument("--limit", type=int, default=200, help=h("limit"))
+    command("invite").add_argument("phone", help=h("phone"))
+    command("console").add_argument("--as", dest="as_phone", default=None, help=h("as"))
+    demo = command("demo")
+    demo.add_argument("--keep", action="store_true", help=h("keep"))
+    demo.add_argument("--dir", type=Path, default=Path("demo-workspace"), help=h("dir"))
     return parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad usage is one line from the catalogs (argparse's own detail quoted), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        from kla_bot.cli_text import cli_translator
+
+        line = cli_translator(_fallback_settings()).plain("cli.usage", detail=message,
+                                                         prog=self.prog)
+        self.exit(2, f"kla-bot: {line}\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse, load the configuration, run one command; exit 2 with one line on user errors."""
+    """Parse, load the configuration, run one command; one line on stderr for every mistake
+    the operator can fix (exit 2) and every runtime failure we foresee (exit 1)."""
     args = build_parser().parse_args(argv)
     settings: Settings | None = None
     try:
@@ -70,27 +96,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         module_name, _, func_name = COMMANDS[args.command].partition(":")
         command: Command = getattr(importlib.import_module(module_name), func_name)
         return asyncio.run(command(args, settings))
-    except ConfigError as exc:
-        print(f"kla-bot: {exc}", file=sys.stderr)  # about configuration keys, named in English
-        return 2
     except UserError as exc:
         from kla_bot.cli_text import cli_translator, error_text
 
-        t = cli_translator(settings or Settings())
+        t = cli_translator(settings or _fallback_settings())
         print(f"kla-bot: {error_text(t, exc)}", file=sys.stderr)
-        return 2
+        return exc.exit_status
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        return _unexpected(exc, settings)
+
+
+def _fallback_settings() -> Settings:
+    """Before (or without) a valid configuration: the language asked for in the environment."""
+    language = os.environ.get("KLA_BOT_BOT_LANGUAGE", "")
+    return Settings().replace(bot={"language": language if language in LANGUAGES else "id"})
+
+
+def _unexpected(exc: Exception, settings: Settings | None) -> int:
+    """A bug: the traceback goes to the (token-redacting) log, then one line says so."""
+    from kla_bot.cli_text import cli_translator
+
+    token = settings.bot.token if settings else os.environ.get("KLA_BOT_TOKEN", "")
+    if not logging.getLogger().handlers:
+        setup_logging("WARNING", token)
+    log.error("unexpected failure", exc_info=exc)
+    t = cli_translator(settings or _fallback_settings())
+    print(f"kla-bot: {t.plain('cli.unexpected', problem=type(exc).__name__)}", file=sys.stderr)
+    return 1
 
 
 def _settings_for(args: argparse.Namespace) -> Settings:
-    path = args.config or default_config_path()
     if args.command == "demo":
         # The demo writes its own workspace and configuration; nothing is read here.
         return Settings().replace(verification={"regency": "Kabupaten Banjar"})
-    settings = load_settings(path, require_file=args.config is not None)
+    settings = load_settings(args.config or default_config_path())
     if args.command == "run" and not settings.bot.token:
-        raise ConfigError("bot.token: missing (set KLA_BOT_TOKEN or bot.token)")
+        raise ConfigError("token_missing")
     return settings
 
 
@@ -109,21 +152,59 @@ async def run_db(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def run_invite(args: argparse.Namespace, settings: Settings) -> int:
+    """``invite PHONE``: the code, and its link from Telegram's getMe when a token is set."""
+    from handlers.application import deep_link
+    from kla_bot import cli_invite
+
+    return await cli_invite.run_invite(args, settings, deep_link=deep_link)
+
+
 async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
-    """``run``: migrate, then long-poll Telegram until SIGINT or SIGTERM."""
+    """``run``: refuse a second instance, migrate, connect, then long-poll Telegram until
+    SIGINT or SIGTERM (or a 409 Conflict, which ends it with one line)."""
     from handlers.application import build_application, start_application, stop_application
+    from kla_bot.cli_text import cli_translator, startup_line
     from kla_bot.deps import create_deps
+    from kla_bot.single_instance import single_instance
 
     setup_logging(settings.log.level, settings.bot.token)
-    deps = await create_deps(settings, SystemClock())
-    app = build_application(deps)
+    failures: list[UserError] = []
     stop = asyncio.Event()
+
+    def fatal(error: UserError) -> None:
+        failures.append(error)
+        stop.set()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await start_application(app, polling=True)
-    try:
-        await stop.wait()
-    finally:
-        await stop_application(app)
+    async with AsyncExitStack() as held:
+        async with _database_reachable(settings):
+            await held.enter_async_context(single_instance(settings))
+            deps = await create_deps(settings, SystemClock())
+        app = build_application(deps)
+        try:
+            await start_application(app, polling=True, on_fatal=fatal)
+            log.info("%s", startup_line(cli_translator(settings), settings,
+                                        username=app.bot.username, now=deps.clock.now()))
+            await stop.wait()
+        finally:
+            await stop_application(app)
+    if failures:
+        raise failures[0]
     return 0
+
+
+@asynccontextmanager
+async def _database_reachable(settings: Settings) -> AsyncIterator[None]:
+    """A database that refuses the connection is one line naming it (password hidden)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    try:
+        yield
+    except (OSError, OperationalError, InterfaceError) as exc:
+        where = make_url(settings.database.url).render_as_string(hide_password=True)
+        raise RuntimeFailure("cli.run.database", url=where,
+                             problem=type(exc).__name__) from exc

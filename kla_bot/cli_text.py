@@ -6,11 +6,14 @@ The language is ``bot.language`` (``KLA_BOT_BOT_LANGUAGE`` overrides it for one 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from kla_bot.clock import days_left
 from kla_bot.config import Settings
 from kla_bot.errors import Reason, UserError
 from kla_bot.i18n import Translator, translator
+from kla_bot.status_text import _days as days_phrase  # "11 hari lagi", as `status` says it
 
 
 def cli_translator(settings: Settings) -> Translator:
@@ -34,3 +37,12 @@ def _value(t: Translator, value: Any) -> Any:
 def error_text(t: Translator, error: UserError) -> str:
     """What ``kla-bot: …`` says after its colon: the reason, then one line per detail."""
     return "\n".join(render(t, reason) for reason in (error.reason, *error.details))
+
+
+def startup_line(t: Translator, settings: Settings, *, username: str, now: datetime) -> str:
+    """The one INFO line ``run`` logs once it is polling: as whom, for which regency, and how
+    far the verification day is (on the regency's calendar)."""
+    vdate = settings.verification.date
+    left = days_left(now.astimezone(settings.tz).date(), vdate)
+    return t.plain("cli.run.started", username=username,
+                   regency=settings.verification.regency, date=vdate, left=days_phrase(t, left))

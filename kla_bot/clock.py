@@ -79,9 +79,9 @@ def pinned_moment(env: Mapping[str, str] | None = None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise ConfigError(f"{NOW_VARIABLE}: expected an ISO date-time, got {value!r}") from exc
+        raise ConfigError("now_format", value=repr(value)) from exc
     if moment.tzinfo is None:
-        raise ConfigError(f"{NOW_VARIABLE}: needs a UTC offset, e.g. {value}+08:00")
+        raise ConfigError("now_offset", value=value)
     return moment
 
 

@@ -10,16 +10,26 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kla_bot.domain import PREDICATE_THRESHOLDS, WEEKDAYS
+from kla_bot.errors import Reason, UserError
+
+# What @BotFather hands out: the bot's numeric id, a colon, then the secret.
+TOKEN_SHAPE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
+_SECRET_KEYS = frozenset({"bot.token"})
+_TOML_POSITION = re.compile(r"^(?P<detail>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$")
 
 
-class ConfigError(Exception):
-    """A configuration value is missing or wrong; the message names the key."""
+class ConfigError(UserError):
+    """A configuration value is missing or wrong: a ``cli.config.*`` text naming the key
+    (exit status 2, one line in the operator's language). Never carries the token."""
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        super().__init__(f"cli.config.{key}", **params)
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,10 @@ class VerificationSettings:
 class ReminderSettings:
     daily_at: list[str] = field(default_factory=lambda: ["08:00"])
     working_days: list[str] = field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    # Indonesian public holidays and cuti bersama come from the ``holidays`` library
+    # (kla_bot.scheduler); these add regional days off, or make a listed day a working day.
     holidays: list[date] = field(default_factory=list)
+    working_dates: list[date] = field(default_factory=list)
     countdown_days: list[int] = field(default_factory=lambda: [7, 3, 1, 0])
     escalate_after_days: int = 1
 
@@ -108,28 +121,23 @@ def default_config_path() -> Path:
     return Path(os.environ.get("KLA_BOT_CONFIG", "config.toml"))
 
 
-def load_settings(path: Path | None, env: Mapping[str, str] | None = None,
-                  *, require_file: bool = False) -> Settings:
-    """Read ``path`` (if it exists), apply environment overrides, validate everything."""
+def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
+    """Read ``path``, apply environment overrides, validate everything."""
     env = os.environ if env is None else env
-    raw: dict[str, Any] = {}
-    if path is not None and path.exists():
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    elif require_file:
-        raise ConfigError(f"config file not found: {path}")
+    raw = _read_toml(path)
     for section in raw:
         if section not in _SECTIONS:
-            raise ConfigError(f"{section}: unknown section")
+            raise ConfigError("unknown_section", key=section)
     sections: dict[str, Any] = {}
     for name, cls in _SECTIONS.items():
-        values = dict(raw.get(name, {}))
+        table = raw.get(name, {})
+        if not isinstance(table, dict):
+            raise ConfigError("not_table", key=name)  # the value may be the token: not shown
+        values = dict(table)
         hints = typing.get_type_hints(cls)
         for key in values:
             if key not in hints:
-                raise ConfigError(f"{name}.{key}: unknown key")
+                raise ConfigError("unknown_key", key=f"{name}.{key}")
         for key in hints:
             env_value = env.get(f"KLA_BOT_{name.upper()}_{key.upper()}")
             if env_value is not None:
@@ -140,6 +148,24 @@ def load_settings(path: Path | None, env: Mapping[str, str] | None = None,
     settings = Settings(**sections)
     _validate(settings)
     return settings
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The file's tables; a missing file says how to create one, bad TOML where it is wrong."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("no_file", path=str(path.absolute())) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError("unreadable", path=str(path), problem=exc.__class__.__name__) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        where = _TOML_POSITION.match(str(exc))
+        if where is None:
+            raise ConfigError("bad_toml_somewhere", path=str(path), detail=str(exc)) from None
+        raise ConfigError("bad_toml", path=str(path), line=where["line"],
+                          column=where["column"], detail=where["detail"]) from None
 
 
 def _parse_env(value: str) -> Any:
@@ -157,13 +183,14 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
         if not isinstance(value, list):
-            raise ConfigError(f"{key}: expected a list, got {value!r}")
+            raise ConfigError("expected", key=key, expected=Reason.of("cli.config.type.list"),
+                              value=_shown(value))
         return [_coerce(key, v, item) for v in value]
     if isinstance(hint, types.UnionType):
         hint = typing.get_args(hint)[0]
     try:
         if hint is date:
-            return value if isinstance(value, date) else date.fromisoformat(str(value))
+            return _date(key, value)
         if hint is bool:
             if isinstance(value, bool):
                 return value
@@ -182,43 +209,79 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
             return value
     except (TypeError, ValueError) as exc:
         name = getattr(hint, "__name__", str(hint))
-        raise ConfigError(f"{key}: expected {name}, got {value!r}") from exc
+        raise ConfigError("expected", key=key, expected=Reason.of(f"cli.config.type.{name}"),
+                          value="***" if key in _SECRET_KEYS else _shown(value)) from exc
     return value
+
+
+def _date(key: str, value: Any) -> date:
+    """A calendar date; a date with a time (TOML datetime or ``…T08:00``) is refused by name."""
+    if isinstance(value, datetime):
+        raise ConfigError("date_with_time", key=key, date=value.date().isoformat())
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        moment = _datetime_or_none(text)
+        if moment is not None:
+            raise ConfigError("date_with_time", key=key, date=moment.date().isoformat()) from None
+        raise
+
+
+def _datetime_or_none(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _shown(value: Any) -> str:
+    """A wrong value as the operator wrote it (dates in ISO form, strings quoted)."""
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 def _validate(s: Settings) -> None:
+    if s.bot.token and not TOKEN_SHAPE.match(s.bot.token):
+        raise ConfigError("token_shape")  # the value itself is never shown
     if s.bot.language not in ("id", "en"):
-        raise ConfigError(f"bot.language: expected 'id' or 'en', got {s.bot.language!r}")
+        raise ConfigError("language", value=_shown(s.bot.language))
     if not s.database.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-        raise ConfigError("database.url: expected sqlite+aiosqlite:// or postgresql+asyncpg://")
+        raise ConfigError("database_url")
     if not 1 <= s.storage.max_file_mb <= 2000:
-        raise ConfigError("storage.max_file_mb: expected 1..2000")
+        raise ConfigError("max_file_mb")
     if not s.storage.path:
-        raise ConfigError("storage.path: must not be empty")
+        raise ConfigError("storage_path")
     if not s.verification.regency.strip():
-        raise ConfigError("verification.regency: missing")
+        raise ConfigError("regency_missing")
     try:
         ZoneInfo(s.verification.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"verification.timezone: unknown time zone "
-                          f"{s.verification.timezone!r}") from exc
+        raise ConfigError("timezone", value=_shown(s.verification.timezone)) from exc
     if s.verification.target_predicate not in PREDICATE_THRESHOLDS:
-        raise ConfigError("verification.target_predicate: expected one of "
-                          + ", ".join(PREDICATE_THRESHOLDS))
+        raise ConfigError("target_predicate", choices=", ".join(PREDICATE_THRESHOLDS))
     if not 0 <= s.verification.last_score <= 1000:
-        raise ConfigError("verification.last_score: expected 0..1000")
-    for t in s.reminders.daily_at:
-        if not _HHMM.match(t):
-            raise ConfigError(f"reminders.daily_at: expected HH:MM, got {t!r}")
-    for d in s.reminders.working_days:
-        if d not in WEEKDAYS:
-            raise ConfigError(f"reminders.working_days: expected mon..sun, got {d!r}")
-    if any(n < 0 for n in s.reminders.countdown_days):
-        raise ConfigError("reminders.countdown_days: days must be >= 0")
-    if s.reminders.escalate_after_days < 0:
-        raise ConfigError("reminders.escalate_after_days: must be >= 0")
+        raise ConfigError("last_score")
+    _validate_reminders(s.reminders)
     if s.log.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise ConfigError("log.level: expected DEBUG, INFO, WARNING or ERROR")
+        raise ConfigError("log_level")
+
+
+def _validate_reminders(r: ReminderSettings) -> None:
+    for t in r.daily_at:
+        if not _HHMM.match(t):
+            raise ConfigError("daily_at", value=_shown(t))
+    for d in r.working_days:
+        if d not in WEEKDAYS:
+            raise ConfigError("working_days", value=_shown(d))
+    if any(n < 0 for n in r.countdown_days):
+        raise ConfigError("countdown_days")
+    if r.escalate_after_days < 0:
+        raise ConfigError("escalate_after_days")
+    both = sorted(set(r.holidays) & set(r.working_dates))
+    if both:
+        raise ConfigError("holiday_and_working", date=both[0].isoformat())

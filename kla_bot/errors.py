@@ -31,6 +31,7 @@ class UserError(Exception):
     of ``details`` on a line of its own after it."""
 
     details: tuple[Reason, ...] = ()
+    exit_status = 2
 
     def __init__(self, key: str, /, **params: Any) -> None:
         self.reason = Reason(key, params)
@@ -39,3 +40,10 @@ class UserError(Exception):
     def __str__(self) -> str:
         # For logs and tracebacks only; people see the catalog text.
         return f"{self.reason.key} {dict(self.reason.params)}"
+
+
+class RuntimeFailure(UserError):
+    """The command was right but cannot run now (Telegram unreachable, another instance
+    running): the same one line from the catalog, exit status 1."""
+
+    exit_status = 1

@@ -1,32 +1,46 @@
-"""Logging that never shows the bot token (the HTTP client logs request URLs that contain it)."""
+"""Logging that never shows the bot token (the HTTP client logs request URLs that contain it,
+and a traceback may quote it)."""
 
 from __future__ import annotations
 
 import logging
 
+# Libraries whose INFO lines would bury the one start-up line (or, for the HTTP clients, show
+# URLs): quiet below WARNING unless the operator asks for DEBUG.
+_CHATTY = ("telegram.ext", "alembic", "apscheduler")
+_NOISY = ("httpx", "httpcore", "apscheduler.executors.default")
 
-class RedactToken(logging.Filter):
-    """Replaces the token in every record, message and arguments alike."""
 
-    def __init__(self, token: str) -> None:
-        super().__init__()
+def redact(text: str, token: str) -> str:
+    """``text`` with the token, and its secret half alone, replaced by ``<token>``."""
+    if not token:
+        return text
+    text = text.replace(token, "<token>")
+    secret = token.partition(":")[2]
+    return text.replace(secret, "<token>") if len(secret) >= 8 else text
+
+
+class RedactingFormatter(logging.Formatter):
+    """Redacts the whole formatted record: message, arguments and traceback alike."""
+
+    def __init__(self, fmt: str, token: str) -> None:
+        super().__init__(fmt)
         self.token = token
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.token and self.token in record.getMessage():
-            record.msg = record.getMessage().replace(self.token, "<token>")
-            record.args = None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record), self.token)
 
 
 def setup_logging(level: str, token: str) -> None:
     """Log to stderr at ``level``; silence the HTTP clients; redact the token everywhere."""
-    logging.basicConfig(level=level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore", "apscheduler.executors.default"):
+    level = level.upper()
+    logging.basicConfig(level=level, force=True)
+    formatter = RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", token)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(formatter)
+    for noisy in _NOISY:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    for chatty in _CHATTY:
+        logging.getLogger(chatty).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
     # pypdf warns about every damaged PDF a member sends; the refusal is the message that counts.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
-    redact = RedactToken(token)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redact)

@@ -9,6 +9,9 @@ The calendar, in ``verification.timezone``:
 
 * a *reminder day* is a working day that is not a holiday, or any countdown day (H-7, H-3,
   H-1, hari H by default) even on a weekend or holiday, up to and including the verification day;
+* the holidays are Indonesia's public holidays and *cuti bersama* from the ``holidays``
+  library, for the verification year and the year before, plus ``reminders.holidays`` (regional
+  days off), minus ``reminders.working_dates`` (a listed day that is a working day here);
 * on a reminder day, each ``daily_at`` time is a *slot*: members with open tasks get a digest;
   the first slot of the day also brings the coordinators' escalation and morning brief, and on
   the verification day itself the last call;
@@ -20,6 +23,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
+
+import holidays as holiday_calendars
 
 from kla_bot.clock import days_left
 from kla_bot.config import Settings
@@ -58,10 +64,30 @@ def slots(settings: Settings) -> list[time]:
     return sorted(set(settings.reminder_times))
 
 
+@cache
+def national_holidays(years: tuple[int, ...]) -> frozenset[date]:
+    """Indonesia's public holidays and cuti bersama (the library's ``government`` category)."""
+    calendar = holiday_calendars.country_holidays(
+        "ID", years=years, categories=(holiday_calendars.PUBLIC, holiday_calendars.GOVERNMENT))
+    return frozenset(calendar)
+
+
+def holiday_set(settings: Settings) -> frozenset[date]:
+    """Every day off in the run-up to the verification day (see the module's docstring)."""
+    r = settings.reminders
+    year = settings.verification.date.year
+    return (national_holidays((year - 1, year)) | frozenset(r.holidays)) - frozenset(
+        r.working_dates)
+
+
+def is_holiday(settings: Settings, day: date) -> bool:
+    return day in holiday_set(settings)
+
+
 def is_working_day(settings: Settings, day: date) -> bool:
     """A configured working day that is not a holiday."""
-    r = settings.reminders
-    return WEEKDAYS[day.weekday()] in r.working_days and day not in r.holidays
+    return WEEKDAYS[day.weekday()] in settings.reminders.working_days and not is_holiday(
+        settings, day)
 
 
 def is_countdown_day(settings: Settings, day: date) -> bool:
@@ -76,7 +102,7 @@ def why_quiet(settings: Settings, day: date) -> str | None:
         return "after_verification"
     if is_countdown_day(settings, day):
         return None
-    if day in settings.reminders.holidays:
+    if is_holiday(settings, day):
         return "holiday"
     if not is_working_day(settings, day):
         return "not_working_day"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from kla_bot.standin import BotApiStandin, StandinServer
 from tests.conftest import ROOT
 from tests.import_helpers import FIXTURES, csv_to_xlsx
 from tests.test_status import EXPECTED
@@ -144,3 +147,77 @@ def test_status_on_a_new_database_applies_the_migrations(tmp_path: Path) -> None
                             check=False)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["days_left"] == 11
+
+
+def test_config_works_before_and_after_the_command(bot: Run, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    elsewhere = {"KLA_BOT_CONFIG": str(tmp_path / "not-here.toml")}
+    after = bot("status", "--json", "--config", str(config), **elsewhere)
+    before = bot("--config", str(config), "status", "--json", **elsewhere)
+    assert (after.returncode, before.returncode) == (0, 0), after.stderr + before.stderr
+    assert json.loads(after.stdout) == json.loads(before.stdout)
+    missing = bot("status", **elsewhere)
+    assert missing.returncode == 2
+    assert missing.stderr == (f"kla-bot: tidak ada berkas konfigurasi {tmp_path / 'not-here.toml'}"
+                              "; salin config.example.toml menjadi config.toml lalu isi "
+                              "[verification], atau tunjuk berkasnya dengan --config BERKAS atau "
+                              "KLA_BOT_CONFIG\n")
+
+
+def test_bad_usage_is_one_line_from_the_catalog(bot: Run) -> None:
+    result = bot("invite")
+    assert result.returncode == 2
+    assert result.stderr.endswith("(lihat kla-bot invite --help)\n")
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("kla-bot: ")
+    english = bot("frobnicate", KLA_BOT_BOT_LANGUAGE="en")
+    assert english.returncode == 2 and english.stderr.endswith("(see kla-bot --help)\n")
+
+
+def test_invite_without_a_token_prints_the_code_and_a_note(bot: Run) -> None:
+    bot("import", "members", str(FIXTURES / "anggota.csv"))
+    result = bot("invite", "0812-0000-0002")
+    assert result.returncode == 0, result.stderr
+    first, second = result.stdout.splitlines()
+    code = first.removeprefix("kode undangan untuk dr. Ahmad Fauzi: ")
+    assert second.startswith(f"anggota mengetik /start {code} di chat dengan bot")
+    assert "https://t.me/" not in result.stdout.replace("https://t.me/…", "")
+
+
+async def test_invite_with_a_token_prints_the_real_link(bot: Run, tmp_path: Path) -> None:
+    """The bot's username comes from getMe, here from the HTTP stand-in."""
+    token = "987654321:CLI-secret-TOKEN-zyxwvutsrqponmlkji"
+    bot("import", "members", str(FIXTURES / "anggota.csv"))
+    state = BotApiStandin(token=token, bot_username="kla_banjar_bot")
+    async with StandinServer(state) as server:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("KLA_BOT_") and not k.lower().endswith("_proxy")}
+        env.update(KLA_BOT_CONFIG=str(tmp_path / "config.toml"), KLA_BOT_TOKEN=token,
+                   KLA_BOT_BOT_BASE_URL=server.base_url, NO_PROXY="127.0.0.1")
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(ROOT / "bot.py"), "invite", "0812-0000-0002", cwd=tmp_path,
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, err.decode()
+    first, second = out.decode().splitlines()
+    code = first.removeprefix("kode undangan untuk dr. Ahmad Fauzi: ")
+    assert second == (f"tautan untuk dr. Ahmad Fauzi: https://t.me/kla_banjar_bot?start={code} "
+                      f"(sama dengan mengetik /start {code} di chat dengan @kla_banjar_bot)")
+    assert [call.method for call in state.calls] == ["getMe"]
+    assert token not in out.decode() + err.decode()
+    state.close()
+
+
+def test_invite_when_telegram_cannot_be_asked_still_prints_the_code(bot: Run) -> None:
+    token = "987654321:CLI-secret-TOKEN-zyxwvutsrqponmlkji"
+    bot("import", "members", str(FIXTURES / "anggota.csv"))
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = bot("invite", "0812-0000-0002", KLA_BOT_TOKEN=token,
+                 KLA_BOT_BOT_BASE_URL=f"http://127.0.0.1:{port}/bot", NO_PROXY="127.0.0.1")
+    assert result.returncode == 0, result.stderr
+    first, second = result.stdout.splitlines()
+    code = first.removeprefix("kode undangan untuk dr. Ahmad Fauzi: ")
+    assert second.startswith("tautan tidak dapat dibuat (")
+    assert second.endswith(f"anggota tetap bisa mengetik /start {code} di chat dengan bot")
+    assert token not in result.stdout + result.stderr

@@ -7,16 +7,27 @@ from pathlib import Path
 
 import pytest
 
+from kla_bot.cli_text import error_text
 from kla_bot.config import ConfigError, load_settings
+from kla_bot.i18n import translator
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
+
+
+def refusal(path: Path, env: dict[str, str], lang: str = "id") -> str:
+    """The one line the operator reads when ``path`` with ``env`` is refused."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env=env)
+    text = error_text(translator(lang), caught.value)
+    assert "\n" not in text
+    return text
 
 
 def test_example_config_loads_with_documented_values() -> None:
     s = load_settings(EXAMPLE, env={})
     assert s.verification.date == date(2025, 5, 16)
     assert s.target_score == 701
-    assert s.reminders.holidays == [date(2025, 5, 12), date(2025, 5, 13)]
+    assert s.reminders.holidays == [] and s.reminders.working_dates == []  # from the library
     assert str(s.tz) == "Asia/Makassar"
 
 
@@ -50,12 +61,64 @@ def test_environment_overrides_every_kind_of_value() -> None:
     ({"KLA_BOT_VERIFICATION_REGENCY": " "}, "verification.regency"),
 ])
 def test_a_wrong_value_names_its_key(env: dict[str, str], key: str) -> None:
-    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
-        load_settings(EXAMPLE, env=env)
+    assert refusal(EXAMPLE, env).startswith(f"{key}: ")
+    assert refusal(EXAMPLE, env, "en").startswith(f"{key}: ")
+
+
+def test_wrong_values_are_explained_in_the_operators_words() -> None:
+    assert refusal(EXAMPLE, {"KLA_BOT_VERIFICATION_DATE": "16-05-2025"}) == (
+        "verification.date: seharusnya tanggal TTTT-BB-HH, mis. 2025-05-16, bukan '16-05-2025'")
+    assert refusal(EXAMPLE, {"KLA_BOT_STORAGE_MAX_FILE_MB": "lots"}, "en") == (
+        "storage.max_file_mb: expected a whole number, got 'lots'")
 
 
 def test_unknown_key_in_file_is_named(tmp_path: Path) -> None:
     f = tmp_path / "c.toml"
     f.write_text('[verification]\nregency = "X"\ndeadline = 2025-01-01\n')
-    with pytest.raises(ConfigError, match=r"verification\.deadline"):
-        load_settings(f, env={})
+    assert refusal(f, {}).startswith("verification.deadline: kunci yang tidak dikenal")
+
+
+@pytest.mark.parametrize("written", ["2025-05-16T08:00:00", "2025-05-16 08:00:00+08:00",
+                                     '"2025-05-16T08:00:00"', '"2025-05-16T08:00"'])
+def test_a_date_written_with_a_time_is_refused_by_name(tmp_path: Path, written: str) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text(f'[verification]\nregency = "X"\ndate = {written}\n')
+    assert refusal(f, {}) == "verification.date: tulis tanggalnya saja, tanpa jam (mis. 2025-05-16)"
+    assert refusal(EXAMPLE, {"KLA_BOT_REMINDERS_HOLIDAYS": f"[{written}]"}, "en") == (
+        "reminders.holidays: write the date only, without a time (e.g. 2025-05-16)")
+
+
+def test_a_missing_file_says_which_and_how_to_create_one(tmp_path: Path) -> None:
+    text = refusal(tmp_path / "config.toml", {})
+    assert text.startswith(f"tidak ada berkas konfigurasi {tmp_path / 'config.toml'}; ")
+    assert "salin config.example.toml menjadi config.toml" in text
+
+
+def test_unreadable_toml_names_line_and_column(tmp_path: Path) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text('[verification]\nregency = "X"\nname = Verifikasi\n')
+    assert refusal(f, {}).startswith(f"{f}: baris 3, kolom 8: bukan TOML yang sah (")
+
+
+@pytest.mark.parametrize("token", ["123456", "bot123456:ABCdef", "123456:ABC def",
+                                   "123456:ABC\u2026xyz", " 123456:ABCdef"])
+def test_a_token_of_the_wrong_shape_is_refused_without_showing_it(token: str) -> None:
+    text = refusal(EXAMPLE, {"KLA_BOT_TOKEN": token})
+    assert text.startswith("bot.token: bentuknya bukan token dari @BotFather")
+    assert token.strip() not in text
+
+
+def test_the_same_date_cannot_be_both_a_holiday_and_a_working_date() -> None:
+    env = {"KLA_BOT_REMINDERS_HOLIDAYS": "[2025-05-13]",
+           "KLA_BOT_REMINDERS_WORKING_DATES": "[2025-05-13]"}
+    assert refusal(EXAMPLE, env) == ("reminders: 2025-05-13 ada di holidays dan juga di "
+                                     "working_dates; hapus dari salah satunya")
+
+
+def test_a_section_written_as_a_value_is_named(tmp_path: Path) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text('bot = "123456:ABCdef"\n[verification]\nregency = "X"\n')
+    assert refusal(f, {}) == ("bot: seharusnya sebuah bagian [bot] berisi kunci; lihat "
+                              "config.example.toml")
+    f.write_text('[bot]\ntoken = 123456\n[verification]\nregency = "X"\n')
+    assert refusal(f, {}) == "bot.token: seharusnya teks di antara tanda kutip, bukan ***"

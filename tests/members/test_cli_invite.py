@@ -15,14 +15,14 @@ from tests.members.conftest import World
 
 async def test_invite_prints_a_working_code(world: World,
                                             capsys: pytest.CaptureFixture[str]) -> None:
-    assert await run_invite(argparse.Namespace(phone="0812 0000 0002"),
-                            world.deps.settings) == 0
+    no_token = world.deps.settings.replace(bot={"token": ""})  # the link: tests/test_cli.py
+    assert await run_invite(argparse.Namespace(phone="0812 0000 0002"), no_token) == 0
     out = capsys.readouterr().out
     first, second = out.splitlines()
     assert first.startswith("kode undangan untuk Budi")
     code = first.split(": ")[1]
     assert second.startswith(f"anggota mengetik /start {code} di chat dengan bot")
-    assert f"t.me/<bot>?start={code}" in second
+    assert "KLA_BOT_TOKEN" in second
     chat = world.chat(world.user("Budi", 5002))
     await world.do(chat.send(f"/start {code}"))
     assert any("Budi (Disdukcapil)" in t for t in chat.texts())

@@ -2,7 +2,8 @@
 
 The bot runs on the wall clock; to make it fan out at a known moment, the configuration puts
 today's reminder time a minute in the past, on a working day, with the verification ahead —
-so the bot's start-up catch-up queues the digests at once.
+so the bot's start-up catch-up queues the digests at once (today is a working date even when
+it is a public holiday).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ last_score = 685
 daily_at = ["{slot}"]
 working_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 holidays = []
+working_dates = [{now.date().isoformat()}]  # even on a national holiday, today is a working day
 countdown_days = [7, 3, 1, 0]
 [log]
 level = "INFO"

@@ -27,19 +27,26 @@ from kla_bot.models import Member
 from kla_bot.services import review
 from kla_bot.services.access import Session
 from kla_bot.services.review import Decision, ReviewItem
+from kla_bot.text_fit import LINE_FIELD_WIDTH, shorten, toast
 
 COMMON_REASONS = 4  # review.reasons.r0 … r3 in the catalog
+# Widths of the card's fields from data: together they keep the card within a caption (1024).
+REASON_ECHO_WIDTH = 1000  # the reviewer's own reason, repeated back to them
+CARD_WIDTHS = {"task_code": 40, "task_title": 280, "indicator": 160, "member_name": 60,
+               "agency": 80, "file_name": 80}
 _BUTTON = re.compile(r"^rv:(ok|no):(\d{1,12})$")
 _WHY = re.compile(r"^rv:why:(\d{1,12}):(\d{1,2})$")
 _PROMPT = re.compile(r"^rv:why:(\d{1,12}):")
 
 
 def card(payload: Mapping[str, Any], t: Translator) -> str:
-    """The text of one submission as a reviewer sees it (notification and /tinjau)."""
-    return t("review.card", task=payload["task_code"], title=payload["task_title"],
-             indicator=payload["indicator"], cluster=payload["cluster"],
-             points=payload["points"], member=payload["member_name"],
-             agency=payload["agency"], file=payload["file_name"],
+    """The text of one submission as a reviewer sees it (notification and /tinjau), short
+    enough to be the caption of the file."""
+    cut = {key: shorten(str(payload[key]), width) for key, width in CARD_WIDTHS.items()}
+    return t("review.card", task=cut["task_code"], title=cut["task_title"],
+             indicator=cut["indicator"], cluster=payload["cluster"],
+             points=payload["points"], member=cut["member_name"],
+             agency=cut["agency"], file=cut["file_name"],
              size=t.size(int(payload["bytes"])), hash=str(payload["sha256"])[:12])
 
 
@@ -58,7 +65,8 @@ def render_submitted(payload: Mapping[str, Any], t: Translator) -> Rendered:
 def render_accepted(payload: Mapping[str, Any], t: Translator) -> Rendered:
     """``review.accepted``: the member hears their file was accepted."""
     return Rendered(t("review.member_accepted", task=payload["task_code"],
-                      title=payload["task_title"], file=payload["file_name"],
+                      title=shorten(payload["task_title"], LINE_FIELD_WIDTH),
+                      file=shorten(payload["file_name"], LINE_FIELD_WIDTH),
                       reviewer=payload["reviewer"], points=payload["points"]))
 
 
@@ -66,7 +74,8 @@ def render_rejected(payload: Mapping[str, Any], t: Translator) -> Rendered:
     """``review.rejected``: the member hears why, with a button to send a new file."""
     task_id = int(payload["task_ids"][0])
     return Rendered(t("review.member_rejected", task=payload["task_code"],
-                      title=payload["task_title"], file=payload["file_name"],
+                      title=shorten(payload["task_title"], LINE_FIELD_WIDTH),
+                      file=shorten(payload["file_name"], LINE_FIELD_WIDTH),
                       reviewer=payload["reviewer"], reason=payload["reason"]),
                     [[(t("review.resend_button"), f"tk:send:{task_id}")]])
 
@@ -129,7 +138,7 @@ async def on_button(update: Update, context: KlaContext) -> None:
             return await review.ask_reason(session, deps.workspace, member, evidence_id, now)
     else:
         code = update.effective_user.language_code if update.effective_user else None
-        await query.answer(deps.translator(None, code)("review.stale"), show_alert=True)
+        await query.answer(toast(deps.translator(None, code)("review.stale")), show_alert=True)
         return
     decision, t = await act(update, context, work)
     if decision is not None:
@@ -191,7 +200,8 @@ async def _answer(update: Update, context: KlaContext, decision: Decision,
         rows = [[(t(f"review.reasons.r{n}"), f"rv:why:{item.evidence_id}:{n}")]
                 for n in range(COMMON_REASONS)]
         await message.reply_text(t("review.ask_reason", task=item.task_code,
-                                   file=item.file_name), reply_markup=keyboard(rows))
+                                   file=shorten(item.file_name, LINE_FIELD_WIDTH)),
+                                 reply_markup=keyboard(rows))
         return
     if decision.outcome == "already":
         when = decision.reviewed_at or context.deps.clock.now()
@@ -204,8 +214,10 @@ async def _answer(update: Update, context: KlaContext, decision: Decision,
         return
     key = "review.done_accepted" if decision.outcome == "accepted" else "review.done_rejected"
     told = t("review.member_told") if decision.member_told else t("review.member_not_told")
-    await message.reply_text(t(key, task=item.task_code, file=item.file_name,
-                                member=item.member_name, reason=decision.reason or "",
+    await message.reply_text(t(key, task=item.task_code,
+                                file=shorten(item.file_name, LINE_FIELD_WIDTH),
+                                member=shorten(item.member_name, LINE_FIELD_WIDTH),
+                                reason=shorten(decision.reason or "", REASON_ECHO_WIDTH),
                                 told=Raw(told)))
 
 

@@ -14,10 +14,12 @@ from kla_bot.i18n import Translator
 from kla_bot.services import registration, review
 from kla_bot.services.access import AccessDenied
 from kla_bot.services.registration import Registered
+from kla_bot.text_fit import label
 
 
 def _share_keyboard(t: Translator) -> ReplyKeyboardMarkup:
-    return ReplyKeyboardMarkup([[KeyboardButton(t("start.share_button"), request_contact=True)]],
+    return ReplyKeyboardMarkup([[KeyboardButton(label(t("start.share_button")),
+                                                request_contact=True)]],
                                resize_keyboard=True, one_time_keyboard=True)
 
 

@@ -1,0 +1,155 @@
+"""Telegram's size limits, and how a text built from data is made to fit them.
+
+Telegram measures a message after parsing its HTML: the characters the reader sees, in UTF-16
+code units (an emoji counts two), so ``&amp;`` is one and ``<b>`` nothing. A text over the limit
+is refused for good (400 "message is too long"), so every text made from data goes through here:
+a long text is split on line boundaries into several valid HTML messages, a list keeps the items
+that fit and ends with "… dan 12 lainnya", a single long field (a title used as a label) is cut
+with an ellipsis, and a button label is plain text (Telegram does not parse HTML there).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+
+TEXT_LIMIT = 4096  # sendMessage, editMessageText
+CAPTION_LIMIT = 1024  # sendDocument, sendPhoto
+CALLBACK_DATA_BYTES = 64
+CALLBACK_ANSWER_LIMIT = 200  # answerCallbackQuery's toast or alert
+LABEL_WIDTH = 64  # longer button labels are cut by the phone anyway
+LINE_FIELD_WIDTH = 160  # a title, name or agency inside a line of a list
+ELLIPSIS = "…"
+
+# Every "<" in our HTML starts a tag: the Translator escapes every value it inserts.
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*>")
+_PIECE = re.compile(r"<[^>]*>|&#?[a-zA-Z0-9]+;|[^<&]|[<&]")
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units, the unit Telegram counts in."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def visible(html_text: str) -> str:
+    """What the reader sees of an HTML text: tags dropped, entities decoded."""
+    return html.unescape(_TAG.sub("", html_text))
+
+
+def visible_len(html_text: str) -> int:
+    return utf16_len(visible(html_text))
+
+
+def fits(html_text: str, limit: int = TEXT_LIMIT) -> bool:
+    return visible_len(html_text) <= limit
+
+
+def shorten(text: str, width: int) -> str:
+    """A plain field of at most ``width`` characters, cut with an ellipsis when longer."""
+    if len(text) <= width:
+        return text
+    return text[: max(0, width - 1)].rstrip() + ELLIPSIS
+
+
+def label(html_text: str, width: int = LABEL_WIDTH) -> str:
+    """A button label: the visible text (buttons show no HTML), at most ``width`` characters."""
+    return shorten(" ".join(visible(html_text).split()), width)
+
+
+def toast(html_text: str) -> str:
+    """A callback answer: plain text within its 200-character limit."""
+    return shorten(visible(html_text), CALLBACK_ANSWER_LIMIT)
+
+
+def _open_tags(html_text: str, stack: list[str]) -> list[str]:
+    """``stack`` (the raw opening tags still open) after ``html_text``."""
+    for match in _TAG.finditer(html_text):
+        if match.group(1):
+            if stack:
+                stack.pop()
+        else:
+            stack.append(match.group(0))
+    return stack
+
+
+def _closing(stack: Sequence[str]) -> str:
+    return "".join(f"</{_TAG.match(tag).group(2)}>" for tag in reversed(stack))  # type: ignore[union-attr]
+
+
+def _cut_line(line: str, room: int) -> tuple[str, str]:
+    """The longest head of ``line`` within ``room`` visible units that cuts no tag or entity
+    (at a space when there is one in the second half), and the rest."""
+    used, end, space = 0, 0, 0
+    for piece in _PIECE.finditer(line):
+        text = piece.group(0)
+        size = 0 if text.startswith("<") and len(text) > 1 else utf16_len(html.unescape(text))
+        if used + size > room:
+            break
+        used += size
+        end = piece.end()
+        if text == " " and used > room // 2:
+            space = end
+    end = space or end
+    return line[:end], line[end:]
+
+
+def split_text(html_text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """``html_text`` as messages within ``limit``, split between lines (inside a line only when
+    one line alone is too long); a tag open across a split is closed and opened again, so every
+    part is valid HTML on its own."""
+    if fits(html_text, limit):
+        return [html_text]
+    parts: list[str] = []
+    reopen = ""  # the tags a part must open again because the previous one closed them
+    current: list[str] = []
+    used = 0
+    pending = list(reversed(html_text.split("\n")))
+    while pending:
+        line = pending.pop()
+        if not current:
+            line = reopen + line
+        size = visible_len(line) + (1 if current else 0)
+        if used + size <= limit:
+            current.append(line)
+            used += size
+            continue
+        if current:
+            pending.append(line)
+        else:  # one line alone is too long: cut it
+            head, rest = _cut_line(line, limit)
+            current = [head]
+            pending.append(rest)
+        part, stack = _close_part(current)
+        parts.append(part)
+        reopen, current, used = "".join(stack), [], 0
+    if current:
+        parts.append(_close_part(current)[0])
+    return [p for p in parts if visible(p).strip()]
+
+
+def _close_part(lines: list[str]) -> tuple[str, list[str]]:
+    """One part: its lines with the tags still open closed; and those tags."""
+    text = "\n".join(lines).strip("\n")
+    stack = _open_tags(text, [])
+    return text + _closing(stack), stack
+
+
+def fit_list(head: Sequence[str], items: Sequence[str], tail: Sequence[str],
+             more: Callable[[int], str], *, hidden: int = 0,
+             limit: int = TEXT_LIMIT) -> tuple[str, int]:
+    """``head``, as many ``items`` as fit, ``more(n)`` for the n left out (plus ``hidden``,
+    already left out before), then ``tail``: one text within ``limit``. Returns the text and
+    how many items it shows."""
+    fixed = visible_len("\n".join([*head, *tail]))
+    shown = 0
+    for item in items:
+        hidden_after = hidden + len(items) - shown - 1
+        reserve = visible_len(more(hidden_after)) + 1 if hidden_after else 0
+        if fixed + visible_len(item) + 1 + reserve > limit:
+            break
+        fixed += visible_len(item) + 1
+        shown += 1
+    left_out = hidden + len(items) - shown
+    body = [*items[:shown], *([more(left_out)] if left_out else [])]
+    return "\n".join([*head, *body, *tail]), shown

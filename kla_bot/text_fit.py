@@ -24,6 +24,7 @@ ELLIPSIS = "…"
 
 # Every "<" in our HTML starts a tag: the Translator escapes every value it inserts.
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*>")
+_ONE_CHAR_ENTITIES = frozenset({"&amp;", "&lt;", "&gt;", "&quot;"})
 _PIECE = re.compile(r"<[^>]*>|&#?[a-zA-Z0-9]+;|[^<&]|[<&]")
 
 
@@ -77,21 +78,31 @@ def _closing(stack: Sequence[str]) -> str:
     return "".join(f"</{_TAG.match(tag).group(2)}>" for tag in reversed(stack))  # type: ignore[union-attr]
 
 
-def _cut_line(line: str, room: int) -> tuple[str, str]:
-    """The longest head of ``line`` within ``room`` visible units that cuts no tag or entity
-    (at a space when there is one in the second half), and the rest."""
-    used, end, space = 0, 0, 0
+def _piece_len(piece: str) -> int:
+    if len(piece) == 1:  # most pieces: one character
+        return 2 if ord(piece) > 0xFFFF else 1
+    if piece in _ONE_CHAR_ENTITIES:
+        return 1
+    return 0 if piece[0] == "<" else utf16_len(html.unescape(piece))
+
+
+def _cut_line(line: str, room: int) -> list[str]:
+    """``line`` in pieces of at most ``room`` visible units that cut no tag or entity (at a
+    space when one is in the second half of the piece)."""
+    pieces: list[str] = []
+    start, used, space, space_used = 0, 0, 0, 0
     for piece in _PIECE.finditer(line):
         text = piece.group(0)
-        size = 0 if text.startswith("<") and len(text) > 1 else utf16_len(html.unescape(text))
+        size = _piece_len(text)
         if used + size > room:
-            break
+            cut, carried = (space, used - space_used) if space else (piece.start(), 0)
+            pieces.append(line[start:cut])
+            start, used, space = cut, carried, 0
         used += size
-        end = piece.end()
         if text == " " and used > room // 2:
-            space = end
-    end = space or end
-    return line[:end], line[end:]
+            space, space_used = piece.end(), used
+    pieces.append(line[start:])
+    return pieces
 
 
 def split_text(html_text: str, limit: int = TEXT_LIMIT) -> list[str]:
@@ -100,31 +111,24 @@ def split_text(html_text: str, limit: int = TEXT_LIMIT) -> list[str]:
     part is valid HTML on its own."""
     if fits(html_text, limit):
         return [html_text]
+    lines: list[str] = []
+    for line in html_text.split("\n"):
+        lines.extend(_cut_line(line, limit) if visible_len(line) > limit else [line])
     parts: list[str] = []
     reopen = ""  # the tags a part must open again because the previous one closed them
     current: list[str] = []
     used = 0
-    pending = list(reversed(html_text.split("\n")))
-    while pending:
-        line = pending.pop()
-        if not current:
-            line = reopen + line
+    for line in lines:
         size = visible_len(line) + (1 if current else 0)
-        if used + size <= limit:
-            current.append(line)
-            used += size
-            continue
-        if current:
-            pending.append(line)
-        else:  # one line alone is too long: cut it
-            head, rest = _cut_line(line, limit)
-            current = [head]
-            pending.append(rest)
-        part, stack = _close_part(current)
-        parts.append(part)
-        reopen, current, used = "".join(stack), [], 0
-    if current:
-        parts.append(_close_part(current)[0])
+        if current and used + size > limit:
+            part, stack = _close_part(current)
+            parts.append(part)
+            reopen, current = "".join(stack), []
+        if not current:
+            line, size = reopen + line, visible_len(line)
+        current.append(line)
+        used = size if len(current) == 1 else used + size
+    parts.append(_close_part(current)[0])
     return [p for p in parts if visible(p).strip()]
 
 

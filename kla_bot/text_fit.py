@@ -63,19 +63,16 @@ def toast(html_text: str) -> str:
     return shorten(visible(html_text), CALLBACK_ANSWER_LIMIT)
 
 
-def _open_tags(html_text: str, stack: list[str]) -> list[str]:
-    """``stack`` (the raw opening tags still open) after ``html_text``."""
+def _open_tags(html_text: str) -> list[tuple[str, str]]:
+    """The tags still open at the end of ``html_text``: (name, the opening tag as written)."""
+    stack: list[tuple[str, str]] = []
     for match in _TAG.finditer(html_text):
         if match.group(1):
             if stack:
                 stack.pop()
         else:
-            stack.append(match.group(0))
+            stack.append((match.group(2), match.group(0)))
     return stack
-
-
-def _closing(stack: Sequence[str]) -> str:
-    return "".join(f"</{_TAG.match(tag).group(2)}>" for tag in reversed(stack))  # type: ignore[union-attr]
 
 
 def _piece_len(piece: str) -> int:
@@ -86,20 +83,22 @@ def _piece_len(piece: str) -> int:
     return 0 if piece[0] == "<" else utf16_len(html.unescape(piece))
 
 
-def _cut_line(line: str, room: int) -> list[str]:
-    """``line`` in pieces of at most ``room`` visible units that cut no tag or entity (at a
-    space when one is in the second half of the piece)."""
+def _cut_line(line: str, first_room: int, room: int) -> list[str]:
+    """``line`` in pieces that cut no tag or entity, the first of at most ``first_room``
+    visible units, the others of at most ``room`` (each cut at a space when one is in the
+    second half of the piece)."""
     pieces: list[str] = []
     start, used, space, space_used = 0, 0, 0, 0
     for piece in _PIECE.finditer(line):
         text = piece.group(0)
         size = _piece_len(text)
-        if used + size > room:
+        limit = room if pieces else first_room
+        if used + size > limit:
             cut, carried = (space, used - space_used) if space else (piece.start(), 0)
             pieces.append(line[start:cut])
             start, used, space = cut, carried, 0
         used += size
-        if text == " " and used > room // 2:
+        if text == " " and used > (room if pieces else first_room) // 2:
             space, space_used = piece.end(), used
     pieces.append(line[start:])
     return pieces
@@ -111,32 +110,53 @@ def split_text(html_text: str, limit: int = TEXT_LIMIT) -> list[str]:
     part is valid HTML on its own."""
     if fits(html_text, limit):
         return [html_text]
-    lines: list[str] = []
-    for line in html_text.split("\n"):
-        lines.extend(_cut_line(line, limit) if visible_len(line) > limit else [line])
     parts: list[str] = []
-    reopen = ""  # the tags a part must open again because the previous one closed them
     current: list[str] = []
     used = 0
-    for line in lines:
-        size = visible_len(line) + (1 if current else 0)
-        if current and used + size > limit:
-            part, stack = _close_part(current)
+    reopen = ""  # the tags a part must open again because the previous one closed them
+
+    def add(line: str) -> None:
+        nonlocal used
+        used += visible_len(line) + (1 if current else 0)
+        current.append(line if len(current) else reopen + line)
+
+    def flush() -> None:
+        nonlocal used, reopen
+        if current:
+            part, reopen = _close_part(current)
             parts.append(part)
-            reopen, current = "".join(stack), []
-        if not current:
-            line, size = reopen + line, visible_len(line)
-        current.append(line)
-        used = size if len(current) == 1 else used + size
-    parts.append(_close_part(current)[0])
+            current.clear()
+            used = 0
+
+    pending = html_text.split("\n")[::-1]
+    while pending:
+        line = pending.pop()
+        size = visible_len(line)
+        if used + size + (1 if current else 0) <= limit:
+            add(line)
+        elif size > limit:  # too long for any message: fill this one, then go on in the next
+            room = limit - used - 1 if current else limit
+            if room < limit // 4:
+                flush()
+                room = limit
+            *full, last = _cut_line(line, room, limit)
+            for piece in full:
+                add(piece)
+                flush()
+            pending.append(last)
+        else:
+            flush()
+            pending.append(line)
+    flush()
     return [p for p in parts if visible(p).strip()]
 
 
-def _close_part(lines: list[str]) -> tuple[str, list[str]]:
-    """One part: its lines with the tags still open closed; and those tags."""
+def _close_part(lines: list[str]) -> tuple[str, str]:
+    """One part: its lines with the tags still open closed; and those tags, to open again."""
     text = "\n".join(lines).strip("\n")
-    stack = _open_tags(text, [])
-    return text + _closing(stack), stack
+    stack = _open_tags(text)
+    closing = "".join(f"</{name}>" for name, _ in reversed(stack))
+    return text + closing, "".join(raw for _, raw in stack)
 
 
 def fit_list(head: Sequence[str], items: Sequence[str], tail: Sequence[str],

@@ -16,12 +16,12 @@ from sqlalchemy import select, update
 from handlers.registry import KlaApplication
 from kla_bot import scheduler
 from kla_bot.models import Member, Task
-from kla_bot.services import reminders
+from kla_bot.services import outbox, reminders
 from kla_bot.standin import BotApiStandin, SentMessage
 from kla_bot.text_fit import LABEL_WIDTH
 from tests.conftest import START
 from tests.coordinators.chat import ChatWorld, chat_world
-from tests.coordinators.helpers import AHMAD, BUDI, SITI, outbox_rows
+from tests.coordinators.helpers import AHMAD, BUDI, SITI, outbox_rows, task_row
 from tests.members.conftest import pdf_bytes
 from tests.reminders.seed import INDICATOR_OF
 
@@ -153,3 +153,28 @@ async def _task_state(cw: ChatWorld, code: str) -> str:
         state = await s.scalar(select(Task.state).where(Task.code == code))
         assert state is not None
         return state
+
+
+async def test_an_outbox_text_too_long_for_one_message_goes_in_parts(
+        bot: KlaApplication, standin: BotApiStandin) -> None:
+    """A row whose text cannot be shortened (a 6,000-character reason, as a row queued by an
+    older version could hold) is sent in parts, the resend button on the last."""
+    cw = await chat_world(bot, standin)
+    deps = cw.world.deps
+    await _pile_up(cw, 1, 5000)
+    task = await task_row(deps, "K3-Z000")
+    reason = "Tanda tangan & stempel <belum> ada; " * 166 + "AKHIR"
+    async with deps.db.transaction() as s:
+        await outbox.enqueue(
+            s, dedupe_key="review.rejected:test", kind="review.rejected", chat_id=7000 + BUDI,
+            recipient_id=cw.world.ids[BUDI], now=deps.clock.now(),
+            payload={"task_ids": [task.id], "task_code": task.code, "task_title": task.title,
+                     "file_name": "a & b.pdf", "reviewer": LONG_NAME, "reason": reason})
+    mark = standin.mark()
+    await cw.drain()
+    parts = cw.chats[BUDI].since(mark)
+    assert len(parts) == 2 and "AKHIR" in parts[-1].plain
+    assert "".join(reason.split()) in "".join("".join(p.plain for p in parts).split())
+    assert parts[-1].buttons and not parts[0].buttons
+    assert [c.description for c in standin.calls if c.status == 400] == []
+    assert [r.state for r in await outbox_rows(deps)] == ["sent"]

@@ -25,8 +25,10 @@ from tests.coordinators.helpers import AHMAD, BUDI, SITI, outbox_rows, task_row
 from tests.members.conftest import pdf_bytes
 from tests.reminders.seed import INDICATOR_OF
 
-LONG_NAME = ("Dr. Hj. Nurul & Hidayati <Kusumawardhani> " * 6).strip()
-LONG_AGENCY = ("Dinas Pemberdayaan Perempuan & Perlindungan Anak " * 6).strip()
+# As long as the schema allows (members.name 120, members.agency 160 characters).
+LONG_NAME = ("Dr. Hj. Nurul & Hidayati <Kusumawardhani> " * 3)[:120]
+LONG_AGENCY = ("Dinas Pemberdayaan Perempuan & Perlindungan Anak " * 4)[:160]
+LONG_FILE = ("laporan & <rekap> data dukung " * 10)[:250] + ".pdf"
 MORE = re.compile(r"… dan (\d+) lainnya")
 
 
@@ -112,7 +114,7 @@ async def test_every_message_built_from_data_fits(bot: KlaApplication, standin: 
 
     # An upload: "which task?" buttons, the receipt, the notice to the coordinator.
     budi = cw.chats[BUDI]
-    await cw.do(budi.send_document(pdf_bytes(), file_name="laporan & rekap.pdf"))
+    await cw.do(budi.send_document(pdf_bytes(), file_name=LONG_FILE))
     question = budi.last()
     _labels_plain_and_short(_labels([question]))
     await cw.do(budi.press(question, 0))

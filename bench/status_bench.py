@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import event, insert, select
 
-from handlers.status import status_text
+from handlers.status import status_texts
 from kla_bot.chart import render_status_chart
 from kla_bot.clock import ManualClock
 from kla_bot.config import Settings
@@ -98,7 +98,7 @@ async def measure(url: str | None, members: int, tasks: int, runs: int) -> dict[
                 async with deps.db.transaction() as s:
                     view = await status_for(s, deps.workspace, settings, boss, NOW)
                 db_done = time.perf_counter()
-                status_text(view, t)
+                status_texts(view, t)
                 text_done = time.perf_counter()
                 r = view.report
                 render_status_chart(regency=r.regency, days_left=r.days_left,

@@ -16,6 +16,7 @@ from kla_bot.i18n import Raw, Translator
 from kla_bot.models import Member
 from kla_bot.services.access import Session, overseer_scope
 from kla_bot.services.reassign import Reassigned, reassign
+from kla_bot.text_fit import LINE_FIELD_WIDTH, shorten
 
 USAGE = "usage"
 
@@ -41,19 +42,24 @@ async def assign(update: Update, context: KlaContext) -> None:
     if isinstance(result, str):
         await message.reply_text(t("assign.usage"))
         return
-    told = [t("assign.told" if result.previous_told else "assign.not_told", name=result.previous),
-            t("assign.told" if result.assignee_told else "assign.not_told", name=result.assignee)]
-    await message.reply_text(t("assign.done", code=result.task_code, title=result.task_title,
-                               previous=result.previous, assignee=result.assignee,
+    previous = shorten(result.previous, LINE_FIELD_WIDTH)
+    assignee = shorten(result.assignee, LINE_FIELD_WIDTH)
+    told = [t("assign.told" if result.previous_told else "assign.not_told", name=previous),
+            t("assign.told" if result.assignee_told else "assign.not_told", name=assignee)]
+    await message.reply_text(t("assign.done", code=result.task_code,
+                               title=shorten(result.task_title, LINE_FIELD_WIDTH),
+                               previous=previous, assignee=assignee,
                                told=Raw("\n".join(told))))
 
 
 def render_reassigned(payload: Mapping[str, Any], t: Translator) -> Rendered:
     """``task.reassigned``: the new assignee gets the task (with a send button); the
     previous one learns they are off it."""
-    params = {"code": payload["task_code"], "title": payload["task_title"],
+    params = {"code": payload["task_code"],
+              "title": shorten(payload["task_title"], LINE_FIELD_WIDTH),
               "points": payload["points"], "due": date.fromisoformat(str(payload["due"])),
-              "other": payload["other_name"], "by": payload["by_name"]}
+              "other": shorten(payload["other_name"], LINE_FIELD_WIDTH),
+              "by": shorten(payload["by_name"], LINE_FIELD_WIDTH)}
     if payload["direction"] == "in":
         task_id = int(payload["task_ids"][0])
         return Rendered(t("assign.member_in", **params),

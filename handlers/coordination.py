@@ -12,6 +12,7 @@ from handlers.context import KlaContext
 from kla_bot.i18n import Translator
 from kla_bot.models import Member
 from kla_bot.services.access import AccessDenied, Session, registered_member
+from kla_bot.text_fit import CALLBACK_DATA_BYTES, label, toast
 
 T = TypeVar("T")
 Work = Callable[[Session, Member], Awaitable[T]]
@@ -44,17 +45,22 @@ async def act(update: Update, context: KlaContext, work: Work[T]) -> tuple[T | N
 async def tell(update: Update, text: str) -> None:
     """Answer a button press with a toast, or a message with a reply."""
     if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
+        await update.callback_query.answer(toast(text), show_alert=True)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text)
 
 
 def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
-    """Inline buttons from (label, callback data) rows."""
+    """Inline buttons from (label, callback data) rows; labels come from the catalogs as HTML
+    like every text, and are shown as the plain text Telegram draws on a button."""
     if not rows:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)
-                                  for label, data in row] for row in rows])
+    for row in rows:
+        for _, data in row:
+            if len(data.encode()) > CALLBACK_DATA_BYTES:
+                raise ValueError(f"callback data over {CALLBACK_DATA_BYTES} bytes: {data!r}")
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label(text), callback_data=data)
+                                  for text, data in row] for row in rows])
 
 
 def local_moment(moment: datetime, context: KlaContext) -> datetime:

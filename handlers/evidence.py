@@ -10,11 +10,12 @@ import logging
 import re
 from pathlib import Path
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from handlers.context import KlaContext, user_translator
+from handlers.coordination import keyboard
 from handlers.registry import Command, Feature, KlaApplication
 from kla_bot.clock import local_today
 from kla_bot.i18n import Translator
@@ -23,6 +24,7 @@ from kla_bot.services.access import AccessDenied
 from kla_bot.services.intake import IncomingFile, Placement
 from kla_bot.services.intake_record import IntakeFailed, Receipt, receive_file
 from kla_bot.storage import EvidenceStore, StorageRefused
+from kla_bot.text_fit import LINE_FIELD_WIDTH, shorten, toast
 from kla_bot.validation import ACCEPTED_TYPES
 
 log = logging.getLogger(__name__)
@@ -31,10 +33,6 @@ CANCEL_DATA = "ev:cancel"
 MAX_CHOICES = 20
 # In a group the bot handles a file only when it replies to the bot or names a task code.
 _CODE_LIKE = re.compile(r"\b[A-Za-z]{1,3}\d*-\w+")
-
-
-def shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 async def remember_one_task(context: KlaContext, sent: Message, task_ids: list[int]) -> None:
@@ -98,17 +96,15 @@ async def file_received(update: Update, context: KlaContext) -> None:
 async def _ask_which_task(message: Message, placement: Placement, t: Translator) -> None:
     if placement.confirm:
         task = placement.candidates[0]
-        text = t("evidence.ask_confirm", code=task.code, title=shorten(task.title, 200))
-        rows = [[InlineKeyboardButton(t("evidence.confirm_button", code=task.code),
-                                      callback_data=f"{PICK_PREFIX}{task.id}")]]
+        text = t("evidence.ask_confirm", code=task.code,
+                 title=shorten(task.title, LINE_FIELD_WIDTH))
+        rows = [[(t("evidence.confirm_button", code=task.code), f"{PICK_PREFIX}{task.id}")]]
     else:
         text = t("evidence.ask_which")
-        rows = [[InlineKeyboardButton(
-            t("evidence.pick_button", code=task.code, title=shorten(task.title, 40)),
-            callback_data=f"{PICK_PREFIX}{task.id}")]
-            for task in placement.candidates[:MAX_CHOICES]]
-    rows.append([InlineKeyboardButton(t("evidence.cancel_button"), callback_data=CANCEL_DATA)])
-    await message.reply_text(text, reply_markup=InlineKeyboardMarkup(rows))
+        rows = [[(t("evidence.pick_button", code=task.code, title=task.title),
+                  f"{PICK_PREFIX}{task.id}")] for task in placement.candidates[:MAX_CHOICES]]
+    rows.append([(t("evidence.cancel_button"), CANCEL_DATA)])
+    await message.reply_text(text, reply_markup=keyboard(rows))
 
 
 async def receive_files(update: Update, context: KlaContext, placement: Placement,
@@ -144,8 +140,8 @@ async def _receive_one(context: KlaContext, placement: Placement, incoming: Inco
         log.exception("evidence intake failed")
         return t("evidence.failed"), None
     key = "evidence.duplicate" if receipt.duplicate else "evidence.receipt"
-    return t(key, code=receipt.task.code, title=shorten(receipt.task.title, 200),
-             name=receipt.file_name, size=t.size(receipt.size),
+    return t(key, code=receipt.task.code, title=shorten(receipt.task.title, LINE_FIELD_WIDTH),
+             name=shorten(receipt.file_name, LINE_FIELD_WIDTH), size=t.size(receipt.size),
              hash=receipt.sha256[:12]), receipt
 
 
@@ -166,7 +162,7 @@ async def pick_pressed(update: Update, context: KlaContext) -> None:
                 keep_sending=False)
     except AccessDenied as refusal:
         t = await user_translator(update, context)
-        await query.answer(t(refusal.key, **refusal.params), show_alert=True)
+        await query.answer(toast(t(refusal.key, **refusal.params)), show_alert=True)
         return
     t = deps.translator(placement.asker.language, user.language_code)
     await query.answer()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
 
 from handlers.context import KlaContext, user_translator
+from handlers.coordination import keyboard
 from handlers.registry import Command, Feature
 from kla_bot.i18n import LANGUAGES, Translator
 from kla_bot.services.language import (
@@ -14,15 +15,14 @@ from kla_bot.services.language import (
     choose_language,
     current_language,
 )
+from kla_bot.text_fit import toast
 
 CALLBACK_PREFIX = "lang:"
 
 
-def _keyboard(t: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(t(f"language.name_{lang}"), callback_data=f"{CALLBACK_PREFIX}{lang}")
-        for lang in LANGUAGES
-    ]])
+def _keyboard(t: Translator) -> InlineKeyboardMarkup | None:
+    return keyboard([[(t(f"language.name_{lang}"), f"{CALLBACK_PREFIX}{lang}")
+                      for lang in LANGUAGES]])
 
 
 async def language_command(update: Update, context: KlaContext) -> None:
@@ -63,12 +63,12 @@ async def language_pressed(update: Update, context: KlaContext) -> None:
             choice: LanguageChoice = await choose_language(session, deps.workspace, user.id,
                                                            wanted)
     except UnknownLanguage as exc:
-        await query.answer((await user_translator(update, context))(exc.key),
+        await query.answer(toast((await user_translator(update, context))(exc.key)),
                            show_alert=True)
         return
     t = deps.translator(choice.stored, user.language_code)
     if not choice.registered:
-        await query.answer(t("language.unregistered"), show_alert=True)
+        await query.answer(toast(t("language.unregistered")), show_alert=True)
         return
     await query.answer()
     await query.edit_message_text(t("language.changed"))

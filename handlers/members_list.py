@@ -15,18 +15,18 @@ from kla_bot.services.access import Session, overseer_scope
 from kla_bot.services.registration import invite_by_overseer
 from kla_bot.services.roster import Roster, roster
 from kla_bot.services.status import MemberStatus
-
-MESSAGE_LIMIT = 4000  # Telegram allows 4096 characters; keep a margin
+from kla_bot.text_fit import LINE_FIELD_WIDTH, TEXT_LIMIT, shorten, split_text
 
 
 def _line(entry: MemberStatus, t: Translator, with_phone: bool) -> str:
     key = "members.line_phone" if with_phone else "members.line"
-    return t(key, name=entry.name, agency=entry.agency, phone=entry.phone,
+    return t(key, name=shorten(entry.name, LINE_FIELD_WIDTH),
+             agency=shorten(entry.agency, LINE_FIELD_WIDTH), phone=entry.phone,
              clusters=", ".join(entry.clusters) or "-", open=entry.counts.open,
              overdue=entry.counts.overdue, role=t(f"members.role.{entry.role}"))
 
 
-def roster_texts(result: Roster, t: Translator, limit: int = MESSAGE_LIMIT) -> list[str]:
+def roster_texts(result: Roster, t: Translator, limit: int = TEXT_LIMIT) -> list[str]:
     """The roster as one or more messages, each within Telegram's length limit."""
     scope = (t("members.scope_all") if result.clusters is None
              else t("members.scope", clusters=", ".join(result.clusters)))
@@ -38,15 +38,7 @@ def roster_texts(result: Roster, t: Translator, limit: int = MESSAGE_LIMIT) -> l
         lines.append("")
         lines.append(t(key, count=len(entries)))
         lines.extend(_line(e, t, with_phone) for e in entries)
-    texts: list[str] = []
-    current = ""
-    for line in lines:
-        if current and len(current) + len(line) + 1 > limit:
-            texts.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    texts.append(current)
-    return texts
+    return split_text("\n".join(lines), limit)
 
 
 async def members_list(update: Update, context: KlaContext) -> None:
@@ -90,7 +82,8 @@ async def invite(update: Update, context: KlaContext) -> None:
     if not code:
         await message.reply_text(t("members.invite_usage"))
         return
-    await message.reply_text(t("members.invite_created", name=name, code=code,
+    await message.reply_text(t("members.invite_created", name=shorten(name, LINE_FIELD_WIDTH),
+                               code=code,
                                link=f"https://t.me/{context.bot.username}?start={code}"))
 
 

@@ -11,18 +11,19 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, Message
 from telegram.error import BadRequest, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
+from handlers.coordination import keyboard
 from handlers.rate_limit import NO_RETRY, FloodAwareRateLimiter
 from handlers.registry import KlaApplication, Rendered, Renderer
 from kla_bot.deps import Deps
 from kla_bot.services.delivery import Claimed
+from kla_bot.text_fit import CAPTION_LIMIT, fits, split_text
 
 log = logging.getLogger(__name__)
 
-CAPTION_LIMIT = 1024
 # Short enough that one request ends within outbox_sender.SEND_BUDGET; the sender's lease
 # heartbeat covers a send of two requests.
 TIMEOUTS: dict[str, Any] = {"connect_timeout": 5, "read_timeout": 10, "write_timeout": 10,
@@ -56,32 +57,31 @@ def render(deps: Deps, table: Mapping[str, Renderer], row: Claimed) -> Rendered:
 
 async def send(app: KlaApplication, deps: Deps, chat_id: int, rendered: Rendered) -> list[int]:
     """Send the text (with its buttons) and the attached evidence file, if any; return the
-    Telegram message ids."""
-    markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row]
-         for row in rendered.buttons]) if rendered.buttons else None
+    Telegram message ids. A text too long for one message goes in parts, the buttons on the
+    last one (renderers shorten their lists, so this is the rare case of one long field)."""
+    markup = keyboard(rendered.buttons)
     options = _call_options(app)
+    *first, last = split_text(rendered.text)
+    sent = [(await app.bot.send_message(chat_id, part, **options)).message_id for part in first]
     if rendered.evidence_key is None:
-        message = await app.bot.send_message(chat_id, rendered.text, reply_markup=markup,
-                                             **options)
-        return [message.message_id]
+        message = await app.bot.send_message(chat_id, last, reply_markup=markup, **options)
+        return [*sent, message.message_id]
     path = evidence_path(deps.storage_dir, rendered.evidence_key)
     name = rendered.evidence_name or path.name
     file_id, kind = rendered.evidence_file_id, rendered.evidence_file_kind
-    if len(rendered.text) <= CAPTION_LIMIT:
+    if fits(last, CAPTION_LIMIT):
         message = await send_evidence(app.bot, chat_id, path, name=name, file_id=file_id,
-                                      kind=kind, caption=rendered.text, reply_markup=markup,
-                                      **options)
-        return [message.message_id]
+                                      kind=kind, caption=last, reply_markup=markup, **options)
+        return [*sent, message.message_id]
     # Too long for a caption: the text (with the buttons) first, the file as a reply to it.
-    text_message: Message = await app.bot.send_message(chat_id, rendered.text,
+    text_message: Message = await app.bot.send_message(chat_id, last,
                                                        reply_markup=markup, **options)
     # The text is out: the file may sleep out a short flood wait inside the call rather than
     # have the row (and so the text) sent again; a long wait still reschedules the row.
     file_message = await send_evidence(app.bot, chat_id, path, name=name, file_id=file_id,
                                        kind=kind, reply_to_message_id=text_message.message_id,
                                        **TIMEOUTS)
-    return [text_message.message_id, file_message.message_id]
+    return [*sent, text_message.message_id, file_message.message_id]
 
 
 async def send_evidence(bot: Bot, chat_id: int, path: Path, *, name: str, file_id: str | None,

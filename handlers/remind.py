@@ -25,6 +25,7 @@ from kla_bot.services import reminders
 from kla_bot.services.access import AccessDenied, registered_member
 from kla_bot.services.delivery import UNREACHABLE
 from kla_bot.services.reminders import FanOut
+from kla_bot.text_fit import LINE_FIELD_WIDTH, fit_list, shorten
 
 log = logging.getLogger(__name__)
 
@@ -116,40 +117,45 @@ def _countdown(t: Translator, payload: Mapping[str, Any], *, day_key: str,
     return t(key, countdown=t("common.days_left", days=left), vdate=vdate, **extra)
 
 
+def _field(value: Any) -> str:
+    return shorten(str(value), LINE_FIELD_WIDTH)
+
+
 def render_digest(payload: Mapping[str, Any], t: Translator) -> Rendered:
-    """A member's open tasks, the countdown, and a button per task to send its evidence."""
+    """A member's open tasks, the countdown, and a button per task to send its evidence; as
+    many tasks as fit one message, then "… dan N lainnya"."""
     tasks = payload["tasks"]
-    lines = [_countdown(t, payload, day_key="reminders.countdown_day", key="reminders.countdown"),
-             "", t("reminders.digest_intro", count=len(tasks) + int(payload.get("more", 0)))]
+    head = [_countdown(t, payload, day_key="reminders.countdown_day", key="reminders.countdown"),
+            "", t("reminders.digest_intro", count=len(tasks) + int(payload.get("more", 0)))]
     day = date.fromisoformat(payload["day"])
-    for task in tasks:
-        key = "reminders.task_line_overdue" if task.get("overdue") else "reminders.task_line"
-        left = t.due((date.fromisoformat(task["due"]) - day).days)
-        lines.append(t(key, code=task["code"], title=task["title"], due=task["due"],
-                       left=left, points=task["points"]))
-    if payload.get("more"):
-        lines.append(t("reminders.more", count=payload["more"]))
-    lines += ["", t("reminders.digest_hint_one" if len(tasks) == 1
-                    else "reminders.digest_hint_many")]
+    items = [t("reminders.task_line_overdue" if task.get("overdue") else "reminders.task_line",
+               code=task["code"], title=_field(task["title"]), due=task["due"],
+               left=t.due((date.fromisoformat(task["due"]) - day).days),
+               points=task["points"]) for task in tasks]
+    tail = ["", t("reminders.digest_hint_one" if len(tasks) == 1
+                  else "reminders.digest_hint_many")]
+    text, shown = fit_list(head, items, tail, lambda n: t("reminders.more", count=n),
+                           hidden=int(payload.get("more", 0)))
     buttons = [[(t("reminders.send_button", code=task["code"]), f"tk:send:{task['id']}")]
-               for task in tasks]
-    return Rendered("\n".join(lines), buttons=buttons)
+               for task in tasks[:shown]]
+    return Rendered(text, buttons=buttons)
 
 
 def render_escalation(payload: Mapping[str, Any], t: Translator) -> Rendered:
-    """A coordinator's overdue tasks, one line each, with who is responsible."""
+    """A coordinator's overdue tasks, one line each, with who is responsible; as many as fit
+    one message, then "… dan N lainnya" and where the full list is."""
     tasks = payload["tasks"]
-    lines = [t("reminders.escalation_title", count=len(tasks) + int(payload.get("more", 0)))]
-    for task in tasks:
-        key = ("reminders.escalation_line_submitted" if task["state"] == "submitted"
-               else "reminders.escalation_line")
-        lines.append(t(key, code=task["code"], cluster=task["cluster"], title=task["title"],
-                       assignee=task["assignee"], agency=task["agency"], due=task["due"],
-                       days=task["days"], points=task["points"]))
-    if payload.get("more"):
-        lines.append(t("reminders.more", count=payload["more"]))
-    lines += ["", t("reminders.escalation_hint")]
-    return Rendered("\n".join(lines))
+    head = [t("reminders.escalation_title", count=len(tasks) + int(payload.get("more", 0)))]
+    items = [t("reminders.escalation_line_submitted" if task["state"] == "submitted"
+               else "reminders.escalation_line", code=task["code"], cluster=task["cluster"],
+               title=_field(task["title"]), assignee=_field(task["assignee"]),
+               agency=_field(task["agency"]), due=task["due"], days=task["days"],
+               points=task["points"]) for task in tasks]
+    commands = " · ".join(f"/status {code}" for code in sorted({task["cluster"] for task in tasks}))
+    text, _ = fit_list(head, items, ["", t("reminders.escalation_hint")],
+                       lambda n: t("reminders.escalation_more", count=n, commands=commands),
+                       hidden=int(payload.get("more", 0)))
+    return Rendered(text)
 
 
 def render_brief(payload: Mapping[str, Any], t: Translator) -> Rendered:
@@ -181,8 +187,8 @@ def render_unreachable(payload: Mapping[str, Any], t: Translator) -> Rendered:
     """Tell a coordinator that a member blocked the bot (or never opened it)."""
     reason_key = f"reminders.reason_{payload['reason']}"
     reason = t(reason_key if t.has(reason_key) else "reminders.reason_forbidden")
-    return Rendered(t("reminders.unreachable", name=payload["member_name"],
-                      agency=payload["agency"], reason=reason, since=payload["since"],
+    return Rendered(t("reminders.unreachable", name=_field(payload["member_name"]),
+                      agency=_field(payload["agency"]), reason=reason, since=payload["since"],
                       open=payload["open_tasks"]))
 
 

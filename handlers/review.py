@@ -35,19 +35,26 @@ from kla_bot.models import Member
 from kla_bot.services import review
 from kla_bot.services.access import Session
 from kla_bot.services.review import Decision, ReviewItem
+from kla_bot.text_fit import LINE_FIELD_WIDTH, shorten, toast
 
 COMMON_REASONS = 4  # review.reasons.r0 … r3 in the catalog
+# Widths of the card's fields from data: together they keep the card within a caption (1024).
+REASON_ECHO_WIDTH = 1000  # the reviewer's own reason, repeated back to them
+CARD_WIDTHS = {"task_code": 40, "task_title": 280, "indicator": 160, "member_name": 60,
+               "agency": 80, "file_name": 80}
 _BUTTON = re.compile(r"^rv:(ok|no):(\d{1,12})$")
 _WHY = re.compile(r"^rv:why:(\d{1,12}):(\d{1,2})$")
 _PROMPT = re.compile(r"^rv:why:(\d{1,12}):")
 
 
 def card(payload: Mapping[str, Any], t: Translator) -> str:
-    """The text of one submission as a reviewer sees it (notification and /tinjau)."""
-    return t("review.card", task=payload["task_code"], title=payload["task_title"],
-             indicator=payload["indicator"], cluster=payload["cluster"],
-             points=payload["points"], member=payload["member_name"],
-             agency=payload["agency"], file=payload["file_name"],
+    """The text of one submission as a reviewer sees it (notification and /tinjau), short
+    enough to be the caption of the file."""
+    cut = {key: shorten(str(payload[key]), width) for key, width in CARD_WIDTHS.items()}
+    return t("review.card", task=cut["task_code"], title=cut["task_title"],
+             indicator=cut["indicator"], cluster=payload["cluster"],
+             points=payload["points"], member=cut["member_name"],
+             agency=cut["agency"], file=cut["file_name"],
              size=t.size(int(payload["bytes"])), hash=str(payload["sha256"])[:12])
 
 
@@ -68,7 +75,8 @@ def render_submitted(payload: Mapping[str, Any], t: Translator) -> Rendered:
 def render_accepted(payload: Mapping[str, Any], t: Translator) -> Rendered:
     """``review.accepted``: the member hears their file was accepted."""
     return Rendered(t("review.member_accepted", task=payload["task_code"],
-                      title=payload["task_title"], file=payload["file_name"],
+                      title=shorten(payload["task_title"], LINE_FIELD_WIDTH),
+                      file=shorten(payload["file_name"], LINE_FIELD_WIDTH),
                       reviewer=payload["reviewer"], points=payload["points"]))
 
 
@@ -76,7 +84,8 @@ def render_rejected(payload: Mapping[str, Any], t: Translator) -> Rendered:
     """``review.rejected``: the member hears why, with a button to send a new file."""
     task_id = int(payload["task_ids"][0])
     return Rendered(t("review.member_rejected", task=payload["task_code"],
-                      title=payload["task_title"], file=payload["file_name"],
+                      title=shorten(payload["task_title"], LINE_FIELD_WIDTH),
+                      file=shorten(payload["file_name"], LINE_FIELD_WIDTH),
                       reviewer=payload["reviewer"], reason=payload["reason"]),
                     [[(t("review.resend_button"), f"tk:send:{task_id}")]])
 
@@ -143,7 +152,7 @@ async def on_button(update: Update, context: KlaContext) -> None:
                 card_message_id=pressed.message_id if pressed else None)
     else:
         t = await user_translator(update, context)
-        await query.answer(t("review.stale"), show_alert=True)
+        await query.answer(toast(t("review.stale")), show_alert=True)
         return
     decision, t = await act(update, context, work)
     if decision is not None:
@@ -206,7 +215,8 @@ async def _answer(update: Update, context: KlaContext, decision: Decision,
         rows = [[(t(f"review.reasons.r{n}"), f"rv:why:{item.evidence_id}:{n}")]
                 for n in range(COMMON_REASONS)]
         prompt = await message.reply_text(
-            t("review.ask_reason", task=item.task_code, file=item.file_name,
+            t("review.ask_reason", task=item.task_code,
+              file=shorten(item.file_name, LINE_FIELD_WIDTH),
               minutes=review.REASON_WINDOW // timedelta(minutes=1)), reply_markup=keyboard(rows))
         async with context.deps.db.transaction() as session:
             await review.note_prompt(session, decision.asker_id, item.evidence_id,
@@ -223,8 +233,10 @@ async def _answer(update: Update, context: KlaContext, decision: Decision,
         return
     key = "review.done_accepted" if decision.outcome == "accepted" else "review.done_rejected"
     told = t("review.member_told") if decision.member_told else t("review.member_not_told")
-    await message.reply_text(t(key, task=item.task_code, file=item.file_name,
-                                member=item.member_name, reason=decision.reason or "",
+    await message.reply_text(t(key, task=item.task_code,
+                                file=shorten(item.file_name, LINE_FIELD_WIDTH),
+                                member=shorten(item.member_name, LINE_FIELD_WIDTH),
+                                reason=shorten(decision.reason or "", REASON_ECHO_WIDTH),
                                 told=Raw(told)))
 
 

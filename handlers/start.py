@@ -14,10 +14,12 @@ from kla_bot.i18n import Translator
 from kla_bot.services import registration, review
 from kla_bot.services.access import AccessDenied
 from kla_bot.services.registration import Registered
+from kla_bot.text_fit import LINE_FIELD_WIDTH, label, shorten
 
 
 def share_keyboard(t: Translator) -> ReplyKeyboardMarkup:
-    return ReplyKeyboardMarkup([[KeyboardButton(t("start.share_button"), request_contact=True)]],
+    return ReplyKeyboardMarkup([[KeyboardButton(label(t("start.share_button")),
+                                                request_contact=True)]],
                                resize_keyboard=True, one_time_keyboard=True)
 
 
@@ -81,7 +83,8 @@ async def _welcome_member(update: Update, context: KlaContext, member: Registere
     message = update.effective_message
     assert message is not None
     key = "start.registered" if member.new else "start.already"
-    await message.reply_text(t(key, name=member.name, agency=member.agency),
+    await message.reply_text(t(key, name=shorten(member.name, LINE_FIELD_WIDTH),
+                               agency=shorten(member.agency, LINE_FIELD_WIDTH)),
                              reply_markup=ReplyKeyboardRemove())
     if member.role != Role.MEMBER:
         async with context.deps.db.transaction() as session:

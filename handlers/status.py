@@ -16,8 +16,8 @@ from kla_bot.models import Member
 from kla_bot.services.access import Session
 from kla_bot.services.status import ClusterDetail
 from kla_bot.services.status_view import StatusView, cluster_for, status_for
+from kla_bot.text_fit import LINE_FIELD_WIDTH, shorten, split_text
 
-MESSAGE_LIMIT = 4000
 STATE_ICONS = {"open": "⬜", "submitted": "🟡", "approved": "✅"}
 
 
@@ -28,7 +28,7 @@ def days_text(days_left: int, t: Translator) -> str:
     return t("common.day_of") if days_left == 0 else t("common.days_after", days=-days_left)
 
 
-def status_text(view: StatusView, t: Translator) -> str:
+def status_texts(view: StatusView, t: Translator) -> list[str]:
     """The headline, score line, cluster lines and the members most behind."""
     r, s, mine = view.report, view.report.score, view.totals
     lines = [t("status.title", regency=r.regency, days=days_text(r.days_left, t),
@@ -57,10 +57,11 @@ def status_text(view: StatusView, t: Translator) -> str:
             line += t("status.cluster_overdue", overdue=tot.counts.overdue)
         lines.append(line)
     lines += ["", t("status.behind_header")]
-    lines += [t("status.behind_line", name=m.name, agency=m.agency, overdue=m.counts.overdue,
+    lines += [t("status.behind_line", name=shorten(m.name, LINE_FIELD_WIDTH),
+                agency=shorten(m.agency, LINE_FIELD_WIDTH), overdue=m.counts.overdue,
                 open=m.counts.open) for m in view.behind] or [t("status.nobody_behind")]
     lines += ["", t("status.detail_hint")]
-    return "\n".join(lines)
+    return split_text("\n".join(lines))
 
 
 def detail_texts(detail: ClusterDetail, days_left: int, t: Translator) -> list[str]:
@@ -71,16 +72,11 @@ def detail_texts(detail: ClusterDetail, days_left: int, t: Translator) -> list[s
             t("status.detail_summary", **vars(tot.counts), approved_points=tot.approved_points,
               points=tot.points), ""]
     lines = [t("status.detail_line", icon=STATE_ICONS.get(x.state, "•"), task=x.code,
-               indicator=x.indicator, title=x.title, points=x.points, assignee=x.assignee_name,
+               indicator=x.indicator, title=shorten(x.title, LINE_FIELD_WIDTH),
+               points=x.points, assignee=shorten(x.assignee_name, LINE_FIELD_WIDTH),
                due=x.due, late=t("status.detail_late") if x.overdue else "")
              for x in detail.tasks] or [t("status.detail_empty")]
-    texts, current = [], "\n".join(head)
-    for line in lines:
-        if len(current) + len(line) + 1 > MESSAGE_LIMIT:
-            texts.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    return [*texts, current]
+    return split_text("\n".join([*head, *lines]))
 
 
 async def status(update: Update, context: KlaContext) -> None:
@@ -101,13 +97,15 @@ async def status(update: Update, context: KlaContext) -> None:
     view, t = await act(update, context, work)
     if view is None:
         return
-    await message.reply_text(status_text(view, t))
+    for text in status_texts(view, t):
+        await message.reply_text(text)
     r = view.report
     png = await asyncio.to_thread(
         lambda: render_status_chart(regency=r.regency, days_left=r.days_left,
                                     verification_date=r.verification_date, score=r.score,
                                     clusters=view.clusters, t=t))
-    await message.reply_photo(png, caption=t("status.chart_caption", regency=r.regency,
+    await message.reply_photo(png, caption=t("status.chart_caption",
+                                             regency=shorten(r.regency, LINE_FIELD_WIDTH),
                                              days=days_text(r.days_left, t)))
 
 

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
 
 from handlers.context import KlaContext, user_translator
-from handlers.evidence import receive_files, remember_one_task, shorten
+from handlers.coordination import keyboard
+from handlers.evidence import receive_files, remember_one_task
 from handlers.registry import Command, Feature
 from kla_bot.clock import local_today
 from kla_bot.i18n import Translator
 from kla_bot.services import intake, member_tasks
 from kla_bot.services.access import AccessDenied
 from kla_bot.services.member_tasks import TaskView
+from kla_bot.text_fit import LINE_FIELD_WIDTH, TEXT_LIMIT, shorten, toast, visible_len
 
 PAGE_PREFIX = "tk:page:"
 SEND_PREFIX = "tk:send:"
-MAX_CHARS = 3800  # under Telegram's 4096, with room for the header and page line
 MAX_TASKS_PER_PAGE = 8
 
 
@@ -36,15 +37,26 @@ def task_block(t: Translator, task: TaskView) -> str:
     return text
 
 
+def _cluster_heading(t: Translator, task: TaskView) -> str:
+    name = task.cluster_name_en if t.lang == "en" else task.cluster_name
+    return t("tasks.cluster", code=task.cluster_code, name=name)
+
+
 def paginate(t: Translator, tasks: list[TaskView]) -> list[list[TaskView]]:
-    """Split the list so each page's text stays under Telegram's limit."""
+    """Split the list so each page's text (header, page line, headings, tasks) fits."""
+    room = TEXT_LIMIT - visible_len(t("tasks.header", count=len(tasks))) - visible_len(
+        t("tasks.page", page=len(tasks), pages=len(tasks))) - 4
     pages: list[list[TaskView]] = [[]]
     used = 0
     for task in tasks:
-        size = len(task_block(t, task)) + 200  # the cluster heading and spacing
-        if pages[-1] and (used + size > MAX_CHARS or len(pages[-1]) >= MAX_TASKS_PER_PAGE):
+        size = visible_len(task_block(t, task)) + 2
+        if not pages[-1] or pages[-1][-1].cluster_code != task.cluster_code:
+            size += visible_len(_cluster_heading(t, task)) + 2
+        if pages[-1] and (used + size > room or len(pages[-1]) >= MAX_TASKS_PER_PAGE):
             pages.append([])
             used = 0
+            size = (visible_len(task_block(t, task)) + 2
+                    + visible_len(_cluster_heading(t, task)) + 2)
         pages[-1].append(task)
         used += size
     return pages
@@ -65,21 +77,18 @@ def render_page(t: Translator, tasks: list[TaskView], page: int,
     for task in shown:
         if task.cluster_code != cluster:
             cluster = task.cluster_code
-            name = task.cluster_name_en if t.lang == "en" else task.cluster_name
-            lines.append(t("tasks.cluster", code=task.cluster_code, name=name))
+            lines.append(_cluster_heading(t, task))
         lines.append(task_block(t, task))
-    rows = [[InlineKeyboardButton(t("tasks.send_button", code=task.code),
-                                  callback_data=f"{SEND_PREFIX}{task.id}")] for task in shown]
+    rows = [[(t("tasks.send_button", code=task.code), f"{SEND_PREFIX}{task.id}")]
+            for task in shown]
     paging = []
     if page > 0:
-        paging.append(InlineKeyboardButton(t("tasks.prev"),
-                                           callback_data=f"{PAGE_PREFIX}{page - 1}"))
+        paging.append((t("tasks.prev"), f"{PAGE_PREFIX}{page - 1}"))
     if page < len(pages) - 1:
-        paging.append(InlineKeyboardButton(t("tasks.next"),
-                                           callback_data=f"{PAGE_PREFIX}{page + 1}"))
+        paging.append((t("tasks.next"), f"{PAGE_PREFIX}{page + 1}"))
     if paging:
         rows.append(paging)
-    return "\n\n".join(lines), InlineKeyboardMarkup(rows), shown
+    return "\n\n".join(lines), keyboard(rows), shown
 
 
 async def send_task_list(update: Update, context: KlaContext, page: int = 0) -> None:
@@ -130,7 +139,7 @@ async def send_pressed(update: Update, context: KlaContext) -> None:
     raw = (query.data or "").removeprefix(SEND_PREFIX)
     t = await user_translator(update, context)
     if not raw.isdigit():
-        await query.answer(t("evidence.unknown_task"), show_alert=True)
+        await query.answer(toast(t("evidence.unknown_task")), show_alert=True)
         return
     try:
         async with deps.db.transaction() as session:
@@ -138,12 +147,13 @@ async def send_pressed(update: Update, context: KlaContext) -> None:
                 session, deps.workspace, telegram_user_id=user.id, task_id=int(raw),
                 now=deps.clock.now(), today=local_today(deps.clock, deps.settings.tz))
     except AccessDenied as refusal:
-        await query.answer(t(refusal.key, **refusal.params), show_alert=True)
+        await query.answer(toast(t(refusal.key, **refusal.params)), show_alert=True)
         return
     await query.answer()
     t = deps.translator(placement.asker.language, user.language_code)
     sent = await context.bot.send_message(
-        chat.id, t("tasks.send_prompt", code=task.code, title=shorten(task.title, 300)))
+        chat.id, t("tasks.send_prompt", code=task.code,
+                           title=shorten(task.title, LINE_FIELD_WIDTH)))
     await remember_one_task(context, sent, [task.id])
     if placement.files:
         await receive_files(update, context, placement, t)

@@ -8,6 +8,7 @@ from typing import Any
 from telegram import Message
 
 from kla_bot.standin.chats import ChatRecord
+from kla_bot.standin.limits import check_callback_answer
 from kla_bot.standin.model import JSON, ApiError, CallbackAnswer, Event, SentMessage, Upload
 from kla_bot.standin.outgoing import OutgoingMessages
 
@@ -243,6 +244,7 @@ class MessageMethods(OutgoingMessages):
             )
         if "url" in args:
             raise self._unexpected("answerCallbackQuery(url)")
+        check_callback_answer(args.get("text"))
         query.answered = True
         answer = CallbackAnswer(
             callback_query_id=str(query_id),

@@ -1,4 +1,5 @@
-"""Bot API flood limits and injected faults (429s, 5xx, dropped connections, stalls)."""
+"""Bot API limits: sizes of texts, captions and buttons, flood limits, and injected faults
+(429s, 5xx, dropped connections, stalls)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from kla_bot.standin.core import StandinCore
+from kla_bot.standin.html import utf16_len
 from kla_bot.standin.model import JSON, ApiError, DropConnection, Fault, NoAnswer, Stall
+
+# Telegram counts the text as parsed (entities out), in UTF-16 code units.
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_CALLBACK_DATA = 64  # bytes
+MAX_CALLBACK_ANSWER = 200
 
 DEFAULT_DESCRIPTIONS = {
     400: "Bad Request: injected by stand-in",
@@ -19,6 +27,29 @@ DEFAULT_DESCRIPTIONS = {
     503: "Service Unavailable",
     504: "Gateway Timeout",
 }
+
+
+def check_text(plain: str) -> None:
+    """A message text as Telegram checks it, after entity parsing."""
+    if not plain.strip():
+        raise ApiError(400, "Bad Request: message text is empty")
+    if utf16_len(plain) > MAX_TEXT:
+        raise ApiError(400, "Bad Request: message is too long")
+
+
+def check_caption(plain: str) -> None:
+    if utf16_len(plain) > MAX_CAPTION:
+        raise ApiError(400, "Bad Request: message caption is too long")
+
+
+def check_callback_data(data: object) -> None:
+    if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA:
+        raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+
+
+def check_callback_answer(text: object) -> None:
+    if text is not None and utf16_len(str(text)) > MAX_CALLBACK_ANSWER:
+        raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
 
 
 class RateLimits:

@@ -10,10 +10,9 @@ from kla_bot.standin.chats import ChatRecord, one_level
 from kla_bot.standin.core import StandinCore
 from kla_bot.standin.files import Blob, FileKind, FileNotKnown, StoredFile
 from kla_bot.standin.html import EntityParseError, parse_html
+from kla_bot.standin.limits import check_callback_data, check_caption, check_text
 from kla_bot.standin.model import JSON, ApiError, Event, SentMessage, Upload
 
-MAX_TEXT = 4096
-MAX_CAPTION = 1024
 MAX_DOWNLOAD = 20 * 1024 * 1024
 MAX_UPLOAD = 50 * 1024 * 1024
 MAX_PHOTO = 10 * 1024 * 1024
@@ -64,9 +63,7 @@ class OutgoingMessages(StandinCore):
                         raise ApiError(
                             400, "Bad Request: text buttons are unallowed in the inline keyboard"
                         )
-                    data = button.get("callback_data")
-                    if data is not None and not 1 <= len(str(data).encode()) <= 64:
-                        raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+                    check_callback_data(button.get("callback_data"))
             return InlineKeyboardMarkup.de_json(markup, None)
         if "keyboard" in markup:
             for row in markup["keyboard"]:
@@ -97,12 +94,10 @@ class OutgoingMessages(StandinCore):
         return one_level(message)
 
     def _check_lengths(self, plain: str | None, caption: str | None) -> None:
-        if plain is not None and not plain.strip():
-            raise ApiError(400, "Bad Request: message text is empty")
-        if plain is not None and len(plain) > MAX_TEXT:
-            raise ApiError(400, "Bad Request: message is too long")
-        if caption is not None and len(caption) > MAX_CAPTION:
-            raise ApiError(400, "Bad Request: message is too long")
+        if plain is not None:
+            check_text(plain)
+        if caption is not None:
+            check_caption(caption)
 
     def _new_bot_message(
         self,

@@ -36,11 +36,15 @@ _PROMPT = re.compile(r"^rv:why:(\d{1,12}):")
 
 def card(payload: Mapping[str, Any], t: Translator) -> str:
     """The text of one submission as a reviewer sees it (notification and /tinjau)."""
+    notes = [t(f"evidence.content_note.{note}")
+             for note in (payload.get("content_notes") or "").split(",")
+             if t.has(f"evidence.content_note.{note}")]
+    warning = "\n" + t("evidence.content_notes", notes=", ".join(notes)) if notes else ""
     return t("review.card", task=payload["task_code"], title=payload["task_title"],
              indicator=payload["indicator"], cluster=payload["cluster"],
              points=payload["points"], member=payload["member_name"],
              agency=payload["agency"], file=payload["file_name"],
-             size=t.size(int(payload["bytes"])), hash=str(payload["sha256"])[:12])
+             size=t.size(int(payload["bytes"])), hash=str(payload["sha256"])[:12]) + warning
 
 
 def buttons(evidence_id: int, t: Translator) -> list[list[tuple[str, str]]]:

@@ -185,6 +185,8 @@ class Evidence(Base):
     original_name: Mapped[str] = mapped_column(String(255))
     storage_key: Mapped[str] = mapped_column(String(255))
     telegram_file_unique_id: Mapped[str | None] = mapped_column(String(128))
+    # What the content check found that a reviewer should know (validation.NOTE_*), comma-separated.
+    content_notes: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(16), default="submitted")
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     review_reason: Mapped[str | None] = mapped_column(Text)

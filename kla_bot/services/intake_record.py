@@ -129,7 +129,7 @@ async def record(session: AsyncSession, workspace: Workspace, *, member_id: int,
         f"{view.indicator_name}", "cluster": view.cluster_code, "points": str(task.points),
         "member_name": member.name, "agency": member.agency, "file_name": name,
         "bytes": stored.size, "sha256": stored.sha256, "mime": stored.mime,
-        "storage_key": stored.storage_key,
+        "storage_key": stored.storage_key, "content_notes": evidence.content_notes,
     }
     for coordinator in await members.coordinators_of(session, workspace, view.cluster_code):
         if coordinator.chat_id is None or not coordinator.reachable:

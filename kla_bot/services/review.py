@@ -47,6 +47,7 @@ class ReviewItem:
     storage_key: str
     uploaded_at: datetime
     state: str
+    content_notes: str | None = None
 
     def payload(self) -> dict[str, Any]:
         """The ``evidence.submitted`` outbox payload shape (also used by ``/tinjau``)."""
@@ -56,7 +57,8 @@ class ReviewItem:
                 "cluster": self.cluster, "points": str(self.points),
                 "member_name": self.member_name, "agency": self.agency,
                 "file_name": self.file_name, "bytes": self.bytes, "sha256": self.sha256,
-                "mime": self.mime, "storage_key": self.storage_key}
+                "mime": self.mime, "storage_key": self.storage_key,
+                "content_notes": self.content_notes}
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def _items_query() -> Any:  # a Select of the columns of ReviewItem, in order
                    Indicator.name, Indicator.cluster_code, Task.points, uploader.name,
                    uploader.agency, Evidence.original_name, Evidence.size_bytes,
                    Evidence.sha256, Evidence.mime, Evidence.storage_key, Evidence.uploaded_at,
-                   Evidence.state)
+                   Evidence.state, Evidence.content_notes)
             .join(Task, Task.id == Evidence.task_id)
             .join(Indicator, Indicator.number == Task.indicator_number)
             .join(uploader, uploader.id == Evidence.uploaded_by_id))

@@ -40,7 +40,7 @@ def _dispatch(path: Path) -> Validation:
     if mime == "application/pdf":
         return pdf.check_pdf(path)
     if mime in images.DECODED_BY_PILLOW:
-        return images.check_image(path, mime)
+        return images.check_image(path, mime, head)
     if head.startswith(b"PK\x03\x04"):
         return office.check_ooxml(path, size)
     raise Refused(BAD_TYPE)

@@ -42,9 +42,27 @@ def _fits(width: int, height: int, kind: str | None) -> None:
         raise Refused(TOO_MANY_PIXELS)
 
 
-def check_image(path: Path, mime: str) -> Validation:
+def webp_size(head: bytes) -> tuple[int, int]:
+    """Width and height from the first chunk, before Pillow opens the file: Pillow's WebP
+    decoder allocates the whole canvas on open."""
+    chunk = head[12:16]
+    if chunk == b"VP8X" and len(head) >= 30:
+        return (int.from_bytes(head[24:27], "little") + 1,
+                int.from_bytes(head[27:30], "little") + 1)
+    if chunk == b"VP8L" and len(head) >= 25:
+        bits = int.from_bytes(head[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8 " and len(head) >= 30:
+        width, height = struct.unpack_from("<HH", head, 26)
+        return width & 0x3FFF, height & 0x3FFF
+    raise Refused(BAD_IMAGE)
+
+
+def check_image(path: Path, mime: str, head: bytes) -> Validation:
     """JPEG, PNG or WebP, opened by Pillow as that format only."""
     pil_format, extension = DECODED_BY_PILLOW[mime]
+    if pil_format == "WEBP":
+        _fits(*webp_size(head), pil_format)
     try:
         with Image.open(path, formats=[pil_format]) as image:
             width, height = image.size

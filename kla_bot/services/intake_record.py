@@ -114,6 +114,7 @@ async def record(session: AsyncSession, workspace: Workspace, *, member_id: int,
         task_id=task.id, uploaded_by_id=member.id, sha256=stored.sha256,
         size_bytes=stored.size, mime=stored.mime, original_name=name,
         storage_key=stored.storage_key, telegram_file_unique_id=incoming.file_unique_id,
+        content_notes=",".join(stored.notes) or None,
         state=EvidenceState.SUBMITTED, uploaded_at=now)
     session.add(evidence)
     task.state = TaskState.SUBMITTED

@@ -29,6 +29,7 @@ from kla_bot.validation.verdict import (
 MAX_CENTRAL_DIRECTORY = 1024 * 1024  # ~13,000 parts; read whole by zipfile before anything
 MAX_UNPACKED = 512 * 1024 * 1024  # all members together, as declared and as read
 MAX_RATIO = 200  # a real sheet's XML packs 10-30x; deflate bombs reach 1000x
+MAX_CONTENT_TYPES = 1024 * 1024  # the one part read whole (a real one is a few KB)
 _RATIO_FROM = 1024 * 1024  # small parts of repeated whitespace may pack better
 _CHUNK = 256 * 1024
 
@@ -66,7 +67,8 @@ def check_ooxml(path: Path, size: int) -> Validation:
             if any(n.lower().endswith("vbaproject.bin") or n.lower().startswith(_MACRO_PARTS)
                    for n in names):
                 raise Refused(MACROS)
-            if "[Content_Types].xml" not in names:
+            if "[Content_Types].xml" not in names or archive.getinfo(
+                    "[Content_Types].xml").file_size > MAX_CONTENT_TYPES:
                 raise Refused(BAD_TYPE)
             for info in infos:  # CRC and sizes of every member, as declared
                 with archive.open(info) as member:

@@ -194,7 +194,8 @@ def main() -> None:
             path.write_bytes(make())
             r = measure(path)
             size = path.stat().st_size
-            shown = f"{size / 1e6:.1f} MB" if size > 100_000 else f"{size / 1e3:.1f} KB"
+            shown = (f"{size / 1e6:.1f} MB" if size > 100_000 else
+                     f"{size / 1e3:.1f} KB" if size > 1000 else f"{size} B")
             verdict = str(r["verdict"]).removeprefix("evidence.") + (
                 "" if r["same"] else " (sandbox differs!)")
             peak, check, isolated = (float(str(r[k])) for k in ("peak", "seconds", "isolated"))

@@ -9,6 +9,7 @@ milliseconds and never forks the bot's threads. Linux only: elsewhere the check 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import resource
 import sys
 import threading
@@ -17,6 +18,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TypeVar
+
+from kla_bot.validation import _forkserver
 
 T = TypeVar("T")
 
@@ -28,7 +31,11 @@ _slots = threading.BoundedSemaphore(CONCURRENT)
 SUPPORTED = sys.platform.startswith("linux")
 if SUPPORTED:
     _context = multiprocessing.get_context("forkserver")
-    _context.set_forkserver_preload(["kla_bot.validation.check"])
+    _context.set_forkserver_preload(["kla_bot.validation._forkserver",
+                                     "kla_bot.validation.check"])
+    _main_file = getattr(sys.modules["__main__"], "__file__", None)
+    if _main_file:  # read by _forkserver when the server starts (it inherits the environment)
+        os.environ[_forkserver.MAIN_PATH_VARIABLE] = os.path.normpath(_main_file)
 
 
 class CheckCrashed(Exception):

@@ -76,3 +76,13 @@ def test_an_unexpected_error_is_a_refusal_with_a_warning(
     assert record.levelno == logging.WARNING
     assert "ZeroDivisionError: a parser bug" in caplog.text  # the traceback, not just a line
     assert "Traceback" in caplog.text
+
+
+def main_module_name(path: Path) -> str:
+    import sys
+    return str(sys.modules["__main__"].__name__)
+
+
+def test_the_child_does_not_run_the_main_script_again(some_file: Path) -> None:
+    """multiprocessing would re-run it (bot.py: the whole bot) in every child: ~0.5 s each."""
+    assert run_isolated(main_module_name, some_file) == "__main__"  # not "__mp_main__"

@@ -103,7 +103,7 @@ def check_isobmff(path: Path, head: bytes) -> Validation:
                 image.load()
         except Image.DecompressionBombError:
             raise Refused(TOO_MANY_PIXELS) from None
-        except _PARSE_ERRORS:
+        except (*_PARSE_ERRORS, RuntimeError):  # libavif reports damage as RuntimeError
             raise Refused(BAD_IMAGE) from None
         return Validation(True, "image/avif", "avif")
     if not brands & _HEIF_BRANDS:
@@ -115,7 +115,7 @@ def check_isobmff(path: Path, head: bytes) -> Validation:
         primary = heif[heif.primary_index]
         _fits(*primary.size, "HEIF")
         primary.load()
-    except (*_PARSE_ERRORS, RuntimeError):
+    except (*_PARSE_ERRORS, RuntimeError, IndexError):  # IndexError: no image at all
         raise Refused(BAD_IMAGE) from None
     heic = head[8:12] in {b"heic", b"heix", b"heim", b"heis"}
     return Validation(True, "image/heic" if heic else "image/heif", "heic" if heic else "heif")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 import zipfile
+import zlib
 from pathlib import Path
 from typing import BinaryIO
 from xml.etree import ElementTree
@@ -76,7 +77,7 @@ def check_ooxml(path: Path, size: int) -> Validation:
                         pass
             content_types = archive.read("[Content_Types].xml")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
-            NotImplementedError, RuntimeError, struct.error):
+            NotImplementedError, RuntimeError, struct.error, zlib.error):
         raise Refused(BAD_TYPE) from None
     return _main_part(content_types, names)
 

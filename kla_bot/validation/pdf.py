@@ -7,6 +7,7 @@ because pypdf's ``pages`` flattens every page into memory first.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,10 @@ from kla_bot.validation.verdict import (
     Refused,
     Validation,
 )
+
+# pypdf logs a WARNING for every repair it makes in a damaged file: the verdict says it all,
+# and a hostile file must not be able to flood the bot's log.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 MAX_TREE_NODES = 20_000  # pages and page-tree nodes looked at for active content
 MAX_ANNOTATIONS = 500  # per page

@@ -86,3 +86,22 @@ def main_module_name(path: Path) -> str:
 def test_the_child_does_not_run_the_main_script_again(some_file: Path) -> None:
     """multiprocessing would re-run it (bot.py: the whole bot) in every child: ~0.5 s each."""
     assert run_isolated(main_module_name, some_file) == "__main__"  # not "__mp_main__"
+
+
+def process_id(path: Path) -> int:
+    return os.getpid()
+
+
+def test_without_a_child_process_the_check_runs_in_process(
+        some_file: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    from kla_bot.validation import sandbox
+
+    def no_more_processes(self: object) -> None:
+        raise BlockingIOError("Resource temporarily unavailable")
+
+    assert run_isolated(process_id, some_file) != os.getpid()
+    monkeypatch.setattr(sandbox._context.Process, "start", no_more_processes)
+    with caplog.at_level(logging.WARNING):
+        assert run_isolated(process_id, some_file) == os.getpid()
+    assert "no child process" in caplog.text

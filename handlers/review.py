@@ -51,11 +51,15 @@ def card(payload: Mapping[str, Any], t: Translator) -> str:
     """The text of one submission as a reviewer sees it (notification and /tinjau), short
     enough to be the caption of the file."""
     cut = {key: shorten(str(payload[key]), width) for key, width in CARD_WIDTHS.items()}
+    notes = [t(f"evidence.content_note.{note}")
+             for note in (payload.get("content_notes") or "").split(",")
+             if t.has(f"evidence.content_note.{note}")]
+    warning = "\n" + t("evidence.content_notes", notes=", ".join(notes)) if notes else ""
     return t("review.card", task=cut["task_code"], title=cut["task_title"],
              indicator=cut["indicator"], cluster=payload["cluster"],
              points=payload["points"], member=cut["member_name"],
              agency=cut["agency"], file=cut["file_name"],
-             size=t.size(int(payload["bytes"])), hash=str(payload["sha256"])[:12])
+             size=t.size(int(payload["bytes"])), hash=str(payload["sha256"])[:12]) + warning
 
 
 def buttons(evidence_id: int, t: Translator) -> list[list[tuple[str, str]]]:

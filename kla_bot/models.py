@@ -192,6 +192,8 @@ class Evidence(Base):
     # What Telegram gave for the upload: notices and /tinjau re-send it by id (no re-upload).
     telegram_file_id: Mapped[str | None] = mapped_column(String(255))
     telegram_file_kind: Mapped[str | None] = mapped_column(String(16))  # document or photo
+    # What the content check found that a reviewer should know (validation.NOTE_*), comma-separated.
+    content_notes: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(16), default="submitted")
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     review_reason: Mapped[str | None] = mapped_column(Text)

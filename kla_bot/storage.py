@@ -42,6 +42,7 @@ class StoredFile:
     extension: str
     storage_key: str
     already_stored: bool  # the same bytes were in the store before
+    notes: tuple[str, ...] = ()  # what the reviewer should know (validation.NOTE_*)
 
 
 class EvidenceStore:
@@ -105,7 +106,8 @@ class EvidenceStore:
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(temp, final)
                 await asyncio.to_thread(_fsync_dir, final.parent)
-            return StoredFile(sha, size, verdict.mime, verdict.extension, key, already)
+            return StoredFile(sha, size, verdict.mime, verdict.extension, key, already,
+                              verdict.notes)
         except BaseException:
             # Cancelled, killed download, refused, disk full: no half file stays behind.
             with contextlib.suppress(FileNotFoundError):

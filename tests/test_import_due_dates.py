@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from handlers.application import build_application, start_application, stop_application
-from handlers.status import status_text
+from handlers.status import status_texts
 from kla_bot.clock import ManualClock
 from kla_bot.config import Settings
 from kla_bot.deps import Deps, create_deps
@@ -94,7 +94,7 @@ async def test_status_warns_when_the_verification_date_has_passed(
         "berikutnya di konfigurasi (verification.date); tenggat bawaan tugas mengikutinya.")
     assert render_status(report, translator("en")).startswith(
         "WARNING: the verification date 2025-05-16 has passed.")
-    chat = status_text(view, translator("id")).splitlines()
+    chat = "\n".join(status_texts(view, translator("id"))).splitlines()
     assert chat[2] == ("⚠️ Tanggal verifikasi Jumat, 16 Mei 2025 sudah lewat. Minta operator "
                        "mengisi tanggal verifikasi berikutnya; tenggat bawaan tugas akan "
                        "mengikutinya.")

@@ -115,6 +115,7 @@ async def record(session: AsyncSession, workspace: Workspace, *, member_id: int,
         size_bytes=stored.size, mime=stored.mime, original_name=name,
         storage_key=stored.storage_key, telegram_file_unique_id=incoming.file_unique_id,
         telegram_file_id=incoming.file_id, telegram_file_kind=incoming.kind,
+        content_notes=",".join(stored.notes) or None,
         state=EvidenceState.SUBMITTED, uploaded_at=now)
     session.add(evidence)
     task.state = TaskState.SUBMITTED
@@ -131,7 +132,7 @@ async def record(session: AsyncSession, workspace: Workspace, *, member_id: int,
         "member_name": member.name, "agency": member.agency, "file_name": name,
         "bytes": stored.size, "sha256": stored.sha256, "mime": stored.mime,
         "storage_key": stored.storage_key, "file_id": incoming.file_id,
-        "file_kind": incoming.kind,
+        "file_kind": incoming.kind, "content_notes": evidence.content_notes,
     }
     for reviewer in await members.reviewers_of(session, workspace, view.cluster_code):
         if reviewer.chat_id is None or not reviewer.reachable:

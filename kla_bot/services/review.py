@@ -50,6 +50,7 @@ class ReviewItem:
     state: str
     file_id: str | None = None  # Telegram's, to show the file without uploading it again
     file_kind: str | None = None
+    content_notes: str | None = None
 
     def payload(self) -> dict[str, Any]:
         """The ``evidence.submitted`` outbox payload shape (also used by ``/tinjau``)."""
@@ -60,7 +61,8 @@ class ReviewItem:
                 "member_name": self.member_name, "agency": self.agency,
                 "file_name": self.file_name, "bytes": self.bytes, "sha256": self.sha256,
                 "mime": self.mime, "storage_key": self.storage_key,
-                "file_id": self.file_id, "file_kind": self.file_kind}
+                "file_id": self.file_id, "file_kind": self.file_kind,
+                "content_notes": self.content_notes}
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,8 @@ def _items_query() -> Any:  # a Select of the columns of ReviewItem, in order
                    Indicator.name, Indicator.cluster_code, Task.points, uploader.name,
                    uploader.agency, Evidence.original_name, Evidence.size_bytes,
                    Evidence.sha256, Evidence.mime, Evidence.storage_key, Evidence.uploaded_at,
-                   Evidence.state, Evidence.telegram_file_id, Evidence.telegram_file_kind)
+                   Evidence.state, Evidence.telegram_file_id, Evidence.telegram_file_kind,
+                   Evidence.content_notes)
             .join(Task, Task.id == Evidence.task_id)
             .join(Indicator, Indicator.number == Task.indicator_number)
             .join(uploader, uploader.id == Evidence.uploaded_by_id))

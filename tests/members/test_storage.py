@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import struct
 import zipfile
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -15,16 +14,13 @@ import pytest
 
 from kla_bot.storage import EvidenceStore, StorageRefused
 from kla_bot.validation import validate_file
+from tests import filemakers as fm
 from tests.members.conftest import jpeg_bytes, pdf_bytes
 
 
 async def chunks(data: bytes, size: int = 1000) -> AsyncIterator[bytes]:
     for i in range(0, len(data), size):
         yield data[i:i + size]
-
-
-def _box(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I4s", 8 + len(payload), kind) + payload
 
 
 def _zip(entries: dict[str, str]) -> bytes:
@@ -35,13 +31,8 @@ def _zip(entries: dict[str, str]) -> bytes:
     return out.getvalue()
 
 
-HEIC = _box(b"ftyp", b"heic\0\0\0\0mif1heic") + _box(b"meta", b"\0" * 20) + _box(
-    b"mdat", b"\1" * 50)
-DOCX = _zip({"[Content_Types].xml": '<Types><Override PartName="/word/document.xml"/></Types>',
-             "word/document.xml": "<w/>"})
-PPTX = _zip({"[Content_Types].xml": '<Types><Override PartName="/ppt/presentation.xml"/></Types>',
-             "ppt/presentation.xml": "<p/>"})
-XLS = bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 600 + "Workbook".encode("utf-16-le")
+HEIC = fm.image_bytes("HEIF")
+DOCX, PPTX, XLS = fm.ooxml("docx"), fm.ooxml("pptx"), fm.xls()
 
 
 @pytest.mark.parametrize(("data", "mime"), [

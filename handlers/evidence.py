@@ -12,6 +12,7 @@ from pathlib import Path
 
 from telegram import Message, Update
 from telegram.constants import ChatType
+from telegram.error import Forbidden
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from handlers.context import KlaContext, user_translator
@@ -23,6 +24,7 @@ from kla_bot.services import intake, outbox
 from kla_bot.services.access import AccessDenied
 from kla_bot.services.intake import IncomingFile, Placement
 from kla_bot.services.intake_record import IntakeFailed, Receipt, receive_file
+from kla_bot.services.members import by_telegram_user
 from kla_bot.storage import EvidenceStore, StorageRefused
 from kla_bot.text_fit import LINE_FIELD_WIDTH, shorten, toast
 from kla_bot.validation import ACCEPTED_TYPES
@@ -65,15 +67,24 @@ def _addressed_to_bot(message: Message, bot_id: int) -> bool:
 
 
 async def file_received(update: Update, context: KlaContext) -> None:
-    """File the document or photo under its task, or ask which task it is for."""
+    """File the document or photo under its task, or ask which task it is for. In a group the
+    answers (question, receipt, refusal) go to the sender's private chat: they name the
+    sender's own tasks."""
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     if message is None or user is None or chat is None:
         return
     incoming = _incoming(message)
     if incoming is None:
         return
-    if chat.type != ChatType.PRIVATE and not _addressed_to_bot(message, context.bot.id):
-        return
+    answer_to = chat.id
+    if chat.type != ChatType.PRIVATE:
+        if not _addressed_to_bot(message, context.bot.id):
+            return
+        private = await _private_chat(update, context)
+        if private is None:
+            await _ask_to_open_private(update, context)
+            return
+        answer_to = private
     deps = context.deps
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     try:
@@ -85,15 +96,35 @@ async def file_received(update: Update, context: KlaContext) -> None:
                 today=local_today(deps.clock, deps.settings.tz))
     except AccessDenied as refusal:
         t = await user_translator(update, context)
-        await message.reply_text(t(refusal.key, **refusal.params))
+        await context.bot.send_message(answer_to, t(refusal.key, **refusal.params))
         return
     t = deps.translator(placement.asker.language, user.language_code)
-    if placement.candidates:
-        await _ask_which_task(message, placement, t)
-    await receive_files(update, context, placement, t)
+    try:
+        if placement.candidates:
+            await _ask_which_task(context, answer_to, placement, t)
+        await receive_files(update, context, placement, t, answer_to)
+    except Forbidden:  # a group sender who blocked the bot: their answers cannot reach them
+        await _ask_to_open_private(update, context)
 
 
-async def _ask_which_task(message: Message, placement: Placement, t: Translator) -> None:
+async def _private_chat(update: Update, context: KlaContext) -> int | None:
+    """The private chat of a registered, reachable sender, or None."""
+    user = update.effective_user
+    assert user is not None
+    async with context.deps.db.transaction() as session:
+        member = await by_telegram_user(session, context.deps.workspace, user.id)
+    return member.chat_id if member is not None and member.reachable else None
+
+
+async def _ask_to_open_private(update: Update, context: KlaContext) -> None:
+    message = update.effective_message
+    assert message is not None
+    t = await user_translator(update, context)
+    await message.reply_text(t("privacy.open_private_file", bot=context.bot.username))
+
+
+async def _ask_which_task(context: KlaContext, chat_id: int, placement: Placement,
+                          t: Translator) -> None:
     if placement.confirm:
         task = placement.candidates[0]
         text = t("evidence.ask_confirm", code=task.code,
@@ -104,17 +135,18 @@ async def _ask_which_task(message: Message, placement: Placement, t: Translator)
         rows = [[(t("evidence.pick_button", code=task.code, title=task.title),
                   f"{PICK_PREFIX}{task.id}")] for task in placement.candidates[:MAX_CHOICES]]
     rows.append([(t("evidence.cancel_button"), CANCEL_DATA)])
-    await message.reply_text(text, reply_markup=keyboard(rows))
+    await context.bot.send_message(chat_id, text, reply_markup=keyboard(rows))
 
 
 async def receive_files(update: Update, context: KlaContext, placement: Placement,
-                        t: Translator) -> None:
-    """Download each placed file into the store, record it, and send the receipt."""
+                        t: Translator, chat_id: int | None = None) -> None:
+    """Download each placed file into the store, record it, and send the receipt (to
+    ``chat_id``, by default the chat of the update)."""
     chat = update.effective_chat
     assert chat is not None
     for incoming, task_id in placement.files:
         text, receipt = await _receive_one(context, placement, incoming, task_id, t)
-        sent = await context.bot.send_message(chat.id, text)
+        sent = await context.bot.send_message(chat_id or chat.id, text)
         if receipt is not None:
             await remember_one_task(context, sent, [receipt.task.id])
 

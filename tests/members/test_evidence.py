@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 
 from sqlalchemy import select
 
@@ -250,6 +251,43 @@ async def test_group_files_only_when_addressed_to_the_bot(world: World) -> None:
     note = in_group.last()  # the task list is personal: it went to the private chat
     assert note.plain == "Jawaban dikirim lewat pesan pribadi."
     assert "K3-12" in world.chat(ani_user).last().plain
+    mark = world.state.mark()
     await world.do(in_group.send_document(pdf_bytes(), file_name="a.pdf", caption="K3-12",
                                           reply_to=note.message_id))
-    assert "Berkas masuk untuk K3-12" in in_group.last_text()
+    # The receipt names her task and file: it goes to her private chat, the group hears nothing.
+    assert "Berkas masuk untuk K3-12" in world.chat(ani_user).last_text()
+    in_group.expect_no_messages_since(mark)
+    assert len(await world.evidence()) == 1
+
+
+async def test_in_a_group_which_task_is_asked_privately(world: World) -> None:
+    ani_user = world.user("Ani", 5001)
+    await world.link("Ani", ani_user)
+    ani_user.started = True
+    group = world.state.add_group("Gugus Tugas KLA")
+    in_group = world.state.chat(ani_user, group)
+    await world.do(in_group.send("/bantuan@kla_test_bot"))
+    help_message = in_group.last()
+    mark = world.state.mark()
+    # Privacy mode shows the bot a file in a group only as a reply to the bot's own message.
+    assert await world.do(in_group.send_document(pdf_bytes(), file_name="a.pdf",
+                                                 reply_to=help_message.message_id))
+    in_group.expect_no_messages_since(mark)  # her task list never reaches the group
+    question = world.chat(ani_user).last()
+    assert "K3-12" in " ".join(question.buttons)
+    await world.do(world.chat(ani_user).press(question, 0))
+    assert "Berkas masuk untuk" in world.chat(ani_user).last_text()
+    in_group.expect_no_messages_since(mark)
+
+
+async def test_a_stranger_in_a_group_is_asked_to_open_a_private_chat(world: World) -> None:
+    stranger = world.user("Tamu", 5999)
+    group = world.state.add_group("Gugus Tugas KLA")
+    in_group = world.state.chat(stranger, group)
+    await world.do(in_group.send("/bantuan@kla_test_bot"))
+    help_message = in_group.last()
+    assert await world.do(in_group.send_document(pdf_bytes(), file_name="a.pdf", caption="K3-12",
+                                                 reply_to=help_message.message_id))
+    assert "percakapan pribadi" in in_group.last_text()
+    assert not re.search(r"K3-12 |\+62|08\d", in_group.last_text())
+    assert await world.evidence() == []

@@ -1,0 +1,20 @@
+"""The reviewer's card is the caption of the file: it fits with every field at its longest and
+every content note the check can add."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.review import CARD_WIDTHS, card
+from kla_bot.i18n import translator
+from kla_bot.text_fit import CAPTION_LIMIT, visible_len
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_longest_card_with_every_note_fits_a_caption(lang: str) -> None:
+    payload: dict[str, object] = {key: "Ж" * 5000 for key in CARD_WIDTHS}
+    payload.update(cluster="K3", points="12.75", bytes=19_999_999, sha256="f" * 64,
+                   content_notes="javascript,launch,embedded_files")
+    text = card(payload, translator(lang))
+    assert visible_len(text) <= CAPTION_LIMIT
+    assert text.count("\n") >= 4 and "JavaScript" in text

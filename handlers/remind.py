@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import Update
 
@@ -158,13 +159,21 @@ def render_escalation(payload: Mapping[str, Any], t: Translator) -> Rendered:
     return Rendered(text)
 
 
+def _late_at(payload: Mapping[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(payload["late_at"]).astimezone(
+            ZoneInfo(payload["timezone"]))
+    except (KeyError, ValueError, TypeError, ZoneInfoNotFoundError):
+        return None
+
+
 def render_brief(payload: Mapping[str, Any], t: Translator) -> Rendered:
     """The morning brief: countdown, projected score against the target, tasks by state."""
-    late = "_late" if payload.get("late_at") else ""  # caught up long after its slot
+    taken_at = _late_at(payload)  # caught up long after its slot: when the figures were taken
+    late = "_late" if taken_at else ""
     lines = [
         _countdown(t, payload, day_key=f"reminders.brief_title_day{late}",
-                   key=f"reminders.brief_title{late}", time=payload.get("late_at", ""),
-                   zone=payload.get("zone", "")),
+                   key=f"reminders.brief_title{late}", time=taken_at),
         t("reminders.brief_score", projected=payload["projected"], target=payload["target"],
           predicate=payload["predicate"], needed=payload["needed"]),
         t("reminders.brief_tasks", open=payload["open"], submitted=payload["submitted"],

@@ -202,7 +202,7 @@ def _lateness(run: Run, settings: Settings, now: datetime) -> dict[str, str]:
     local = now.astimezone(settings.tz)
     if local - datetime.combine(run.day, run.slot, settings.tz) <= scheduler.LATE_SLOT_GRACE:
         return {}
-    return {"late_at": f"{local:%H.%M}", "zone": local.tzname() or ""}
+    return {"late_at": local.isoformat(), "timezone": str(settings.tz)}
 
 
 async def _last_calls(session: AsyncSession, workspace: Workspace, settings: Settings,

@@ -8,10 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import msoffcrypto
+import pillow_heif
 import pytest
 from pypdf import PasswordType, PdfReader
 
-from kla_bot.validation import check_file, office, validate_file
+from kla_bot.validation import check_file, images, office, validate_file
 from kla_bot.validation.sandbox import run_isolated
 from tests import filemakers as fm
 
@@ -154,6 +155,20 @@ def test_the_total_unpacked_size_is_capped(tmp_path: Path,
     assert verdict_of(tmp_path, data).ok
     monkeypatch.setattr(office, "MAX_UNPACKED", 1_000_000)
     assert verdict_of(tmp_path, data).reason == "evidence.unpacks_too_big"
+
+
+def test_a_heic_too_big_to_decode_is_kept_when_its_boxes_are_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 48 MP iPhone photo cannot be decoded within the budget: it is accepted on its
+    container, but a copy cut short (or with bytes after its last box) is still refused."""
+    photo, disguised = fm.image_bytes("HEIF"), fm.heic_wrapping(fm.EXE)
+    monkeypatch.setattr(images, "DECODE_BUDGET", 10)  # every HEIC is now "too big to decode"
+    decoded: list[object] = []
+    monkeypatch.setattr(pillow_heif.HeifImage, "load", lambda self: decoded.append(self))
+    assert verdict_of(tmp_path, photo).extension == "heic" and decoded == []
+    for damaged in (photo[:-1], photo[:-40], photo + b"tail"):
+        assert verdict_of(tmp_path, damaged).reason == "evidence.bad_image"
+    assert verdict_of(tmp_path, disguised).reason == "evidence.bad_image"
 
 
 BOMBS: list[tuple[str, Maker, str]] = [

@@ -120,7 +120,7 @@ async def test_a_whole_countdown(deps: Deps, app: KlaApplication, stand: BotApiS
     assert "K3-12" in escalations[0] and "Ani" in escalations[0] and "lewat 1 hari" in (
         escalations[0])
     assert "K3-17a" in escalations[-1]  # overdue since the 14th, waiting for review
-    lastcall = [m.plain for m in stand.messages_to(DEWI) if "Panggilan terakhir" in m.plain]
+    lastcall = [m.plain for m in stand.messages_to(DEWI) if "kesempatan terakhir" in m.plain]
     assert len(lastcall) == 1 and "2 tugas terbuka" in lastcall[0]  # K3-12 and Fajar's K3-14
     assert stand.messages_to(BUDI) == [] and stand.messages_to(EKO) == []
     assert stand.duplicates() == []

@@ -124,9 +124,11 @@ class CloudApiServer:
         config = uvicorn.Config(
             create_standin_app(self.state), log_level="warning", lifespan="off"
         )
+        config.load()
         self._server = uvicorn.Server(config)
         self._socket = sock
-        # startup() listens and returns; the tick loop (main_loop) is not needed here.
+        # Server.serve() would take over SIGINT and block; startup() listens and returns.
+        self._server.lifespan = config.lifespan_class(config)
         await self._server.startup(sockets=[sock])
 
     async def stop(self) -> None:

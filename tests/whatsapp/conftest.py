@@ -1,4 +1,4 @@
-"""A Cloud API stand-in per test, on the test's clock; a request it does not serve fails the test."""
+"""A Cloud API stand-in per test, on the test's clock; an unexpected request fails the test."""
 
 from __future__ import annotations
 

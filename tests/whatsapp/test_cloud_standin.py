@@ -26,7 +26,9 @@ def text(to: str, body: str) -> dict[str, Any]:
 
 
 def buttons(to: str, *titles: str) -> dict[str, Any]:
-    replies = [{"type": "reply", "reply": {"id": f"b{i}", "title": t}} for i, t in enumerate(titles)]
+    replies = [
+        {"type": "reply", "reply": {"id": f"b{i}", "title": t}} for i, t in enumerate(titles)
+    ]
     interactive = {"type": "button", "body": {"text": "Pilih"}, "action": {"buttons": replies}}
     return {"messaging_product": "whatsapp", "to": to, "type": "interactive",
             "interactive": interactive}
@@ -77,7 +79,8 @@ async def test_interactive_limits(
     Person(cloud, siti).text("halo")
     assert (await error_of(graph, buttons(SITI, "a", "b", "c", "d")))["code"] == 131009
     assert (await error_of(graph, buttons(SITI, "x" * 21)))["code"] == 131009
-    ok = await graph.post(f"/{PHONE}/messages", json=buttons(SITI, "✅ Setujui", "❌ Tolak", "x" * 20))
+    three = buttons(SITI, "✅ Setujui", "❌ Tolak", "x" * 20)
+    ok = await graph.post(f"/{PHONE}/messages", json=three)
     assert ok.status_code == 200
     rows = [{"id": f"r{i}", "title": f"K3-{i}"} for i in range(11)]
     assert (await error_of(graph, a_list(SITI, rows)))["code"] == 131009

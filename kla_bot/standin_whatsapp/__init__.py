@@ -14,7 +14,12 @@ from kla_bot.standin_whatsapp.acting import (
     sign,
     status,
 )
-from kla_bot.standin_whatsapp.app import CloudApiServer, create_standin_app, standin_client
+from kla_bot.standin_whatsapp.app import (
+    CloudApiServer,
+    LocalServer,
+    create_standin_app,
+    standin_client,
+)
 from kla_bot.standin_whatsapp.errors import GraphError
 from kla_bot.standin_whatsapp.state import (
     CloudApiStandin,
@@ -28,6 +33,7 @@ __all__ = [
     "CloudApiServer",
     "CloudApiStandin",
     "GraphError",
+    "LocalServer",
     "Media",
     "Notification",
     "Outgoing",

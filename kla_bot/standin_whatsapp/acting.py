@@ -153,7 +153,7 @@ class WebhookPoster:
         self.state = state
         if isinstance(target, str):
             self.url = target
-            self._client = httpx.AsyncClient()
+            self._client = httpx.AsyncClient(trust_env=False)  # local targets, never a proxy
         else:
             self.url = f"http://bot.local{path}"
             self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=target))

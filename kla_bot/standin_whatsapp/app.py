@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import AsyncIterator
+from typing import Self
 
 import httpx
 import uvicorn
@@ -14,6 +15,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from kla_bot.standin_whatsapp import errors
 from kla_bot.standin_whatsapp.errors import GraphError
@@ -101,12 +103,12 @@ def standin_client(state: CloudApiStandin, **kwargs: object) -> httpx.AsyncClien
     return httpx.AsyncClient(transport=transport, **kwargs)  # type: ignore[arg-type]
 
 
-class CloudApiServer:
-    """``async with CloudApiServer(state) as server:`` then use ``server.url`` as the Graph
-    API base URL (and as ``state.media_base``, set on start)."""
+class LocalServer:
+    """An ASGI app served by uvicorn on 127.0.0.1 on a free port, in the current event loop:
+    ``async with LocalServer(app) as server:`` then use ``server.url``."""
 
-    def __init__(self, state: CloudApiStandin) -> None:
-        self.state = state
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
         self.port = 0
         self._server: uvicorn.Server | None = None
         self._socket: socket.socket | None = None
@@ -120,10 +122,7 @@ class CloudApiServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
-        self.state.media_base = self.url
-        config = uvicorn.Config(
-            create_standin_app(self.state), log_level="warning", lifespan="off"
-        )
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="off")
         config.load()
         self._server = uvicorn.Server(config)
         self._socket = sock
@@ -137,9 +136,22 @@ class CloudApiServer:
             self._socket.close()
         self._server = None
 
-    async def __aenter__(self) -> CloudApiServer:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+
+class CloudApiServer(LocalServer):
+    """The stand-in over HTTP: ``server.url`` is the Graph API base URL, and media URLs point
+    back at it."""
+
+    def __init__(self, state: CloudApiStandin) -> None:
+        super().__init__(create_standin_app(state))
+        self.state = state
+
+    async def start(self) -> None:
+        await super().start()
+        self.state.media_base = self.url

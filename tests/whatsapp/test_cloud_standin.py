@@ -151,6 +151,7 @@ async def test_the_http_face_serves_the_same_state(
 ) -> None:
     Person(cloud, siti).text("halo")
     async with CloudApiServer(cloud) as server, httpx.AsyncClient(
+        trust_env=False,
         base_url=f"{server.url}/v23.0", headers={"authorization": f"Bearer {cloud.token}"}
     ) as http:
         assert (await http.post(f"/{PHONE}/messages", json=text(SITI, "lewat HTTP"))).is_success

@@ -15,6 +15,7 @@ from kla_bot.channels.whatsapp_webhook import (
 )
 from kla_bot.standin_whatsapp import (
     CloudApiStandin,
+    LocalServer,
     Notification,
     Person,
     WebhookPoster,
@@ -139,3 +140,17 @@ async def test_signed_nonsense_changes_nothing(
     odd = Notification(b'{"object": "page", "entry": [{"changes": [1, {"value": null}]}]}')
     assert (await poster.post(odd)).status_code == 200
     assert received.calls == 0
+
+
+async def test_notifications_are_posted_to_a_url_over_http(
+    cloud: CloudApiStandin, siti: WhatsAppUser, received: Received
+) -> None:
+    app = create_webhook_app(app_secret=cloud.app_secret, verify_token=VERIFY, on_inputs=received)
+    async with LocalServer(app) as server:
+        webhook = WebhookPoster(cloud, f"{server.url}/whatsapp")
+        note = Person(cloud, siti).text("lewat HTTP")
+        assert (await webhook.post(note, signature=None)).status_code == 403
+        assert (await webhook.post(note)).status_code == 200
+        assert (await webhook.post(note)).status_code == 200
+        await webhook.aclose()
+    assert [m.text for m in received.messages] == ["lewat HTTP"]

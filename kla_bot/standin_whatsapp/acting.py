@@ -90,6 +90,12 @@ class Person:
         reply = {"type": "button_reply", "button_reply": {"id": button_id, "title": title}}
         return self._message("interactive", reply, reply_to)
 
+    def press_template_button(
+        self, payload: str, text: str, *, reply_to: str | None = None
+    ) -> Notification:
+        """A quick-reply button of a template message (arrives as type ``button``)."""
+        return self._message("button", {"payload": payload, "text": text}, reply_to)
+
     def choose(
         self, row_id: str, title: str, description: str | None = None, *, reply_to: str | None
     ) -> Notification:
@@ -142,7 +148,14 @@ def status(
         "recipient_id": recipient,
     }
     if error_code is not None:
-        entry["errors"] = [{"code": error_code, "title": error_title, "message": error_title}]
+        entry["errors"] = [
+            {
+                "code": error_code,
+                "title": error_title,
+                "message": error_title,
+                "error_data": {"details": error_title},
+            }
+        ]
     return Notification(envelope(state, {"statuses": [entry]}))
 
 

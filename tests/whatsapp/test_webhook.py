@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
@@ -98,10 +99,11 @@ async def test_every_kind_of_input_is_parsed(
         person.choose("task:7", "K3-17a", "Perda KTR", reply_to=reminder),
         person.document(b"%PDF-1.4", "perda.pdf", caption="k3-17a", reply_to=reminder),
         person.image(b"\xff\xd8\xff", caption="papan"),
+        person.press_template_button("digest:open", "Lihat tugas", reply_to=reminder),
     ]
     for note in notes:
         assert (await poster.post(note)).status_code == 200
-    text, button, row, document, image = received.messages
+    text, button, row, document, image, template_button = received.messages
     sent_at = datetime(2025, 5, 5, 1, 0, tzinfo=UTC)
     assert (text.wa_id, text.name, text.type, text.text, text.sent_at) == (
         SITI, "Siti Rahmah", "text", "halo", sent_at
@@ -117,6 +119,9 @@ async def test_every_kind_of_input_is_parsed(
     )
     assert image.media is not None and (image.media.caption, image.media.mime_type) == (
         "papan", "image/jpeg"
+    )
+    assert (template_button.type, template_button.choice_id, template_button.reply_to) == (
+        "button", "digest:open", reminder
     )
 
 
@@ -140,6 +145,25 @@ async def test_signed_nonsense_changes_nothing(
     odd = Notification(b'{"object": "page", "entry": [{"changes": [1, {"value": null}]}]}')
     assert (await poster.post(odd)).status_code == 200
     assert received.calls == 0
+
+
+async def test_the_answer_does_not_wait_for_the_handling(
+    cloud: CloudApiStandin, siti: WhatsAppUser
+) -> None:
+    release, handled = asyncio.Event(), asyncio.Event()
+
+    async def slow(messages: Sequence[Inbound], statuses: Sequence[StatusNote]) -> None:
+        await release.wait()
+        handled.set()
+
+    app = create_webhook_app(app_secret=cloud.app_secret, verify_token=VERIFY, on_inputs=slow)
+    async with LocalServer(app) as server:
+        webhook = WebhookPoster(cloud, f"{server.url}/whatsapp")
+        assert (await webhook.post(Person(cloud, siti).text("halo"))).status_code == 200
+        assert not handled.is_set()
+        release.set()
+        await handled.wait()
+        await webhook.aclose()
 
 
 async def test_notifications_are_posted_to_a_url_over_http(

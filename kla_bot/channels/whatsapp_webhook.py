@@ -25,6 +25,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 SIGNATURE_HEADER = "x-hub-signature-256"
+MAX_BODY = 1 << 20  # notifications are a few KB; an unsigned flood is not read whole
 
 
 def signature_ok(app_secret: str, body: bytes, header: str | None) -> bool:
@@ -178,7 +179,8 @@ def _message(message: dict[str, Any], contacts: dict[str | None, Any]) -> Inboun
 
 class SeenMessageIds(Protocol):
     """Which message ids were already taken in. The wiring step replaces the in-memory one with
-    a database table (unique message id), so a restart or a second worker keeps the promise."""
+    a database table (unique message id, written in the handling's transaction), so a restart,
+    a failed handling or a second worker keeps the promise."""
 
     async def first_time(self, message_id: str) -> bool:
         """Record ``message_id``; True only the first time it is offered."""
@@ -221,7 +223,11 @@ def create_webhook_app(
         return PlainTextResponse(answer)
 
     async def notify(request: Request) -> Response:
-        body = await request.body()
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY:
+                return PlainTextResponse("Payload Too Large", status_code=413)
         if not signature_ok(app_secret, body, request.headers.get(SIGNATURE_HEADER)):
             return PlainTextResponse("Forbidden", status_code=403)
         try:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from kla_bot.channels.whatsapp_webhook import (
+    MAX_BODY,
     Inbound,
     MediaRef,
     StatusNote,
@@ -142,6 +143,7 @@ async def test_signed_nonsense_changes_nothing(
     cloud: CloudApiStandin, poster: WebhookPoster, received: Received
 ) -> None:
     assert (await poster.post(Notification(b"not json"))).status_code == 400
+    assert (await poster.post(Notification(b" " * (MAX_BODY + 1)))).status_code == 413
     odd = Notification(b'{"object": "page", "entry": [{"changes": [1, {"value": null}]}]}')
     assert (await poster.post(odd)).status_code == 200
     assert received.calls == 0

@@ -22,9 +22,10 @@ import statistics
 import tempfile
 import time
 import tracemalloc
+from dataclasses import replace
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import httpx
 from intake_bench import MB, TOKEN, PeakSampler, file_path_of, make_pdf, rss_kb, start_standin
@@ -36,6 +37,7 @@ from kla_bot.clock import ManualClock
 from kla_bot.config import Settings
 from kla_bot.deps import Deps, create_deps
 from kla_bot.services import outbox
+from kla_bot.services.outbox_kinds import EvidenceSubmitted
 
 
 async def uploaded_bytes(client: httpx.AsyncClient, control: str) -> int:
@@ -44,16 +46,15 @@ async def uploaded_bytes(client: httpx.AsyncClient, control: str) -> int:
 
 
 async def one_notice(app: KlaApplication, deps: Deps, n: int, chat_id: int,
-                     payload: dict[str, Any]) -> None:
+                     payload: EvidenceSubmitted) -> None:
     async with deps.db.transaction() as s:
-        await outbox.enqueue(s, dedupe_key=f"notice:{n}", kind="evidence.submitted",
-                             chat_id=chat_id, recipient_id=None, payload=payload,
-                             now=deps.clock.now())
+        await outbox.enqueue(s, dedupe_key=f"notice:{n}", chat_id=chat_id, recipient_id=None,
+                             payload=payload, now=deps.clock.now())
     assert await drain(app) == 1
 
 
 async def measure(app: KlaApplication, deps: Deps, client: httpx.AsyncClient, control: str,
-                  chat_id: int, payload: dict[str, Any], start: int,
+                  chat_id: int, payload: EvidenceSubmitted, start: int,
                   count: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {"bytes": [], "rss": [], "py": [], "ms": []}
     for n in range(start, start + count):
@@ -103,19 +104,18 @@ async def main() -> None:
             deps = await create_deps(settings, clock)
             app = build_application(deps, rate_limit=False)
             await app.initialize()
-            payload = {"task_ids": [], "evidence_id": 1, "task_code": "K3-17a",
-                       "task_title": "Perda Kawasan Tanpa Rokok", "indicator": "17. KTR",
-                       "cluster": "K3", "points": "1.5", "member_name": "Rina",
-                       "agency": "Dinas Kesehatan", "file_name": "bukti.pdf",
-                       "bytes": pdf.stat().st_size, "sha256": sha, "mime": "application/pdf",
-                       "storage_key": f"{sha[:2]}/{sha}", "file_id": file_id,
-                       "file_kind": "document"}
+            payload = EvidenceSubmitted(
+                evidence_id=1, task_code="K3-17a", task_title="Perda Kawasan Tanpa Rokok",
+                indicator="17. KTR", cluster="K3", points=Decimal("1.5"), member_name="Rina",
+                agency="Dinas Kesehatan", file_name="bukti.pdf", bytes=pdf.stat().st_size,
+                sha256=sha, mime="application/pdf", storage_key=f"{sha[:2]}/{sha}",
+                file_id=file_id, file_kind="document")
             try:
                 await one_notice(app, deps, 9999, coordinator, payload)  # warm-up
                 by_id = await measure(app, deps, client, control, coordinator, payload, 0,
                                       args.notices)
                 upload = await measure(app, deps, client, control, coordinator,
-                                       {**payload, "file_id": None}, 100, args.notices)
+                                       replace(payload, file_id=None), 100, args.notices)
             finally:
                 await app.shutdown()
                 await deps.db.dispose()

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
-from typing import Any
-
 from telegram import Update
 
 from handlers.context import KlaContext
 from handlers.coordination import act, args_of
-from handlers.registry import Command, Feature, Rendered
+from handlers.registry import Command, Feature, Rendered, renders
 from kla_bot.domain import Role
 from kla_bot.i18n import Raw, Translator
 from kla_bot.models import Member
 from kla_bot.services.access import Session, overseer_scope
+from kla_bot.services.outbox_kinds import TaskReassigned
 from kla_bot.services.reassign import Reassigned, reassign
 from kla_bot.text_fit import LINE_FIELD_WIDTH, shorten
 
@@ -52,16 +49,16 @@ async def assign(update: Update, context: KlaContext) -> None:
                                told=Raw("\n".join(told))))
 
 
-def render_reassigned(payload: Mapping[str, Any], t: Translator) -> Rendered:
+def render_reassigned(payload: TaskReassigned, t: Translator) -> Rendered:
     """``task.reassigned``: the new assignee gets the task (with a send button); the
     previous one learns they are off it."""
-    params = {"code": payload["task_code"],
-              "title": shorten(payload["task_title"], LINE_FIELD_WIDTH),
-              "points": payload["points"], "due": date.fromisoformat(str(payload["due"])),
-              "other": shorten(payload["other_name"], LINE_FIELD_WIDTH),
-              "by": shorten(payload["by_name"], LINE_FIELD_WIDTH)}
-    if payload["direction"] == "in":
-        task_id = int(payload["task_ids"][0])
+    params = {"code": payload.task_code,
+              "title": shorten(payload.task_title, LINE_FIELD_WIDTH),
+              "points": payload.points, "due": payload.due,
+              "other": shorten(payload.other_name, LINE_FIELD_WIDTH),
+              "by": shorten(payload.by_name, LINE_FIELD_WIDTH)}
+    if payload.direction == "in":
+        task_id = payload.task_ids[0]
         return Rendered(t("assign.member_in", **params),
                         [[(t("assign.send_button"), f"tk:send:{task_id}")]])
     return Rendered(t("assign.member_out", **params))
@@ -71,5 +68,5 @@ FEATURE = Feature(
     name="assign",
     commands=(Command("tugaskan", "assign", assign, "menu.tugaskan",
                       roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT}), private=True),),
-    renderers={"task.reassigned": render_reassigned},
+    renderers=dict([renders(TaskReassigned, render_reassigned)]),
 )

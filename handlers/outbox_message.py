@@ -20,6 +20,7 @@ from handlers.rate_limit import NO_RETRY, FloodAwareRateLimiter
 from handlers.registry import KlaApplication, Rendered, Renderer
 from kla_bot.deps import Deps
 from kla_bot.services.delivery import Claimed
+from kla_bot.services.outbox_kinds import OutboxKind
 from kla_bot.text_fit import CAPTION_LIMIT, fits, split_text
 
 log = logging.getLogger(__name__)
@@ -47,12 +48,13 @@ def evidence_path(storage_dir: Path, key: str) -> Path:
     return storage_dir / relative
 
 
-def render(deps: Deps, table: Mapping[str, Renderer], row: Claimed) -> Rendered:
+def render(deps: Deps, table: Mapping[OutboxKind, Renderer], row: Claimed) -> Rendered:
     """The row's message in its recipient's language, by the renderer of its kind."""
-    renderer = table.get(row.kind)
+    payload = row.message()
+    renderer = table.get(payload.kind)
     if renderer is None:
         raise LookupError(f"no renderer for outbox kind {row.kind!r}")
-    return renderer(row.payload, deps.translator(row.language))
+    return renderer(payload, deps.translator(row.language))
 
 
 async def send(app: KlaApplication, deps: Deps, chat_id: int, rendered: Rendered) -> list[int]:

@@ -46,6 +46,7 @@ import asyncio
 import contextlib
 import logging
 import weakref
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -71,9 +72,10 @@ from kla_bot.deps import Deps
 from kla_bot.pacing import Pacer
 from kla_bot.services import delivery
 from kla_bot.services.delivery import Claimed
+from kla_bot.services.outbox_kinds import OutboxKind
 
-__all__ = ["MAX_BACKOFF", "MAX_PAUSE", "drain", "evidence_path", "renderers", "runs_by_itself",
-           "start_sender", "stop_sender"]
+__all__ = ["MAX_BACKOFF", "MAX_PAUSE", "drain", "evidence_path", "renderer_tables", "renderers",
+           "runs_by_itself", "start_sender", "stop_sender"]
 
 log = logging.getLogger(__name__)
 
@@ -115,11 +117,17 @@ def _state(app: KlaApplication) -> _SenderState:
     return _STATES[app]
 
 
-def renderers() -> dict[str, Renderer]:
-    """Every outbox kind's renderer, collected from the features."""
+def renderers() -> dict[OutboxKind, Renderer]:
+    """Every outbox kind's Telegram renderer, collected from the features."""
     from handlers import FEATURES  # late: handlers/__init__ imports the features using us
 
     return {kind: fn for feature in FEATURES for kind, fn in feature.renderers.items()}
+
+
+def renderer_tables() -> dict[str, Mapping[OutboxKind, Callable[..., object]]]:
+    """Each channel's renderer table; every one must render every kind (a test checks). A
+    new channel adds its table here."""
+    return {"telegram": renderers()}
 
 
 async def drain(app: KlaApplication) -> int:
@@ -187,7 +195,7 @@ async def _keep_leased(deps: Deps, held: _Held) -> None:
 
 
 async def _send_batch(app: KlaApplication, deps: Deps, state: _SenderState,
-                      table: dict[str, Renderer], batch: list[Claimed], held: _Held,
+                      table: dict[OutboxKind, Renderer], batch: list[Claimed], held: _Held,
                       paced: bool) -> int:
     """Send a claimed batch, keeping each chat's order, letting ready chats go first."""
     waiting = list(batch)
@@ -235,7 +243,7 @@ def _paused(deps: Deps, state: _SenderState) -> bool:
 
 
 async def _deliver(app: KlaApplication, deps: Deps, state: _SenderState,
-                   table: dict[str, Renderer], row: Claimed) -> str:
+                   table: dict[OutboxKind, Renderer], row: Claimed) -> str:
     """Send one row and record the outcome: sent, retry, failed or unreachable."""
     try:
         rendered = render(deps, table, row)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from telegram import Update
 from telegram.ext import Application, BaseHandler
 
 from handlers.context import KlaContext
 from kla_bot.i18n import Translator
+from kla_bot.services.outbox_kinds import OutboxKind, OutboxPayload
 
 HandlerCallback = Callable[[Update, KlaContext], Coroutine[Any, Any, Any]]
 KlaApplication = Application[Any, KlaContext, Any, Any, Any, Any]
@@ -59,7 +60,16 @@ class Rendered:
     evidence_file_kind: str | None = None
 
 
-Renderer = Callable[[Mapping[str, Any], Translator], Rendered]
+# A Telegram renderer takes the payload type of its kind; the table's entries hold any of them.
+Renderer = Callable[[Any, Translator], Rendered]
+P = TypeVar("P", bound=OutboxPayload)
+
+
+def renders(payload: type[P], renderer: Callable[[P, Translator], Rendered],
+            ) -> tuple[OutboxKind, Renderer]:
+    """A renderer table entry: the payload's kind and the renderer, which mypy checks takes
+    that payload type (``dict([renders(Digest, render_digest), …])``)."""
+    return payload.kind, cast(Renderer, renderer)
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,6 @@ class Feature:
     commands: tuple[Command, ...] = ()
     handlers: tuple[BaseHandler[Update, KlaContext, Any], ...] = ()
     early: tuple[BaseHandler[Update, KlaContext, Any], ...] = ()
-    renderers: Mapping[str, Renderer] = field(default_factory=dict)
+    renderers: Mapping[OutboxKind, Renderer] = field(default_factory=dict)
     on_start: Callable[[KlaApplication], Awaitable[None]] | None = None
     on_stop: Callable[[KlaApplication], Awaitable[None]] | None = None

@@ -9,8 +9,7 @@ APScheduler changes nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,13 +17,20 @@ from telegram import Update
 
 from handlers import outbox_sender
 from handlers.context import KlaContext, user_translator
-from handlers.registry import Command, Feature, KlaApplication, Rendered
+from handlers.registry import Command, Feature, KlaApplication, Rendered, renders
 from kla_bot import scheduler
 from kla_bot.domain import Role
 from kla_bot.i18n import Translator
 from kla_bot.services import reminders
 from kla_bot.services.access import AccessDenied, registered_member
-from kla_bot.services.delivery import UNREACHABLE
+from kla_bot.services.outbox_kinds import (
+    Brief,
+    Countdown,
+    Digest,
+    Escalation,
+    LastCall,
+    MemberUnreachable,
+)
 from kla_bot.services.reminders import FanOut
 from kla_bot.text_fit import LINE_FIELD_WIDTH, fit_list, shorten
 
@@ -109,10 +115,9 @@ async def _on_stop(app: KlaApplication) -> None:
 
 # --- how the reminder messages look (rendered at send time, in the recipient's language) ---
 
-def _countdown(t: Translator, payload: Mapping[str, Any], *, day_key: str,
+def _countdown(t: Translator, payload: Countdown, *, day_key: str,
                key: str, **extra: Any) -> str:
-    vdate = date.fromisoformat(payload["verification_date"])
-    left = int(payload["days_left"])
+    vdate, left = payload.verification_date, payload.days_left
     if left == 0:
         return t(day_key, vdate=vdate, **extra)
     return t(key, countdown=t("common.days_left", days=left), vdate=vdate, **extra)
@@ -122,96 +127,95 @@ def _field(value: Any) -> str:
     return shorten(str(value), LINE_FIELD_WIDTH)
 
 
-def render_digest(payload: Mapping[str, Any], t: Translator) -> Rendered:
+def render_digest(payload: Digest, t: Translator) -> Rendered:
     """A member's open tasks, the countdown, and a button per task to send its evidence; as
     many tasks as fit one message, then "… dan N lainnya"."""
-    tasks = payload["tasks"]
+    tasks = payload.tasks
     head = [_countdown(t, payload, day_key="reminders.countdown_day", key="reminders.countdown"),
-            "", t("reminders.digest_intro", count=len(tasks) + int(payload.get("more", 0)))]
-    day = date.fromisoformat(payload["day"])
-    items = [t("reminders.task_line_overdue" if task.get("overdue") else "reminders.task_line",
-               code=task["code"], title=_field(task["title"]), due=task["due"],
-               left=t.due((date.fromisoformat(task["due"]) - day).days),
-               points=task["points"]) for task in tasks]
+            "", t("reminders.digest_intro", count=len(tasks) + payload.more)]
+    items = [t("reminders.task_line_overdue" if task.overdue else "reminders.task_line",
+               code=task.code, title=_field(task.title), due=task.due,
+               left=t.due((task.due - payload.day).days),
+               points=task.points) for task in tasks]
     tail = ["", t("reminders.digest_hint_one" if len(tasks) == 1
                   else "reminders.digest_hint_many")]
     text, shown = fit_list(head, items, tail, lambda n: t("reminders.more", count=n),
-                           hidden=int(payload.get("more", 0)))
-    buttons = [[(t("reminders.send_button", code=task["code"]), f"tk:send:{task['id']}")]
+                           hidden=payload.more)
+    buttons = [[(t("reminders.send_button", code=task.code), f"tk:send:{task.id}")]
                for task in tasks[:shown]]
     return Rendered(text, buttons=buttons)
 
 
-def render_escalation(payload: Mapping[str, Any], t: Translator) -> Rendered:
+def render_escalation(payload: Escalation, t: Translator) -> Rendered:
     """A coordinator's overdue tasks, one line each, with who is responsible; as many as fit
     one message, then "… dan N lainnya" and where the full list is."""
-    tasks = payload["tasks"]
-    head = [t("reminders.escalation_title", count=len(tasks) + int(payload.get("more", 0)))]
-    items = [t("reminders.escalation_line_submitted" if task["state"] == "submitted"
-               else "reminders.escalation_line", code=task["code"], cluster=task["cluster"],
-               title=_field(task["title"]), assignee=_field(task["assignee"]),
-               agency=_field(task["agency"]), due=task["due"], days=task["days"],
-               points=task["points"]) for task in tasks]
-    commands = " · ".join(f"/status {code}" for code in sorted({task["cluster"] for task in tasks}))
+    tasks = payload.tasks
+    head = [t("reminders.escalation_title", count=len(tasks) + payload.more)]
+    items = [t("reminders.escalation_line_submitted" if task.state == "submitted"
+               else "reminders.escalation_line", code=task.code, cluster=task.cluster,
+               title=_field(task.title), assignee=_field(task.assignee),
+               agency=_field(task.agency), due=task.due, days=task.days,
+               points=task.points) for task in tasks]
+    commands = " · ".join(f"/status {code}" for code in sorted({task.cluster for task in tasks}))
     text, _ = fit_list(head, items, ["", t("reminders.escalation_hint")],
                        lambda n: t("reminders.escalation_more", count=n, commands=commands),
-                       hidden=int(payload.get("more", 0)))
+                       hidden=payload.more)
     return Rendered(text)
 
 
-def _late_at(payload: Mapping[str, Any]) -> datetime | None:
+def _late_at(payload: Brief) -> datetime | None:
+    if payload.late_at is None or payload.timezone is None:
+        return None
     try:
-        return datetime.fromisoformat(payload["late_at"]).astimezone(
-            ZoneInfo(payload["timezone"]))
-    except (KeyError, ValueError, TypeError, ZoneInfoNotFoundError):
+        return payload.late_at.astimezone(ZoneInfo(payload.timezone))
+    except (ValueError, ZoneInfoNotFoundError):
         return None
 
 
-def render_brief(payload: Mapping[str, Any], t: Translator) -> Rendered:
+def render_brief(payload: Brief, t: Translator) -> Rendered:
     """The morning brief: countdown, projected score against the target, tasks by state."""
     taken_at = _late_at(payload)  # caught up long after its slot: when the figures were taken
     late = "_late" if taken_at else ""
     lines = [
         _countdown(t, payload, day_key=f"reminders.brief_title_day{late}",
                    key=f"reminders.brief_title{late}", time=taken_at),
-        t("reminders.brief_score", projected=payload["projected"], target=payload["target"],
-          predicate=payload["predicate"], needed=payload["needed"]),
-        t("reminders.brief_tasks", open=payload["open"], submitted=payload["submitted"],
-          approved=payload["approved"], overdue=payload["overdue"]),
+        t("reminders.brief_score", projected=payload.projected, target=payload.target,
+          predicate=payload.predicate, needed=payload.needed),
+        t("reminders.brief_tasks", open=payload.open, submitted=payload.submitted,
+          approved=payload.approved, overdue=payload.overdue),
         t("reminders.brief_hint")]
     return Rendered("\n".join(lines))
 
 
-def render_lastcall(payload: Mapping[str, Any], t: Translator) -> Rendered:
+def render_lastcall(payload: LastCall, t: Translator) -> Rendered:
     """The verification-day last call: what is still open or waiting for review."""
-    vdate = date.fromisoformat(payload["verification_date"])
     return Rendered("\n".join([
-        t("reminders.lastcall_title", vdate=vdate),
-        t("reminders.lastcall_body", open=payload["open"], open_points=payload["open_points"],
-          submitted=payload["submitted"]),
+        t("reminders.lastcall_title", vdate=payload.verification_date),
+        t("reminders.lastcall_body", open=payload.open, open_points=payload.open_points,
+          submitted=payload.submitted),
         t("reminders.lastcall_hint")]))
 
 
-def render_unreachable(payload: Mapping[str, Any], t: Translator) -> Rendered:
+def render_unreachable(payload: MemberUnreachable, t: Translator) -> Rendered:
     """Tell a coordinator that a member blocked the bot (or never opened it)."""
-    reason_key = f"reminders.reason_{payload['reason']}"
+    reason_key = f"reminders.reason_{payload.reason}"
     reason = t(reason_key if t.has(reason_key) else "reminders.reason_forbidden")
-    return Rendered(t("reminders.unreachable", name=_field(payload["member_name"]),
-                      agency=_field(payload["agency"]), reason=reason, since=payload["since"],
-                      open=payload["open_tasks"]))
+    return Rendered(t("reminders.unreachable", name=_field(payload.member_name),
+                      agency=_field(payload.agency), reason=reason, since=payload.since,
+                      open=payload.open_tasks))
 
 
 FEATURE = Feature(
     name="remind",
     commands=(Command("ingatkan", "remind", remind, "menu.ingatkan",
                       roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT})),),
-    renderers={
-        scheduler.DIGEST: render_digest,
-        scheduler.ESCALATION: render_escalation,
-        scheduler.BRIEF: render_brief,
-        scheduler.LASTCALL: render_lastcall,
-        UNREACHABLE: render_unreachable,
-    },
+    renderers=dict([
+        renders(Digest, render_digest),
+        renders(Escalation, render_escalation),
+        renders(Brief, render_brief),
+        renders(LastCall, render_lastcall),
+        renders(MemberUnreachable, render_unreachable),
+    ]),
     on_start=_on_start,
     on_stop=_on_stop,
 )

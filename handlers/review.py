@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from telegram import MaybeInaccessibleMessage, Message, Update
 from telegram.error import BadRequest, Forbidden
@@ -28,12 +26,13 @@ from telegram.ext import (
 from handlers.context import KlaContext, user_translator
 from handlers.coordination import act, keyboard, local_moment
 from handlers.outbox_message import evidence_path, send_evidence
-from handlers.registry import Command, Feature, Rendered
+from handlers.registry import Command, Feature, Rendered, renders
 from kla_bot.domain import Role
 from kla_bot.i18n import Raw, Translator, translator
 from kla_bot.models import Member
 from kla_bot.services import review
 from kla_bot.services.access import Session
+from kla_bot.services.outbox_kinds import EvidenceSubmitted, ReviewAccepted, ReviewRejected
 from kla_bot.services.review import Decision, ReviewItem
 from kla_bot.text_fit import LINE_FIELD_WIDTH, shorten, toast
 
@@ -47,19 +46,20 @@ _WHY = re.compile(r"^rv:why:(\d{1,12}):(\d{1,2})$")
 _PROMPT = re.compile(r"^rv:why:(\d{1,12}):")
 
 
-def card(payload: Mapping[str, Any], t: Translator) -> str:
+def card(payload: EvidenceSubmitted, t: Translator) -> str:
     """The text of one submission as a reviewer sees it (notification and /tinjau), short
     enough to be the caption of the file."""
-    cut = {key: shorten(str(payload[key]), width) for key, width in CARD_WIDTHS.items()}
+    cut = {key: shorten(str(getattr(payload, key)), width)
+           for key, width in CARD_WIDTHS.items()}
     notes = [t(f"evidence.content_note.{note}")
-             for note in (payload.get("content_notes") or "").split(",")
+             for note in (payload.content_notes or "").split(",")
              if t.has(f"evidence.content_note.{note}")]
     warning = "\n" + t("evidence.content_notes", notes=", ".join(notes)) if notes else ""
     return t("review.card", task=cut["task_code"], title=cut["task_title"],
-             indicator=cut["indicator"], cluster=payload["cluster"],
-             points=payload["points"], member=cut["member_name"],
+             indicator=cut["indicator"], cluster=payload.cluster,
+             points=payload.points, member=cut["member_name"],
              agency=cut["agency"], file=cut["file_name"],
-             size=t.size(int(payload["bytes"])), hash=str(payload["sha256"])[:12]) + warning
+             size=t.size(payload.bytes), hash=payload.sha256[:12]) + warning
 
 
 def buttons(evidence_id: int, t: Translator) -> list[list[tuple[str, str]]]:
@@ -67,30 +67,28 @@ def buttons(evidence_id: int, t: Translator) -> list[list[tuple[str, str]]]:
              (t("review.reject_button"), f"rv:no:{evidence_id}")]]
 
 
-def render_submitted(payload: Mapping[str, Any], t: Translator) -> Rendered:
+def render_submitted(payload: EvidenceSubmitted, t: Translator) -> Rendered:
     """``evidence.submitted``: the new file for a coordinator, with Terima / Tolak."""
-    return Rendered(card(payload, t), buttons(int(payload["evidence_id"]), t),
-                    evidence_key=str(payload["storage_key"]),
-                    evidence_name=str(payload["file_name"]),
-                    evidence_file_id=payload.get("file_id"),
-                    evidence_file_kind=payload.get("file_kind"))
+    return Rendered(card(payload, t), buttons(payload.evidence_id, t),
+                    evidence_key=payload.storage_key, evidence_name=payload.file_name,
+                    evidence_file_id=payload.file_id, evidence_file_kind=payload.file_kind)
 
 
-def render_accepted(payload: Mapping[str, Any], t: Translator) -> Rendered:
+def render_accepted(payload: ReviewAccepted, t: Translator) -> Rendered:
     """``review.accepted``: the member hears their file was accepted."""
-    return Rendered(t("review.member_accepted", task=payload["task_code"],
-                      title=shorten(payload["task_title"], LINE_FIELD_WIDTH),
-                      file=shorten(payload["file_name"], LINE_FIELD_WIDTH),
-                      reviewer=payload["reviewer"], points=payload["points"]))
+    return Rendered(t("review.member_accepted", task=payload.task_code,
+                      title=shorten(payload.task_title, LINE_FIELD_WIDTH),
+                      file=shorten(payload.file_name, LINE_FIELD_WIDTH),
+                      reviewer=payload.reviewer, points=payload.points))
 
 
-def render_rejected(payload: Mapping[str, Any], t: Translator) -> Rendered:
+def render_rejected(payload: ReviewRejected, t: Translator) -> Rendered:
     """``review.rejected``: the member hears why, with a button to send a new file."""
-    task_id = int(payload["task_ids"][0])
-    return Rendered(t("review.member_rejected", task=payload["task_code"],
-                      title=shorten(payload["task_title"], LINE_FIELD_WIDTH),
-                      file=shorten(payload["file_name"], LINE_FIELD_WIDTH),
-                      reviewer=payload["reviewer"], reason=payload["reason"]),
+    task_id = payload.task_ids[0]
+    return Rendered(t("review.member_rejected", task=payload.task_code,
+                      title=shorten(payload.task_title, LINE_FIELD_WIDTH),
+                      file=shorten(payload.file_name, LINE_FIELD_WIDTH),
+                      reviewer=payload.reviewer, reason=payload.reason),
                     [[(t("review.resend_button"), f"tk:send:{task_id}")]])
 
 
@@ -263,6 +261,7 @@ FEATURE = Feature(
                       roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT}), private=True),),
     handlers=(CallbackQueryHandler(on_button, pattern=r"^rv:"),),
     early=(MessageHandler(filters.TEXT & ~filters.COMMAND, on_reason_text),),
-    renderers={"evidence.submitted": render_submitted, "review.accepted": render_accepted,
-               "review.rejected": render_rejected},
+    renderers=dict([renders(EvidenceSubmitted, render_submitted),
+                    renders(ReviewAccepted, render_accepted),
+                    renders(ReviewRejected, render_rejected)]),
 )

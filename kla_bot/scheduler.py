@@ -30,11 +30,12 @@ import holidays as holiday_calendars
 from kla_bot.clock import days_left
 from kla_bot.config import Settings
 from kla_bot.domain import WEEKDAYS
+from kla_bot.services.outbox_kinds import OutboxKind
 
-DIGEST = "reminder.digest"
-ESCALATION = "reminder.escalation"
-BRIEF = "reminder.brief"
-LASTCALL = "reminder.lastcall"
+DIGEST = OutboxKind.DIGEST
+ESCALATION = OutboxKind.ESCALATION
+BRIEF = OutboxKind.BRIEF
+LASTCALL = OutboxKind.LASTCALL
 
 # A missed slot is still worth sending until the end of the local working day ...
 CATCH_UP_UNTIL = time(17, 0)
@@ -46,7 +47,7 @@ LATE_SLOT_GRACE = timedelta(hours=1)
 class Run:
     """One reminder kind due for one local day (and, for digests, one slot of that day)."""
 
-    kind: str
+    kind: OutboxKind
     day: date
     slot: time
     days_left: int

@@ -18,18 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from kla_bot.errors import Refusal
 from kla_bot.validation import validate_file
 
 TEMP_SUFFIX = ".part"
 STALE_AFTER = timedelta(hours=1)
 
 
-class StorageRefused(Exception):
-    """The file cannot be kept; ``key`` is the catalog text that tells the member why."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+class StorageRefused(Refusal):
+    """The file cannot be kept (too large, not an accepted type, damaged)."""
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ sentence the user sees; it changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot.domain import Role
+from kla_bot.errors import Refusal
 from kla_bot.models import Member
 from kla_bot.services import members
 from kla_bot.services.workspace import Workspace
@@ -20,13 +20,8 @@ from kla_bot.services.workspace import Workspace
 Session = AsyncSession  # the unit of work, named for handlers (which import no SQLAlchemy)
 
 
-class AccessDenied(Exception):
-    """A refusal: ``key`` names the catalog text shown to the user, ``params`` fill it in."""
-
-    def __init__(self, key: str, **params: Any) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
+class AccessDenied(Refusal):
+    """The asker may not do this (not registered, not their task or cluster, a bad argument)."""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -32,9 +32,8 @@ from kla_bot.domain import OutboxState, Role
 from kla_bot.models import Member, OutboxMessage, Task
 from kla_bot.services import audit, outbox
 from kla_bot.services.members import coordinators_of
+from kla_bot.services.outbox_kinds import MemberUnreachable, OutboxPayload, load
 from kla_bot.services.workspace import Workspace
-
-UNREACHABLE = "member.unreachable"
 
 
 @dataclass(frozen=True)
@@ -45,9 +44,13 @@ class Claimed:
     kind: str
     chat_id: int
     recipient_id: int | None
-    payload: dict[str, Any]
+    payload: dict[str, Any]  # as stored; read it with message()
     attempts: int
     language: str | None
+
+    def message(self) -> OutboxPayload:
+        """The typed payload (raises when the stored JSON does not fit its kind)."""
+        return load(self.kind, self.payload)
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,7 @@ async def mark_sent(session: AsyncSession, row: Claimed, *, message_ids: Sequenc
         .values(state=OutboxState.SENT, sent_at=now, locked_until=None, last_error=None,
                 telegram_message_id=message_ids[0], attempts=OutboxMessage.attempts + 1)
         .execution_options(synchronize_session=False))
-    task_ids = [int(t) for t in row.payload.get("task_ids", [])]
+    task_ids = list(row.message().task_ids)
     for message_id in message_ids:
         await outbox.remember_sent(session, chat_id=row.chat_id, message_id=message_id,
                                    task_ids=task_ids, now=now)
@@ -282,14 +285,15 @@ async def _tell_coordinators(session: AsyncSession, workspace: Workspace, member
     open_tasks = list(await session.scalars(select(Task.id).where(
         Task.cycle_id == workspace.cycle_id, Task.assignee_id == member.id,
         Task.state != "approved")))
-    payload = {"task_ids": [], "member_id": member.id, "member_name": member.name,
-               "agency": member.agency, "reason": reason, "since": since_local,
-               "open_tasks": len(open_tasks), "clusters": member.cluster_codes}
+    payload = MemberUnreachable(member_id=member.id, member_name=member.name,
+                                agency=member.agency, reason=reason,
+                                since=date.fromisoformat(since_local),
+                                open_tasks=len(open_tasks), clusters=tuple(member.cluster_codes))
     queued = 0
     for recipient in audience:
         assert recipient.chat_id is not None
         queued += await outbox.enqueue(
-            session, dedupe_key=f"{UNREACHABLE}:{member.id}:{since_local}:{recipient.id}",
-            kind=UNREACHABLE, chat_id=recipient.chat_id, recipient_id=recipient.id,
+            session, dedupe_key=f"{payload.kind}:{member.id}:{since_local}:{recipient.id}",
+            chat_id=recipient.chat_id, recipient_id=recipient.id,
             payload=payload, now=now)
     return queued

@@ -6,15 +6,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kla_bot.errors import Refusal
 from kla_bot.i18n import LANGUAGES
 from kla_bot.services.members import by_telegram_user
 from kla_bot.services.workspace import Workspace
 
 
-class UnknownLanguage(ValueError):
-    """The requested language is not one the bot speaks; the key explains it to the user."""
-
-    key = "language.unknown"
+class UnknownLanguage(Refusal):
+    """The requested language is not one the bot speaks."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ async def choose_language(session: AsyncSession, workspace: Workspace, telegram_
                           lang: str) -> LanguageChoice:
     """Store ``lang`` for the registered member behind this account; strangers change nothing."""
     if lang not in LANGUAGES:
-        raise UnknownLanguage(lang)
+        raise UnknownLanguage("language.unknown", lang=lang)
     member = await by_telegram_user(session, workspace, telegram_user_id)
     if member is None:
         return LanguageChoice(registered=False, stored=None)

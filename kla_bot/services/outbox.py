@@ -8,7 +8,6 @@ then, and a row still unsent past it becomes ``expired`` instead of arriving too
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot import scheduler
 from kla_bot.models import OutboxMessage, SentMessageTask
+from kla_bot.services.outbox_kinds import OutboxKind, OutboxPayload
 
 # A reminder speaks of its day ("H-10", today's open tasks): worth sending until that day ends
 # in the regency's time zone, never the next morning next to that day's fresh one.
@@ -24,16 +24,16 @@ UNTIL_DAY_ENDS = frozenset({scheduler.DIGEST, scheduler.ESCALATION, scheduler.BR
                             scheduler.LASTCALL})
 # Review notices and results, reassignments and "member unreachable" stay true for days: a
 # coordinator still needs to hear of a file days later. Kinds not listed never expire.
-KEPT_FOR: dict[str, timedelta] = {
-    "evidence.submitted": timedelta(days=7),
-    "review.accepted": timedelta(days=7),
-    "review.rejected": timedelta(days=7),
-    "task.reassigned": timedelta(days=7),
-    "member.unreachable": timedelta(days=7),
+KEPT_FOR: dict[OutboxKind, timedelta] = {
+    OutboxKind.EVIDENCE_SUBMITTED: timedelta(days=7),
+    OutboxKind.REVIEW_ACCEPTED: timedelta(days=7),
+    OutboxKind.REVIEW_REJECTED: timedelta(days=7),
+    OutboxKind.TASK_REASSIGNED: timedelta(days=7),
+    OutboxKind.MEMBER_UNREACHABLE: timedelta(days=7),
 }
 
 
-def useful_until(kind: str, now: datetime, day: date | None,
+def useful_until(kind: OutboxKind, now: datetime, day: date | None,
                  tz: tzinfo | None) -> datetime | None:
     """Until when a message of ``kind`` is worth sending (None: however late); ``day`` is
     the local day a reminder is for, in the regency's time zone ``tz``."""
@@ -45,20 +45,21 @@ def useful_until(kind: str, now: datetime, day: date | None,
     return None if kept is None else now + kept
 
 
-async def enqueue(session: AsyncSession, *, dedupe_key: str, kind: str, chat_id: int,
-                  recipient_id: int | None, payload: dict[str, Any], now: datetime,
+async def enqueue(session: AsyncSession, *, dedupe_key: str, chat_id: int,
+                  recipient_id: int | None, payload: OutboxPayload, now: datetime,
                   not_before: datetime | None = None, day: date | None = None,
                   tz: tzinfo | None = None) -> bool:
     """Queue one message unless one with the same dedupe key exists; True when queued.
 
-    ``payload`` is plain JSON data; the renderer registered for ``kind`` turns it into text
-    and buttons in the recipient's language when it is sent. ``payload["task_ids"]`` lists
-    the tasks the message is about, so a reply to it can find its task. A reminder passes
-    its local ``day`` and the regency's ``tz``: it is worth sending until that day ends.
+    The payload's type is the message's kind; the channel's renderer for that kind turns it
+    into text and buttons in the recipient's language when it is sent. ``payload.task_ids``
+    lists the tasks the message is about, so a reply to it can find its task. A reminder
+    passes its local ``day`` and the regency's ``tz``: it is worth sending until that day ends.
     """
-    values = dict(dedupe_key=dedupe_key, kind=kind, chat_id=chat_id, recipient_id=recipient_id,
-                  payload=payload, state="pending", attempts=0,
-                  not_before=not_before or now, created_at=now,
+    kind = payload.kind
+    values = dict(dedupe_key=dedupe_key, kind=str(kind), chat_id=chat_id,
+                  recipient_id=recipient_id, payload=payload.to_json(), state="pending",
+                  attempts=0, not_before=not_before or now, created_at=now,
                   expires_at=useful_until(kind, now, day, tz))
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(

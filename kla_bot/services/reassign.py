@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +15,7 @@ from kla_bot.phones import try_normalize_phone
 from kla_bot.services import audit, outbox
 from kla_bot.services.access import AccessDenied, overseer_scope, require_cluster
 from kla_bot.services.members import by_phone
+from kla_bot.services.outbox_kinds import TaskReassigned
 from kla_bot.services.workspace import Workspace
 
 
@@ -32,20 +33,17 @@ class Reassigned:
     assignee_told: bool
 
 
-def _payload(task: Task, direction: str, other: Member, by: Member) -> dict[str, Any]:
-    return {"task_ids": [task.id], "task_code": task.code, "task_title": task.title,
-            "points": str(task.points), "due": task.due_date.isoformat(),
-            "direction": direction, "other_name": other.name, "by_name": by.name}
-
-
-async def _tell(session: AsyncSession, task: Task, recipient: Member, direction: str,
-                other: Member, by: Member, now: datetime) -> bool:
+async def _tell(session: AsyncSession, task: Task, recipient: Member,
+                direction: Literal["in", "out"], other: Member, by: Member,
+                now: datetime) -> bool:
     if recipient.chat_id is None or not recipient.reachable:
         return False
-    key = f"task.reassigned:{task.id}:{recipient.id}:{direction}:{now.isoformat()}"
-    return await outbox.enqueue(session, dedupe_key=key, kind="task.reassigned",
-                                chat_id=recipient.chat_id, recipient_id=recipient.id,
-                                payload=_payload(task, direction, other, by), now=now)
+    payload = TaskReassigned(task_ids=(task.id,), task_code=task.code, task_title=task.title,
+                             points=task.points, due=task.due_date, direction=direction,
+                             other_name=other.name, by_name=by.name)
+    key = f"{payload.kind}:{task.id}:{recipient.id}:{direction}:{now.isoformat()}"
+    return await outbox.enqueue(session, dedupe_key=key, chat_id=recipient.chat_id,
+                                recipient_id=recipient.id, payload=payload, now=now)
 
 
 async def reassign(session: AsyncSession, workspace: Workspace, actor: Member, task_code: str,

@@ -26,6 +26,15 @@ from kla_bot.models import Indicator, Member, MemberCluster, Task
 from kla_bot.scheduler import Run
 from kla_bot.services import audit, outbox
 from kla_bot.services.access import overseer_scope
+from kla_bot.services.outbox_kinds import (
+    Brief,
+    Digest,
+    DigestTask,
+    Escalation,
+    LastCall,
+    OutboxPayload,
+    OverdueTask,
+)
 from kla_bot.services.status import build_headline
 from kla_bot.services.workspace import Workspace
 
@@ -86,18 +95,18 @@ async def remind_now(session: AsyncSession, workspace: Workspace, settings: Sett
 
 
 async def _queue(session: AsyncSession, settings: Settings, run: Run,
-                 recipient: tuple[int, int], payload: dict[str, Any], now: datetime) -> FanOut:
+                 recipient: tuple[int, int], payload: OutboxPayload, now: datetime) -> FanOut:
     member_id, chat_id = recipient
     queued = await outbox.enqueue(
-        session, dedupe_key=f"{run.kind}:{member_id}:{run.dedupe_suffix}", kind=run.kind,
-        chat_id=chat_id, recipient_id=member_id, payload=payload, now=now, day=run.day,
-        tz=settings.tz)
+        session, dedupe_key=f"{run.kind}:{member_id}:{run.dedupe_suffix}", chat_id=chat_id,
+        recipient_id=member_id, payload=payload, now=now, day=run.day, tz=settings.tz)
     return FanOut(1, 0) if queued else FanOut(0, 1)
 
 
 def _common(run: Run, settings: Settings) -> dict[str, Any]:
-    return {"days_left": run.days_left, "day": run.day.isoformat(),
-            "verification_date": settings.verification.date.isoformat()}
+    """The countdown fields every reminder but the last call carries."""
+    return {"days_left": run.days_left, "day": run.day,
+            "verification_date": settings.verification.date}
 
 
 async def _digests(session: AsyncSession, workspace: Workspace, settings: Settings, run: Run,
@@ -109,22 +118,21 @@ async def _digests(session: AsyncSession, workspace: Workspace, settings: Settin
         .join(Member, Task.assignee_id == Member.id)
         .where(Task.cycle_id == workspace.cycle_id, Task.state == TaskState.OPEN, REACHABLE)
         .order_by(Member.id, Task.due_date, Task.code_key))
-    tasks: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
+    tasks: dict[tuple[int, int], list[DigestTask]] = defaultdict(list)
     concerned: set[tuple[int, int]] = set()
     for task_id, code, title, due, points, cluster, member_id, chat_id in rows:
         recipient = (member_id, int(chat_id or 0))  # never 0: REACHABLE needs a chat
-        tasks[recipient].append({
-            "id": task_id, "code": code, "title": title, "due": due.isoformat(),
-            "points": str(points), "overdue": due < run.day})
+        tasks[recipient].append(DigestTask(id=task_id, code=code, title=title, due=due,
+                                           points=points, overdue=due < run.day))
         if clusters is None or cluster in clusters:
             concerned.add(recipient)
     result = FanOut()
     for recipient, listed in tasks.items():
         if recipient not in concerned:
             continue
-        shown = listed[:DIGEST_MAX_TASKS]
-        payload = {**_common(run, settings), "task_ids": [t["id"] for t in shown],
-                   "tasks": shown, "more": len(listed) - len(shown)}
+        shown = tuple(listed[:DIGEST_MAX_TASKS])
+        payload = Digest(**_common(run, settings), task_ids=tuple(t.id for t in shown),
+                         tasks=shown, more=len(listed) - len(shown))
         result += await _queue(session, settings, run, recipient, payload, now)
     return result
 
@@ -160,49 +168,45 @@ async def _escalations(session: AsyncSession, workspace: Workspace, settings: Se
         .where(Task.cycle_id == workspace.cycle_id, Task.state != TaskState.APPROVED,
                Task.due_date <= run.day - timedelta(days=late_by))
         .order_by(Task.due_date, Task.code_key))
-    overdue = [{"id": r[0], "code": r[1], "title": r[2], "due": r[3].isoformat(),
-                "points": str(r[4]), "state": r[5], "cluster": r[6], "assignee": r[7],
-                "agency": r[8], "days": (run.day - r[3]).days} for r in rows]
+    overdue = [OverdueTask(id=r[0], code=r[1], title=r[2], due=r[3], points=r[4], state=r[5],
+                           cluster=r[6], assignee=r[7], agency=r[8], days=(run.day - r[3]).days)
+               for r in rows]
     result = FanOut()
     for recipient, clusters in (await _overseers(session, workspace)).items():
         if clusters is None:
             continue  # the secretariat sees the overall picture in the brief
-        mine = [t for t in overdue if t["cluster"] in clusters]
+        mine = [t for t in overdue if t.cluster in clusters]
         if not mine:
             continue
-        shown = mine[:ESCALATION_MAX_TASKS]
-        payload = {**_common(run, settings), "task_ids": [t["id"] for t in shown],
-                   "tasks": shown, "more": len(mine) - len(shown)}
+        shown = tuple(mine[:ESCALATION_MAX_TASKS])
+        payload = Escalation(**_common(run, settings), task_ids=tuple(t.id for t in shown),
+                             tasks=shown, more=len(mine) - len(shown))
         result += await _queue(session, settings, run, recipient, payload, now)
     return result
-
-
-def _text(value: Decimal) -> str:
-    return str(value.normalize()) if value == value.to_integral_value() else str(value)
 
 
 async def _briefs(session: AsyncSession, workspace: Workspace, settings: Settings, run: Run,
                   now: datetime) -> FanOut:
     headline = await build_headline(session, workspace, settings, now)
     score, tasks = headline.score, headline.tasks
-    payload = {**_common(run, settings), "task_ids": [],
-               "projected": _text(score.projected), "target": score.target,
-               "predicate": score.target_predicate, "needed": _text(score.still_needed),
-               "open": tasks.open, "submitted": tasks.submitted, "approved": tasks.approved,
-               "overdue": tasks.overdue, **_lateness(run, settings, now)}
+    payload = Brief(**_common(run, settings), projected=score.projected,
+                    target=score.target, predicate=score.target_predicate,
+                    needed=score.still_needed, open=tasks.open,
+                    submitted=tasks.submitted, approved=tasks.approved, overdue=tasks.overdue,
+                    **_lateness(run, settings, now))
     result = FanOut()
     for recipient in await _overseers(session, workspace):
         result += await _queue(session, settings, run, recipient, payload, now)
     return result
 
 
-def _lateness(run: Run, settings: Settings, now: datetime) -> dict[str, str]:
+def _lateness(run: Run, settings: Settings, now: datetime) -> dict[str, Any]:
     """A brief caught up after its slot's grace (the bot was down) is no morning brief: it
     says when its figures were taken (``pukul 13.21 WITA``)."""
     local = now.astimezone(settings.tz)
     if local - datetime.combine(run.day, run.slot, settings.tz) <= scheduler.LATE_SLOT_GRACE:
         return {}
-    return {"late_at": local.isoformat(), "timezone": str(settings.tz)}
+    return {"late_at": local, "timezone": str(settings.tz)}
 
 
 async def _last_calls(session: AsyncSession, workspace: Workspace, settings: Settings,
@@ -218,10 +222,9 @@ async def _last_calls(session: AsyncSession, workspace: Workspace, settings: Set
     for recipient, clusters in (await _overseers(session, workspace)).items():
         mine = [r for r in per_cluster if clusters is None or r[0] in clusters]
         open_ = [r for r in mine if r[1] == TaskState.OPEN]
-        payload = {"task_ids": [], "verification_date": run.day.isoformat(),
-                   "open": sum(r[2] for r in open_),
-                   "open_points": _text(sum((r[3] for r in open_), Decimal(0))),
-                   "submitted": sum(r[2] for r in mine if r[1] == TaskState.SUBMITTED)}
+        payload = LastCall(verification_date=run.day, open=sum(r[2] for r in open_),
+                           open_points=sum((r[3] for r in open_), Decimal(0)),
+                           submitted=sum(r[2] for r in mine if r[1] == TaskState.SUBMITTED))
         result += await _queue(session, settings, run, recipient, payload, now)
     return result
 

@@ -20,6 +20,7 @@ from kla_bot.domain import EvidenceState, Role, TaskState
 from kla_bot.models import Evidence, Indicator, Member, OutboxMessage, PendingReason, Task
 from kla_bot.services import audit, outbox
 from kla_bot.services.access import AccessDenied, Scope, overseer_scope, require_cluster
+from kla_bot.services.outbox_kinds import EvidenceSubmitted, ReviewAccepted, ReviewRejected
 from kla_bot.services.workspace import Workspace
 
 MAX_REASON_CHARS = 500
@@ -52,17 +53,15 @@ class ReviewItem:
     file_kind: str | None = None
     content_notes: str | None = None
 
-    def payload(self) -> dict[str, Any]:
-        """The ``evidence.submitted`` outbox payload shape (also used by ``/tinjau``)."""
-        return {"task_ids": [self.task_id], "evidence_id": self.evidence_id,
-                "task_code": self.task_code, "task_title": self.task_title,
-                "indicator": f"{self.indicator}. {self.indicator_name}",
-                "cluster": self.cluster, "points": str(self.points),
-                "member_name": self.member_name, "agency": self.agency,
-                "file_name": self.file_name, "bytes": self.bytes, "sha256": self.sha256,
-                "mime": self.mime, "storage_key": self.storage_key,
-                "file_id": self.file_id, "file_kind": self.file_kind,
-                "content_notes": self.content_notes}
+    def payload(self) -> EvidenceSubmitted:
+        """The ``evidence.submitted`` outbox payload (also the card of ``/tinjau``)."""
+        return EvidenceSubmitted(
+            task_ids=(self.task_id,), evidence_id=self.evidence_id, task_code=self.task_code,
+            task_title=self.task_title, indicator=f"{self.indicator}. {self.indicator_name}",
+            cluster=self.cluster, points=self.points, member_name=self.member_name,
+            agency=self.agency, file_name=self.file_name, bytes=self.bytes,
+            sha256=self.sha256, mime=self.mime, storage_key=self.storage_key,
+            file_id=self.file_id, file_kind=self.file_kind, content_notes=self.content_notes)
 
 
 @dataclass(frozen=True)
@@ -185,20 +184,21 @@ async def _decide(session: AsyncSession, member: Member, item: ReviewItem, state
     return True
 
 
-async def _tell_uploader(session: AsyncSession, item: ReviewItem, kind: str,
-                         reviewer: Member, reason: str | None, now: datetime) -> bool:
+async def _tell_uploader(session: AsyncSession, item: ReviewItem, reviewer: Member,
+                         reason: str | None, now: datetime) -> bool:
+    """Queue the outcome for the member who sent the file (``reason``: it was rejected)."""
     uploader = await session.scalar(
         select(Member).join(Evidence, Evidence.uploaded_by_id == Member.id)
         .where(Evidence.id == item.evidence_id))
     if uploader is None or uploader.chat_id is None:
         return False
-    payload: dict[str, Any] = {"task_ids": [item.task_id], "evidence_id": item.evidence_id,
-                               "task_code": item.task_code, "task_title": item.task_title,
-                               "file_name": item.file_name, "points": str(item.points),
-                               "reviewer": reviewer.name}
-    if reason is not None:
-        payload["reason"] = reason
-    return await outbox.enqueue(session, dedupe_key=f"{kind}:{item.evidence_id}", kind=kind,
+    facts: dict[str, Any] = dict(
+        task_ids=(item.task_id,), evidence_id=item.evidence_id, task_code=item.task_code,
+        task_title=item.task_title, file_name=item.file_name, points=item.points,
+        reviewer=reviewer.name)
+    payload = (ReviewAccepted(**facts) if reason is None
+               else ReviewRejected(**facts, reason=reason))
+    return await outbox.enqueue(session, dedupe_key=f"{payload.kind}:{item.evidence_id}",
                                 chat_id=uploader.chat_id, recipient_id=uploader.id,
                                 payload=payload, now=now)
 
@@ -211,7 +211,7 @@ async def accept(session: AsyncSession, workspace: Workspace, member: Member,
         return replace(await _already(session, item),
                        settled=await _settle(session, member, item))
     settled = await _settle(session, member, item)
-    told = await _tell_uploader(session, item, "review.accepted", member, None, now)
+    told = await _tell_uploader(session, item, member, None, now)
     return Decision("accepted", item, reviewer=member.name, reviewed_at=now,
                     state=EvidenceState.APPROVED, member_told=told, settled=settled)
 
@@ -287,7 +287,7 @@ async def reject(session: AsyncSession, workspace: Workspace, member: Member,
         return replace(await _already(session, item),
                        settled=await _settle(session, member, item))
     settled = await _settle(session, member, item)
-    told = await _tell_uploader(session, item, "review.rejected", member, reason, now)
+    told = await _tell_uploader(session, item, member, reason, now)
     return Decision("rejected", item, reviewer=member.name, reviewed_at=now,
                     state=EvidenceState.REJECTED, reason=reason, member_told=told,
                     settled=settled)

@@ -20,7 +20,7 @@ def check_file(path: Path) -> Validation:
             warnings.simplefilter("ignore")  # parsers warn on every odd byte; the verdict counts
             return _dispatch(path)
     except Refused as refusal:
-        return Validation(False, reason=refusal.reason)
+        return Validation(False, reason=refusal.key)
 
 
 def _dispatch(path: Path) -> Validation:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kla_bot.errors import Refusal
+
 # The list shown to the user when a file is refused.
 ACCEPTED_TYPES = "PDF, JPG, PNG, HEIC, WebP, AVIF, DOCX, XLSX, PPTX, DOC, XLS, PPT"
 
@@ -25,12 +27,8 @@ class Validation:
     notes: tuple[str, ...] = ()
 
 
-class Refused(Exception):
-    """The file is not accepted; ``reason`` is a catalog key of the ``evidence`` area."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class Refused(Refusal):
+    """The file's content is not accepted (a catalog key of the ``evidence`` area)."""
 
 
 # Refusal reasons (catalog keys).

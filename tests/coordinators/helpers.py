@@ -124,6 +124,6 @@ async def notify_coordinators(world: World, evidence_id: int) -> int:
                 continue
             queued += await outbox.enqueue(
                 s, dedupe_key=f"evidence.submitted:{evidence_id}:{coordinator.id}",
-                kind="evidence.submitted", chat_id=coordinator.chat_id,
+                chat_id=coordinator.chat_id,
                 recipient_id=coordinator.id, payload=item.payload(), now=deps.clock.now())
     return queued

@@ -17,6 +17,7 @@ from handlers.registry import KlaApplication
 from kla_bot import scheduler
 from kla_bot.models import Member, Task
 from kla_bot.services import outbox, reminders
+from kla_bot.services.outbox_kinds import ReviewRejected
 from kla_bot.standin import BotApiStandin, SentMessage
 from kla_bot.text_fit import LABEL_WIDTH
 from tests.conftest import START
@@ -171,10 +172,11 @@ async def test_an_outbox_text_too_long_for_one_message_goes_in_parts(
     reason = "Tanda tangan & stempel <belum> ada; " * 166 + "AKHIR"
     async with deps.db.transaction() as s:
         await outbox.enqueue(
-            s, dedupe_key="review.rejected:test", kind="review.rejected", chat_id=7000 + BUDI,
+            s, dedupe_key="review.rejected:test", chat_id=7000 + BUDI,
             recipient_id=cw.world.ids[BUDI], now=deps.clock.now(),
-            payload={"task_ids": [task.id], "task_code": task.code, "task_title": task.title,
-                     "file_name": "a & b.pdf", "reviewer": LONG_NAME, "reason": reason})
+            payload=ReviewRejected(task_ids=(task.id,), evidence_id=1, task_code=task.code,
+                                   task_title=task.title, file_name="a & b.pdf",
+                                   points=task.points, reviewer=LONG_NAME, reason=reason))
     mark = standin.mark()
     await cw.drain()
     parts = cw.chats[BUDI].since(mark)

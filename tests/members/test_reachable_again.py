@@ -4,6 +4,8 @@ file or a button press makes them reachable again (audited), and what was held g
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -12,11 +14,13 @@ from telegram import Update
 from handlers.outbox_sender import drain
 from kla_bot.models import AuditEvent, Member, OutboxMessage
 from kla_bot.services import outbox
+from kla_bot.services.outbox_kinds import ReviewAccepted
 from kla_bot.standin import ChatDriver
 from tests.members.conftest import ANI_PHONE, World, pdf_bytes
 
-RESULT = {"task_ids": [], "task_code": "K3-17a", "task_title": "Perbup Kawasan Tanpa Rokok",
-          "file_name": "perbup.pdf", "reviewer": "Citra", "points": "2.5"}
+RESULT = ReviewAccepted(evidence_id=1, task_code="K3-17a",
+                        task_title="Perbup Kawasan Tanpa Rokok", file_name="perbup.pdf",
+                        reviewer="Citra", points=Decimal("2.5"))
 
 
 async def _blocked_ani(world: World) -> tuple[ChatDriver, Member]:
@@ -30,9 +34,9 @@ async def _blocked_ani(world: World) -> tuple[ChatDriver, Member]:
     member = await world.scalar(select(Member).where(Member.phone == ANI_PHONE))
     async with world.deps.db.transaction() as s:
         for n in (1, 2):
-            await outbox.enqueue(s, dedupe_key=f"result:{n}", kind="review.accepted",
-                                 chat_id=5001, recipient_id=member.id,
-                                 payload={**RESULT, "file_name": f"perbup-{n}.pdf"},
+            await outbox.enqueue(s, dedupe_key=f"result:{n}", chat_id=5001,
+                                 recipient_id=member.id,
+                                 payload=replace(RESULT, file_name=f"perbup-{n}.pdf"),
                                  now=world.clock.now())
     assert await drain(world.app) == 0
     assert [r.state for r in await _rows(world)] == ["unreachable", "pending"]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from kla_bot.deps import Deps
 from kla_bot.models import Member
 from kla_bot.services import delivery, outbox
 from kla_bot.services.delivery import Claimed
+from kla_bot.services.outbox_kinds import Brief
 from kla_bot.standin import BotApiStandin, StandinRequest
 from tests.reminders.helpers import (
     IGNORE_PTB_DEPRECATION,
@@ -47,19 +49,17 @@ async def limited(deps: Deps, standin: BotApiStandin) -> AsyncIterator[KlaApplic
 
 async def _queue_briefs(deps: Deps, standin: BotApiStandin, *chats: int) -> list[Member]:
     """One morning brief queued for each of these (started) chats, in this order."""
-    payload = {"task_ids": [], "days_left": 11, "day": "2025-05-05",
-               "verification_date": "2025-05-16", "projected": "685", "target": 701,
-               "predicate": "Nindya", "needed": "16", "open": 3, "submitted": 0,
-               "approved": 0, "overdue": 0}
+    payload = Brief(days_left=11, day=date(2025, 5, 5), verification_date=date(2025, 5, 16),
+                    projected=Decimal(685), target=701, predicate="Nindya", needed=Decimal(16),
+                    open=3, submitted=0, approved=0, overdue=0)
     members = []
     for chat in chats:
         started_user(standin, chat, f"Anggota {chat}")
         async with deps.db.transaction() as s:
             member = await add_member(s, deps.workspace, deps.clock.now(),
                                       name=f"Anggota {chat}", chat_id=chat)
-            await outbox.enqueue(s, dedupe_key=f"brief:{chat}", kind="reminder.brief",
-                                 chat_id=chat, recipient_id=member.id, payload=payload,
-                                 now=deps.clock.now(),
+            await outbox.enqueue(s, dedupe_key=f"brief:{chat}", chat_id=chat,
+                                 recipient_id=member.id, payload=payload, now=deps.clock.now(),
                                  day=local_today(deps.clock, deps.settings.tz),
                                  tz=deps.settings.tz)
         members.append(member)

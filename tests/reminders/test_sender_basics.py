@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from kla_bot.clock import ManualClock, local_today
 from kla_bot.deps import Deps
 from kla_bot.models import Evidence, Member, OutboxMessage, SentMessageTask
 from kla_bot.services import outbox
+from kla_bot.services.outbox_kinds import Brief, Digest, DigestTask, EvidenceSubmitted, OutboxKind
 from kla_bot.standin import BotApiStandin
 from tests.coordinators.chat import chat_world
 from tests.coordinators.helpers import AHMAD, RINA, YUSUF
@@ -28,12 +30,11 @@ pytestmark = IGNORE_PTB_DEPRECATION
 
 async def _brief(deps: Deps, member: Member, key: str) -> None:
     assert member.chat_id is not None
-    payload = {"task_ids": [], "days_left": 11, "day": "2025-05-05",
-               "verification_date": "2025-05-16", "projected": "685", "target": 701,
-               "predicate": "Nindya", "needed": "16", "open": 3, "submitted": 0,
-               "approved": 0, "overdue": 0}
+    payload = Brief(days_left=11, day=date(2025, 5, 5), verification_date=date(2025, 5, 16),
+                    projected=Decimal(685), target=701, predicate="Nindya", needed=Decimal(16),
+                    open=3, submitted=0, approved=0, overdue=0)
     async with deps.db.transaction() as s:
-        await outbox.enqueue(s, dedupe_key=key, kind="reminder.brief", chat_id=member.chat_id,
+        await outbox.enqueue(s, dedupe_key=key, chat_id=member.chat_id,
                              recipient_id=member.id, payload=payload, now=deps.clock.now(),
                              day=local_today(deps.clock, deps.settings.tz),
                              tz=deps.settings.tz)
@@ -159,14 +160,15 @@ async def test_sent_message_maps_to_its_tasks(bot: KlaApplication,
     async with deps.db.transaction() as s:
         task = await add_task(s, deps.workspace, deps.clock.now(), code="K3-17a",
                               assignee=ani, due=deps.settings.verification.date)
-        await outbox.enqueue(s, dedupe_key="d", kind="reminder.digest", chat_id=1001,
+        await outbox.enqueue(s, dedupe_key="d", chat_id=1001,
                              recipient_id=ani.id, now=deps.clock.now(),
                              day=local_today(deps.clock, deps.settings.tz),
-                             tz=deps.settings.tz, payload={
-                                 "task_ids": [task.id], "days_left": 11, "day": "2025-05-05",
-                                 "verification_date": "2025-05-16", "more": 0,
-                                 "tasks": [{"id": task.id, "code": "K3-17a", "title": "SK",
-                                            "due": "2025-05-14", "points": "1.5"}]})
+                             tz=deps.settings.tz, payload=Digest(
+                                 task_ids=(task.id,), days_left=11, day=date(2025, 5, 5),
+                                 verification_date=date(2025, 5, 16),
+                                 tasks=(DigestTask(id=task.id, code="K3-17a", title="SK",
+                                                   due=date(2025, 5, 14),
+                                                   points=Decimal("1.5")),)))
     assert await drain(bot) == 1
     async with deps.db.transaction() as s:
         mapped = list(await s.execute(select(SentMessageTask.chat_id,
@@ -185,16 +187,22 @@ async def test_evidence_is_attached_from_the_store(bot: KlaApplication, standin:
     path.parent.mkdir(parents=True)
     path.write_bytes(data)
 
-    def render(payload: Any, t: Any) -> Rendered:
-        return Rendered(payload["text"], buttons=[[("Terima", "rv:ok:1")]],
-                        evidence_key=payload["key"], evidence_name="sk.pdf")
+    def render(payload: EvidenceSubmitted, t: Any) -> Rendered:  # the text: the task's title
+        return Rendered(payload.task_title, buttons=[[("Terima", "rv:ok:1")]],
+                        evidence_key=payload.storage_key, evidence_name="sk.pdf")
 
-    monkeypatch.setattr(outbox_sender, "renderers", lambda: {"test.file": render})
+    monkeypatch.setattr(outbox_sender, "renderers",
+                        lambda: {OutboxKind.EVIDENCE_SUBMITTED: render})
     async with deps.db.transaction() as s:
-        for key, text in (("short", "Bukti baru"), ("long", "x" * 1500)):
-            await outbox.enqueue(s, dedupe_key=key, kind="test.file", chat_id=2001,
+        for n, (key, text) in enumerate((("short", "Bukti baru"), ("long", "x" * 1500))):
+            await outbox.enqueue(s, dedupe_key=key, chat_id=2001,
                                  recipient_id=citra.id, now=deps.clock.now(),
-                                 payload={"task_ids": [], "text": text, "key": f"{sha[:2]}/{sha}"})
+                                 payload=EvidenceSubmitted(
+                                     evidence_id=n, task_code="K3-17a", task_title=text,
+                                     indicator="17. KTR", cluster="K3", points=Decimal(1),
+                                     member_name="Ani", agency="Dinkes", file_name="sk.pdf",
+                                     bytes=len(data), sha256=sha, mime="application/pdf",
+                                     storage_key=f"{sha[:2]}/{sha}"))
     assert await drain(bot) == 2
     short, long_text, long_file = standin.sent
     assert short.document is not None and short.caption == "Bukti baru"

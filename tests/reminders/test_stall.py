@@ -8,7 +8,9 @@ import argparse
 import json
 import logging
 from collections import Counter
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -19,6 +21,7 @@ from kla_bot.clock import ManualClock, local_today
 from kla_bot.deps import Deps
 from kla_bot.models import Member
 from kla_bot.services import outbox
+from kla_bot.services.outbox_kinds import Brief, Digest, DigestTask, ReviewAccepted
 from kla_bot.standin import BotApiStandin
 from tests.reminders.helpers import IGNORE_PTB_DEPRECATION, outbox_rows, started_user
 from tests.reminders.seed import add_member
@@ -26,14 +29,14 @@ from tests.reminders.seed import add_member
 pytestmark = IGNORE_PTB_DEPRECATION
 
 STEP = timedelta(seconds=30)
-BRIEF = {"task_ids": [], "days_left": 11, "verification_date": "2025-05-16",
-         "projected": "685", "target": 701, "predicate": "Nindya", "needed": "16", "open": 3,
-         "submitted": 0, "approved": 0, "overdue": 0}
-DIGEST = {"task_ids": [], "days_left": 11, "day": "2025-05-05", "verification_date": "2025-05-16",
-          "more": 0, "tasks": [{"id": 1, "code": "K3-17a", "title": "Perda KTR",
-                                "due": "2025-05-14", "points": "1.5"}]}
-ACCEPTED = {"task_ids": [], "task_code": "K3-17a", "task_title": "Perda KTR",
-            "file_name": "perda.pdf", "reviewer": "dr. Ahmad", "points": "1.5"}
+BRIEF = Brief(days_left=11, day=date(2025, 5, 5), verification_date=date(2025, 5, 16),
+              projected=Decimal(685), target=701, predicate="Nindya", needed=Decimal(16),
+              open=3, submitted=0, approved=0, overdue=0)
+DIGEST = Digest(days_left=11, day=date(2025, 5, 5), verification_date=date(2025, 5, 16),
+                tasks=(DigestTask(id=1, code="K3-17a", title="Perda KTR", due=date(2025, 5, 14),
+                                  points=Decimal("1.5")),))
+ACCEPTED = ReviewAccepted(evidence_id=1, task_code="K3-17a", task_title="Perda KTR",
+                          file_name="perda.pdf", reviewer="dr. Ahmad", points=Decimal("1.5"))
 
 
 async def _queue(deps: Deps, standin: BotApiStandin, chats: range) -> list[Member]:
@@ -46,13 +49,12 @@ async def _queue(deps: Deps, standin: BotApiStandin, chats: range) -> list[Membe
         async with deps.db.transaction() as s:
             member = await add_member(s, deps.workspace, deps.clock.now(),
                                       name=f"Anggota {chat}", chat_id=chat)
-            await outbox.enqueue(s, dedupe_key=f"brief:{chat}", kind="reminder.brief",
+            await outbox.enqueue(s, dedupe_key=f"brief:{chat}",
                                  chat_id=chat, recipient_id=member.id,
-                                 payload={**BRIEF, "day": today.isoformat()},
+                                 payload=replace(BRIEF, day=today),
                                  now=deps.clock.now(), day=today, tz=deps.settings.tz)
-            await outbox.enqueue(s, dedupe_key=f"accepted:{chat}", kind="review.accepted",
-                                 chat_id=chat, recipient_id=member.id, payload=ACCEPTED,
-                                 now=deps.clock.now())
+            await outbox.enqueue(s, dedupe_key=f"accepted:{chat}", chat_id=chat,
+                                 recipient_id=member.id, payload=ACCEPTED, now=deps.clock.now())
         members.append(member)
     return members
 
@@ -100,7 +102,7 @@ async def test_reminders_whose_day_ended_expire_and_the_operator_sees_it(
     (member,) = await _queue(deps, standin, range(1001, 1002))
     today = local_today(deps.clock, deps.settings.tz)
     async with deps.db.transaction() as s:  # and the member's digest of the same day
-        await outbox.enqueue(s, dedupe_key="digest", kind="reminder.digest", chat_id=1001,
+        await outbox.enqueue(s, dedupe_key="digest", chat_id=1001,
                              recipient_id=member.id, now=clock.now(), day=today,
                              tz=deps.settings.tz, payload=DIGEST)
     standin.stall(clock.now() + timedelta(hours=3), how="timeout")  # until 01:00 the next day

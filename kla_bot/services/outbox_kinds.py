@@ -1,0 +1,243 @@
+"""What the outbox carries: one kind per message, one frozen payload type per kind.
+
+A payload holds facts, never text: each channel renders it in the recipient's language when it
+is sent (Telegram: the renderer table of :mod:`handlers`). The kind is the payload's class, so a
+row's kind and its payload cannot disagree. In the database a payload is plain JSON
+(:meth:`OutboxPayload.to_json`); :func:`load` reads it back — rows written before these types
+existed included (the JSON keys are unchanged; unknown keys are ignored).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, ClassVar, Literal, Self
+
+from pydantic import TypeAdapter
+
+
+class OutboxKind(StrEnum):
+    """Every kind of message the outbox sends (the stored ``kind`` column)."""
+
+    DIGEST = "reminder.digest"
+    ESCALATION = "reminder.escalation"
+    BRIEF = "reminder.brief"
+    LASTCALL = "reminder.lastcall"
+    EVIDENCE_SUBMITTED = "evidence.submitted"
+    REVIEW_ACCEPTED = "review.accepted"
+    REVIEW_REJECTED = "review.rejected"
+    TASK_REASSIGNED = "task.reassigned"
+    MEMBER_UNREACHABLE = "member.unreachable"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutboxPayload:
+    """Base of every payload. ``task_ids``: the tasks the message is about, so a reply to the
+    sent message finds its task."""
+
+    kind: ClassVar[OutboxKind]
+    task_ids: tuple[int, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON data for the outbox row (dates as ISO text, amounts as decimal text)."""
+        data: dict[str, Any] = _adapter(type(self)).dump_python(self, mode="json")
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        """Read a stored payload back (raises ``pydantic.ValidationError`` when it does not
+        fit this kind)."""
+        payload: Self = _adapter(cls).validate_python(dict(data))
+        return payload
+
+
+_ADAPTERS: dict[type[OutboxPayload], TypeAdapter[Any]] = {}
+
+
+def _adapter(cls: type[OutboxPayload]) -> TypeAdapter[Any]:
+    """Built once per type: building one compiles its (de)serialiser."""
+    if cls not in _ADAPTERS:
+        _ADAPTERS[cls] = TypeAdapter(cls)
+    return _ADAPTERS[cls]
+
+
+# --- reminders (kla_bot.services.reminders) ---
+
+@dataclass(frozen=True, kw_only=True)
+class Countdown(OutboxPayload):
+    """The local ``day`` a reminder is for and how many days are left to the verification."""
+
+    days_left: int
+    day: date
+    verification_date: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class DigestTask:
+    id: int
+    code: str
+    title: str
+    due: date
+    points: Decimal
+    overdue: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Digest(Countdown):
+    """A member's open tasks (the first ones; ``more`` not listed)."""
+
+    kind = OutboxKind.DIGEST
+    tasks: tuple[DigestTask, ...]
+    more: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class OverdueTask:
+    id: int
+    code: str
+    title: str
+    due: date
+    points: Decimal
+    state: str
+    cluster: str
+    assignee: str
+    agency: str
+    days: int  # days past the due date
+
+
+@dataclass(frozen=True, kw_only=True)
+class Escalation(Countdown):
+    """A coordinator's overdue tasks (the first ones; ``more`` not listed)."""
+
+    kind = OutboxKind.ESCALATION
+    tasks: tuple[OverdueTask, ...]
+    more: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Brief(Countdown):
+    """The morning brief. ``late_at`` (with the regency's ``timezone``): a brief caught up long
+    after its slot, taken at that moment."""
+
+    kind = OutboxKind.BRIEF
+    projected: Decimal
+    target: int
+    predicate: str
+    needed: Decimal
+    open: int
+    submitted: int
+    approved: int
+    overdue: int
+    late_at: datetime | None = None
+    timezone: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LastCall(OutboxPayload):
+    """The verification day's last call: what is still open or waiting for review."""
+
+    kind = OutboxKind.LASTCALL
+    verification_date: date
+    open: int
+    open_points: Decimal
+    submitted: int
+
+
+# --- evidence and review (kla_bot.services.intake_record, review, reassign, delivery) ---
+
+@dataclass(frozen=True, kw_only=True)
+class EvidenceSubmitted(OutboxPayload):
+    """A new file for a reviewer (also the card of ``/tinjau``). ``file_id``/``file_kind``:
+    Telegram's, to send the file without uploading it again."""
+
+    kind = OutboxKind.EVIDENCE_SUBMITTED
+    evidence_id: int
+    task_code: str
+    task_title: str
+    indicator: str  # "17. <the indicator's name>"
+    cluster: str
+    points: Decimal
+    member_name: str
+    agency: str
+    file_name: str
+    bytes: int
+    sha256: str
+    mime: str
+    storage_key: str
+    file_id: str | None = None
+    file_kind: str | None = None
+    content_notes: str | None = None  # comma-separated validation notes
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewResult(OutboxPayload):
+    """What the uploader hears about their file (one kind per outcome, below)."""
+
+    evidence_id: int
+    task_code: str
+    task_title: str
+    file_name: str
+    points: Decimal
+    reviewer: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewAccepted(ReviewResult):
+    """The uploader hears their file was approved."""
+
+    kind = OutboxKind.REVIEW_ACCEPTED
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewRejected(ReviewResult):
+    """The uploader hears their file was rejected, and why."""
+
+    kind = OutboxKind.REVIEW_REJECTED
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskReassigned(OutboxPayload):
+    """A task changed hands: ``in`` for the new assignee, ``out`` for the previous one."""
+
+    kind = OutboxKind.TASK_REASSIGNED
+    task_code: str
+    task_title: str
+    points: Decimal
+    due: date
+    direction: Literal["in", "out"]
+    other_name: str
+    by_name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberUnreachable(OutboxPayload):
+    """A coordinator hears that a member cannot be reached (``reason``: why, ``since``: the
+    local day)."""
+
+    kind = OutboxKind.MEMBER_UNREACHABLE
+    member_id: int
+    member_name: str
+    agency: str
+    reason: str
+    since: date
+    open_tasks: int
+    clusters: tuple[str, ...] = ()
+
+
+PAYLOAD_TYPES: dict[OutboxKind, type[OutboxPayload]] = {
+    cls.kind: cls for cls in (Digest, Escalation, Brief, LastCall, EvidenceSubmitted,
+                              ReviewAccepted, ReviewRejected, TaskReassigned,
+                              MemberUnreachable)}
+
+
+def load(kind: str, data: Mapping[str, Any]) -> OutboxPayload:
+    """The typed payload of a stored row (``LookupError`` for a kind nobody knows)."""
+    try:
+        cls = PAYLOAD_TYPES[OutboxKind(kind)]
+    except (ValueError, KeyError):
+        raise LookupError(f"unknown outbox kind {kind!r}") from None
+    return cls.from_json(data)

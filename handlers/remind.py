@@ -114,7 +114,7 @@ def _countdown(t: Translator, payload: Mapping[str, Any], *, day_key: str,
     left = int(payload["days_left"])
     if left == 0:
         return t(day_key, vdate=vdate, **extra)
-    return t(key, countdown=t("common.days_left", days=left), vdate=vdate, **extra)
+    return t(key, countdown=t.countdown(left), vdate=vdate, **extra)
 
 
 def _field(value: Any) -> str:

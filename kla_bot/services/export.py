@@ -30,7 +30,7 @@ from kla_bot.models import Cluster, Evidence, Indicator, Member, Task
 from kla_bot.services import audit
 from kla_bot.services.access import secretariat_scope
 from kla_bot.services.export_workbook import workbook_bytes
-from kla_bot.services.status import is_overdue
+from kla_bot.services.overdue import is_overdue
 from kla_bot.services.workspace import Workspace
 
 TELEGRAM_UPLOAD_LIMIT = 50 * 1000 * 1000  # bytes; Telegram counts decimal megabytes

@@ -36,6 +36,7 @@ from kla_bot.clock import ManualClock
 from kla_bot.config import Settings
 from kla_bot.deps import Deps, create_deps
 from kla_bot.services import outbox
+from kla_bot.storage import evidence_key, evidence_path
 
 
 async def uploaded_bytes(client: httpx.AsyncClient, control: str) -> int:
@@ -95,7 +96,7 @@ async def main() -> None:
                 database={"url": f"sqlite+aiosqlite:///{work / 'bench.db'}"},
                 storage={"path": str(work / "evidence")},
                 verification={"regency": "Kabupaten Banjar", "date": date(2025, 5, 16)})
-            stored = Path(settings.storage.path) / sha[:2] / sha
+            stored = evidence_path(Path(settings.storage.path), sha)
             stored.parent.mkdir(parents=True)
             stored.write_bytes(data)
             del data
@@ -108,7 +109,7 @@ async def main() -> None:
                        "cluster": "K3", "points": "1.5", "member_name": "Rina",
                        "agency": "Dinas Kesehatan", "file_name": "bukti.pdf",
                        "bytes": pdf.stat().st_size, "sha256": sha, "mime": "application/pdf",
-                       "storage_key": f"{sha[:2]}/{sha}", "file_id": file_id,
+                       "storage_key": evidence_key(sha), "file_id": file_id,
                        "file_kind": "document"}
             try:
                 await one_notice(app, deps, 9999, coordinator, payload)  # warm-up

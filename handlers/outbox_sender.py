@@ -59,7 +59,6 @@ from telegram.error import (
 )
 
 from handlers.outbox_message import (
-    evidence_path,
     forbidden_reason,
     render,
     retry_after_seconds,
@@ -72,7 +71,7 @@ from kla_bot.pacing import Pacer
 from kla_bot.services import delivery
 from kla_bot.services.delivery import Claimed
 
-__all__ = ["MAX_BACKOFF", "MAX_PAUSE", "drain", "evidence_path", "renderers", "runs_by_itself",
+__all__ = ["MAX_BACKOFF", "MAX_PAUSE", "drain", "renderers", "runs_by_itself",
            "start_sender", "stop_sender"]
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from telegram.ext import (
 
 from handlers.context import KlaContext, user_translator
 from handlers.coordination import act, keyboard, local_moment
-from handlers.outbox_message import evidence_path, send_evidence
+from handlers.outbox_message import send_evidence
 from handlers.registry import Command, Feature, Rendered
 from kla_bot.domain import Role
 from kla_bot.i18n import Raw, Translator, translator
@@ -35,6 +35,7 @@ from kla_bot.models import Member
 from kla_bot.services import review
 from kla_bot.services.access import Session
 from kla_bot.services.review import Decision, ReviewItem
+from kla_bot.storage import evidence_path
 from kla_bot.text_fit import LINE_FIELD_WIDTH, shorten, toast
 
 COMMON_REASONS = 4  # review.reasons.r0 … r3 in the catalog

@@ -32,6 +32,7 @@ from kla_bot.services.access import secretariat_scope
 from kla_bot.services.export_workbook import workbook_bytes
 from kla_bot.services.overdue import is_overdue
 from kla_bot.services.workspace import Workspace
+from kla_bot.storage import evidence_path
 
 TELEGRAM_UPLOAD_LIMIT = 50 * 1000 * 1000  # bytes; Telegram counts decimal megabytes
 CHUNK = 1024 * 1024
@@ -277,7 +278,7 @@ def write_archive(data: ExportData, storage_root: Path, out: Path, t: Translator
 
 
 def _copy_into(zf: zipfile.ZipFile, f: ExportFile, root: Path, result: ExportResult) -> None:
-    source = root / f.storage_key
+    source = evidence_path(root, f.storage_key)
     if f.arcname is None:
         return
     if not source.is_file():

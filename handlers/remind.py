@@ -18,6 +18,7 @@ from telegram import Update
 from handlers import outbox_sender
 from handlers.context import KlaContext, user_translator
 from handlers.registry import Command, Feature, KlaApplication, Rendered
+from handlers.tasks import send_data
 from kla_bot import scheduler
 from kla_bot.domain import Role
 from kla_bot.i18n import Translator
@@ -136,7 +137,7 @@ def render_digest(payload: Mapping[str, Any], t: Translator) -> Rendered:
                   else "reminders.digest_hint_many")]
     text, shown = fit_list(head, items, tail, lambda n: t("reminders.more", count=n),
                            hidden=int(payload.get("more", 0)))
-    buttons = [[(t("reminders.send_button", code=task["code"]), f"tk:send:{task['id']}")]
+    buttons = [[(t("reminders.send_button", code=task["code"]), send_data(task['id']))]
                for task in tasks[:shown]]
     return Rendered(text, buttons=buttons)
 

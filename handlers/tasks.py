@@ -21,6 +21,12 @@ SEND_PREFIX = "tk:send:"
 MAX_TASKS_PER_PAGE = 8
 
 
+def send_data(task_id: int) -> str:
+    """The callback data of a task's "send evidence" button, wherever the button is shown
+    (/tugas, reminders, a rejection, a reassignment): ``send_pressed`` answers them all."""
+    return f"{SEND_PREFIX}{task_id}"
+
+
 def due_label(t: Translator, days: int) -> str:
     """``3 hari lagi``, ``hari ini`` or ``lewat 2 hari`` with an overdue mark."""
     return t.due(days) if days >= 0 else f"{t('tasks.overdue')} {t.due(days)}"
@@ -79,7 +85,7 @@ def render_page(t: Translator, tasks: list[TaskView], page: int,
             cluster = task.cluster_code
             lines.append(_cluster_heading(t, task))
         lines.append(task_block(t, task))
-    rows = [[(t("tasks.send_button", code=task.code), f"{SEND_PREFIX}{task.id}")]
+    rows = [[(t("tasks.send_button", code=task.code), send_data(task.id))]
             for task in shown]
     paging = []
     if page > 0:

@@ -121,11 +121,6 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     return out
 
 
-def placeholders(text: str) -> set[str]:
-    """The placeholder names a text uses (for the catalog completeness test)."""
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
-
-
 class Translator:
     """Texts of one language."""
 

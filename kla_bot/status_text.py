@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from kla_bot.i18n import Translator
 from kla_bot.services.status_model import MemberStatus, StatusReport, TaskCounts
 
-WIDTH = 100
 COUNTS = ("tasks", "open", "submitted", "approved", "late")
 
 

@@ -20,6 +20,7 @@ from handlers.context import KlaContext, user_translator
 from handlers.registry import Command, Feature, KlaApplication, Rendered
 from handlers.tasks import send_data
 from kla_bot import scheduler
+from kla_bot.clock import days_left
 from kla_bot.domain import Role
 from kla_bot.i18n import Translator
 from kla_bot.services import reminders
@@ -131,7 +132,7 @@ def render_digest(payload: Mapping[str, Any], t: Translator) -> Rendered:
     day = date.fromisoformat(payload["day"])
     items = [t("reminders.task_line_overdue" if task.get("overdue") else "reminders.task_line",
                code=task["code"], title=_field(task["title"]), due=task["due"],
-               left=t.due((date.fromisoformat(task["due"]) - day).days),
+               left=t.due(days_left(day, date.fromisoformat(task["due"]))),
                points=task["points"]) for task in tasks]
     tail = ["", t("reminders.digest_hint_one" if len(tasks) == 1
                   else "reminders.digest_hint_many")]

@@ -10,6 +10,7 @@ from handlers.context import KlaContext
 from handlers.coordination import act, args_of
 from handlers.registry import Command, Feature
 from kla_bot.chart import render_status_chart
+from kla_bot.clock import days_left
 from kla_bot.domain import Role
 from kla_bot.i18n import Translator
 from kla_bot.models import Member
@@ -112,8 +113,8 @@ async def _cluster(message: Message, update: Update, context: KlaContext, code: 
     detail, t = await act(update, context, work)
     if detail is None:
         return
-    days_left = (deps.workspace.verification_date - now.astimezone(deps.settings.tz).date()).days
-    for text in detail_texts(detail, days_left, t):
+    left = days_left(now.astimezone(deps.settings.tz).date(), deps.workspace.verification_date)
+    for text in detail_texts(detail, left, t):
         await message.reply_text(text)
 
 

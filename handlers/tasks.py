@@ -27,9 +27,10 @@ def send_data(task_id: int) -> str:
     return f"{SEND_PREFIX}{task_id}"
 
 
-def due_label(t: Translator, days: int) -> str:
+def due_label(t: Translator, task: TaskView) -> str:
     """``3 hari lagi``, ``hari ini`` or ``lewat 2 hari`` with an overdue mark."""
-    return t.due(days) if days >= 0 else f"{t('tasks.overdue')} {t.due(days)}"
+    left = t.due(task.days_left)
+    return f"{t('tasks.overdue')} {left}" if task.overdue else left
 
 
 def task_block(t: Translator, task: TaskView) -> str:
@@ -37,7 +38,7 @@ def task_block(t: Translator, task: TaskView) -> str:
     text = t("tasks.item", code=task.code, indicator=task.indicator_number,
              indicator_name=task.indicator_name_en if english else task.indicator_name,
              title=shorten(task.title, 400), points=task.points, due=task.due_date,
-             left=due_label(t, task.days_left), state=t(f"tasks.state_{task.state}"))
+             left=due_label(t, task), state=t(f"tasks.state_{task.state}"))
     if task.last_rejection_reason:
         text += "\n" + t("tasks.rejected", reason=shorten(task.last_rejection_reason, 300))
     return text

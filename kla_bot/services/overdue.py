@@ -13,13 +13,19 @@ from datetime import date, timedelta
 from sqlalchemy import and_, case
 from sqlalchemy.sql.elements import ColumnElement
 
+from kla_bot.clock import days_left
 from kla_bot.domain import TaskState
 from kla_bot.models import Task
 
 
+def days_late(due: date, today: date) -> int:
+    """How many days ago the due date was (0 or negative: not late yet)."""
+    return -days_left(today, due)
+
+
 def is_overdue(state: str, due: date, today: date, *, for_days: int = 1) -> bool:
     """The rule for a task already read: ``state``, ``due`` date, the local ``today``."""
-    return state != TaskState.APPROVED.value and (today - due).days >= for_days
+    return state != TaskState.APPROVED.value and days_late(due, today) >= for_days
 
 
 def overdue(today: date, *, for_days: int = 1) -> ColumnElement[bool]:

@@ -161,7 +161,7 @@ async def _escalations(session: AsyncSession, workspace: Workspace, settings: Se
         .order_by(Task.due_date, Task.code_key))
     late = [{"id": r[0], "code": r[1], "title": r[2], "due": r[3].isoformat(),
                 "points": str(r[4]), "state": r[5], "cluster": r[6], "assignee": r[7],
-                "agency": r[8], "days": (run.day - r[3]).days} for r in rows]
+                "agency": r[8], "days": overdue.days_late(r[3], run.day)} for r in rows]
     result = FanOut()
     for recipient, clusters in (await _overseers(session, workspace)).items():
         if clusters is None:

@@ -43,7 +43,7 @@ from kla_bot.deps import create_deps  # noqa: E402
 from kla_bot.files import HttpFileSource  # noqa: E402
 from kla_bot.models import Member, Task  # noqa: E402
 from kla_bot.services.intake import IncomingFile  # noqa: E402
-from kla_bot.storage import EvidenceStore, StoredFile  # noqa: E402
+from kla_bot.storage import EvidenceStore, StoredFile, evidence_key  # noqa: E402
 
 TOKEN = "123456:BENCH"
 MB = 1024 * 1024
@@ -183,7 +183,7 @@ async def main() -> None:
                 member_id=member.id, task_id=task_id, incoming=incoming,
                 max_bytes=settings.max_file_bytes, now=now, today=date(2025, 5, 5))
             assert not receipt.duplicate and receipt.size == size
-            store.discard(store.key_of(receipt.sha256))
+            store.discard(evidence_key(receipt.sha256))
 
         store.times = []
         await intake(task_ids[0])  # warm-up: imports, connections, code paths

@@ -38,6 +38,7 @@ from kla_bot.config import Settings
 from kla_bot.deps import Deps, create_deps
 from kla_bot.services import outbox
 from kla_bot.services.outbox_kinds import EvidenceSubmitted
+from kla_bot.storage import evidence_key, evidence_path
 
 
 async def uploaded_bytes(client: httpx.AsyncClient, control: str) -> int:
@@ -96,7 +97,7 @@ async def main() -> None:
                 database={"url": f"sqlite+aiosqlite:///{work / 'bench.db'}"},
                 storage={"path": str(work / "evidence")},
                 verification={"regency": "Kabupaten Banjar", "date": date(2025, 5, 16)})
-            stored = Path(settings.storage.path) / sha[:2] / sha
+            stored = evidence_path(Path(settings.storage.path), sha)
             stored.parent.mkdir(parents=True)
             stored.write_bytes(data)
             del data
@@ -108,7 +109,7 @@ async def main() -> None:
                 evidence_id=1, task_code="K3-17a", task_title="Perda Kawasan Tanpa Rokok",
                 indicator="17. KTR", cluster="K3", points=Decimal("1.5"), member_name="Rina",
                 agency="Dinas Kesehatan", file_name="bukti.pdf", bytes=pdf.stat().st_size,
-                sha256=sha, mime="application/pdf", storage_key=f"{sha[:2]}/{sha}",
+                sha256=sha, mime="application/pdf", storage_key=evidence_key(sha),
                 file_id=file_id, file_kind="document")
             try:
                 await one_notice(app, deps, 9999, coordinator, payload)  # warm-up

@@ -7,6 +7,7 @@ from telegram import Update
 from handlers.context import KlaContext
 from handlers.coordination import act, args_of
 from handlers.registry import Command, Feature, Rendered, renders
+from handlers.tasks import send_data
 from kla_bot.domain import Role
 from kla_bot.i18n import Raw, Translator
 from kla_bot.models import Member
@@ -60,7 +61,7 @@ def render_reassigned(payload: TaskReassigned, t: Translator) -> Rendered:
     if payload.direction == "in":
         task_id = payload.task_ids[0]
         return Rendered(t("assign.member_in", **params),
-                        [[(t("assign.send_button"), f"tk:send:{task_id}")]])
+                        [[(t("assign.send_button"), send_data(task_id))]])
     return Rendered(t("assign.member_out", **params))
 
 

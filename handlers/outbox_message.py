@@ -21,6 +21,7 @@ from handlers.registry import KlaApplication, Rendered, Renderer
 from kla_bot.deps import Deps
 from kla_bot.services.delivery import Claimed
 from kla_bot.services.outbox_kinds import OutboxKind
+from kla_bot.storage import evidence_path
 from kla_bot.text_fit import CAPTION_LIMIT, fits, split_text
 
 log = logging.getLogger(__name__)
@@ -38,14 +39,6 @@ def _call_options(app: KlaApplication) -> dict[str, Any]:
     if isinstance(app.bot.rate_limiter, FloodAwareRateLimiter):
         return {**TIMEOUTS, "rate_limit_args": NO_RETRY}
     return TIMEOUTS
-
-
-def evidence_path(storage_dir: Path, key: str) -> Path:
-    """Where the evidence store keeps a file: ``<storage>/<sha[:2]>/<sha>``."""
-    relative = Path(key) if "/" in key else Path(key[:2]) / key
-    if relative.is_absolute() or ".." in relative.parts:
-        raise ValueError(f"bad evidence key {key!r}")
-    return storage_dir / relative
 
 
 def render(deps: Deps, table: Mapping[OutboxKind, Renderer], row: Claimed) -> Rendered:

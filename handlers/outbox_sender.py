@@ -60,7 +60,6 @@ from telegram.error import (
 )
 
 from handlers.outbox_message import (
-    evidence_path,
     forbidden_reason,
     render,
     retry_after_seconds,
@@ -74,7 +73,7 @@ from kla_bot.services import delivery
 from kla_bot.services.delivery import Claimed
 from kla_bot.services.outbox_kinds import OutboxKind
 
-__all__ = ["MAX_BACKOFF", "MAX_PAUSE", "drain", "evidence_path", "renderer_tables", "renderers",
+__all__ = ["MAX_BACKOFF", "MAX_PAUSE", "drain", "renderer_tables", "renderers",
            "runs_by_itself", "start_sender", "stop_sender"]
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,9 @@ from telegram import Update
 from handlers import outbox_sender
 from handlers.context import KlaContext, user_translator
 from handlers.registry import Command, Feature, KlaApplication, Rendered, renders
+from handlers.tasks import send_data
 from kla_bot import scheduler
+from kla_bot.clock import days_left
 from kla_bot.domain import Role
 from kla_bot.i18n import Translator
 from kla_bot.services import reminders
@@ -120,7 +122,7 @@ def _countdown(t: Translator, payload: Countdown, *, day_key: str,
     vdate, left = payload.verification_date, payload.days_left
     if left == 0:
         return t(day_key, vdate=vdate, **extra)
-    return t(key, countdown=t("common.days_left", days=left), vdate=vdate, **extra)
+    return t(key, countdown=t.countdown(left), vdate=vdate, **extra)
 
 
 def _field(value: Any) -> str:
@@ -135,13 +137,13 @@ def render_digest(payload: Digest, t: Translator) -> Rendered:
             "", t("reminders.digest_intro", count=len(tasks) + payload.more)]
     items = [t("reminders.task_line_overdue" if task.overdue else "reminders.task_line",
                code=task.code, title=_field(task.title), due=task.due,
-               left=t.due((task.due - payload.day).days),
+               left=t.due(days_left(payload.day, task.due)),
                points=task.points) for task in tasks]
     tail = ["", t("reminders.digest_hint_one" if len(tasks) == 1
                   else "reminders.digest_hint_many")]
     text, shown = fit_list(head, items, tail, lambda n: t("reminders.more", count=n),
                            hidden=payload.more)
-    buttons = [[(t("reminders.send_button", code=task.code), f"tk:send:{task.id}")]
+    buttons = [[(t("reminders.send_button", code=task.code), send_data(task.id))]
                for task in tasks[:shown]]
     return Rendered(text, buttons=buttons)
 

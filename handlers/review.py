@@ -25,8 +25,9 @@ from telegram.ext import (
 
 from handlers.context import KlaContext, user_translator
 from handlers.coordination import act, keyboard, local_moment
-from handlers.outbox_message import evidence_path, send_evidence
+from handlers.outbox_message import send_evidence
 from handlers.registry import Command, Feature, Rendered, renders
+from handlers.tasks import send_data
 from kla_bot.domain import Role
 from kla_bot.i18n import Raw, Translator, translator
 from kla_bot.models import Member
@@ -34,6 +35,7 @@ from kla_bot.services import review
 from kla_bot.services.access import Session
 from kla_bot.services.outbox_kinds import EvidenceSubmitted, ReviewAccepted, ReviewRejected
 from kla_bot.services.review import Decision, ReviewItem
+from kla_bot.storage import evidence_path
 from kla_bot.text_fit import LINE_FIELD_WIDTH, shorten, toast
 
 COMMON_REASONS = 4  # review.reasons.r0 … r3 in the catalog
@@ -41,9 +43,11 @@ COMMON_REASONS = 4  # review.reasons.r0 … r3 in the catalog
 REASON_ECHO_WIDTH = 1000  # the reviewer's own reason, repeated back to them
 CARD_WIDTHS = {"task_code": 40, "task_title": 280, "indicator": 160, "member_name": 60,
                "agency": 80, "file_name": 80}
-_BUTTON = re.compile(r"^rv:(ok|no):(\d{1,12})$")
-_WHY = re.compile(r"^rv:why:(\d{1,12}):(\d{1,2})$")
-_PROMPT = re.compile(r"^rv:why:(\d{1,12}):")
+PREFIX = "rv:"  # every button of this feature; on_button takes them all
+ACCEPT, REJECT, WHY = f"{PREFIX}ok:", f"{PREFIX}no:", f"{PREFIX}why:"
+_BUTTON = re.compile(rf"^{PREFIX}(ok|no):(\d{{1,12}})$")
+_WHY = re.compile(rf"^{WHY}(\d{{1,12}}):(\d{{1,2}})$")
+_PROMPT = re.compile(rf"^{WHY}(\d{{1,12}}):")
 
 
 def card(payload: EvidenceSubmitted, t: Translator) -> str:
@@ -63,8 +67,8 @@ def card(payload: EvidenceSubmitted, t: Translator) -> str:
 
 
 def buttons(evidence_id: int, t: Translator) -> list[list[tuple[str, str]]]:
-    return [[(t("review.accept_button"), f"rv:ok:{evidence_id}"),
-             (t("review.reject_button"), f"rv:no:{evidence_id}")]]
+    return [[(t("review.accept_button"), f"{ACCEPT}{evidence_id}"),
+             (t("review.reject_button"), f"{REJECT}{evidence_id}")]]
 
 
 def render_submitted(payload: EvidenceSubmitted, t: Translator) -> Rendered:
@@ -89,7 +93,7 @@ def render_rejected(payload: ReviewRejected, t: Translator) -> Rendered:
                       title=shorten(payload.task_title, LINE_FIELD_WIDTH),
                       file=shorten(payload.file_name, LINE_FIELD_WIDTH),
                       reviewer=payload.reviewer, reason=payload.reason),
-                    [[(t("review.resend_button"), f"tk:send:{task_id}")]])
+                    [[(t("review.resend_button"), send_data(task_id))]])
 
 
 async def waiting(update: Update, context: KlaContext) -> None:
@@ -214,7 +218,7 @@ async def _answer(update: Update, context: KlaContext, decision: Decision,
     if message is None:
         return
     if decision.outcome == "asked":
-        rows = [[(t(f"review.reasons.r{n}"), f"rv:why:{item.evidence_id}:{n}")]
+        rows = [[(t(f"review.reasons.r{n}"), f"{WHY}{item.evidence_id}:{n}")]
                 for n in range(COMMON_REASONS)]
         prompt = await message.reply_text(
             t("review.ask_reason", task=item.task_code,
@@ -259,7 +263,7 @@ FEATURE = Feature(
     name="review",
     commands=(Command("tinjau", "review", waiting, "menu.tinjau",
                       roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT}), private=True),),
-    handlers=(CallbackQueryHandler(on_button, pattern=r"^rv:"),),
+    handlers=(CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}"),),
     early=(MessageHandler(filters.TEXT & ~filters.COMMAND, on_reason_text),),
     renderers=dict([renders(EvidenceSubmitted, render_submitted),
                     renders(ReviewAccepted, render_accepted),

@@ -10,6 +10,7 @@ from handlers.context import KlaContext
 from handlers.coordination import act, args_of
 from handlers.registry import Command, Feature
 from kla_bot.chart import render_status_chart
+from kla_bot.clock import days_left
 from kla_bot.domain import Role
 from kla_bot.i18n import Translator
 from kla_bot.models import Member
@@ -21,17 +22,10 @@ from kla_bot.text_fit import LINE_FIELD_WIDTH, shorten, split_text
 STATE_ICONS = {"open": "⬜", "submitted": "🟡", "approved": "✅"}
 
 
-def days_text(days_left: int, t: Translator) -> str:
-    """``H-11``, ``hari H``, ``H+2``."""
-    if days_left > 0:
-        return t("common.days_left", days=days_left)
-    return t("common.day_of") if days_left == 0 else t("common.days_after", days=-days_left)
-
-
 def status_texts(view: StatusView, t: Translator) -> list[str]:
     """The headline, score line, cluster lines and the members most behind."""
     r, s, mine = view.report, view.report.score, view.totals
-    lines = [t("status.title", regency=r.regency, days=days_text(r.days_left, t),
+    lines = [t("status.title", regency=r.regency, days=t.countdown(r.days_left),
                date=r.verification_date)]
     if r.days_left < 0:
         lines.append(t("status.verification_passed", date=r.verification_date))
@@ -68,7 +62,7 @@ def detail_texts(detail: ClusterDetail, days_left: int, t: Translator) -> list[s
     """One cluster task by task, split into messages within Telegram's limit."""
     c, tot = detail.cluster, detail.cluster.totals
     head = [t("status.detail_title", code=c.code, name=c.name if t.lang == "id" else c.name_en,
-              days=days_text(days_left, t)),
+              days=t.countdown(days_left)),
             t("status.detail_summary", **vars(tot.counts), approved_points=tot.approved_points,
               points=tot.points), ""]
     lines = [t("status.detail_line", icon=STATE_ICONS.get(x.state, "•"), task=x.code,
@@ -106,7 +100,7 @@ async def status(update: Update, context: KlaContext) -> None:
                                     clusters=view.clusters, t=t))
     await message.reply_photo(png, caption=t("status.chart_caption",
                                              regency=shorten(r.regency, LINE_FIELD_WIDTH),
-                                             days=days_text(r.days_left, t)))
+                                             days=t.countdown(r.days_left)))
 
 
 async def _cluster(message: Message, update: Update, context: KlaContext, code: str) -> None:
@@ -119,8 +113,8 @@ async def _cluster(message: Message, update: Update, context: KlaContext, code: 
     detail, t = await act(update, context, work)
     if detail is None:
         return
-    days_left = (deps.workspace.verification_date - now.astimezone(deps.settings.tz).date()).days
-    for text in detail_texts(detail, days_left, t):
+    left = days_left(now.astimezone(deps.settings.tz).date(), deps.workspace.verification_date)
+    for text in detail_texts(detail, left, t):
         await message.reply_text(text)
 
 

@@ -21,9 +21,16 @@ SEND_PREFIX = "tk:send:"
 MAX_TASKS_PER_PAGE = 8
 
 
-def due_label(t: Translator, days: int) -> str:
+def send_data(task_id: int) -> str:
+    """The callback data of a task's "send evidence" button, wherever the button is shown
+    (/tugas, reminders, a rejection, a reassignment): ``send_pressed`` answers them all."""
+    return f"{SEND_PREFIX}{task_id}"
+
+
+def due_label(t: Translator, task: TaskView) -> str:
     """``3 hari lagi``, ``hari ini`` or ``lewat 2 hari`` with an overdue mark."""
-    return t.due(days) if days >= 0 else f"{t('tasks.overdue')} {t.due(days)}"
+    left = t.due(task.days_left)
+    return f"{t('tasks.overdue')} {left}" if task.overdue else left
 
 
 def task_block(t: Translator, task: TaskView) -> str:
@@ -31,7 +38,7 @@ def task_block(t: Translator, task: TaskView) -> str:
     text = t("tasks.item", code=task.code, indicator=task.indicator_number,
              indicator_name=task.indicator_name_en if english else task.indicator_name,
              title=shorten(task.title, 400), points=task.points, due=task.due_date,
-             left=due_label(t, task.days_left), state=t(f"tasks.state_{task.state}"))
+             left=due_label(t, task), state=t(f"tasks.state_{task.state}"))
     if task.last_rejection_reason:
         text += "\n" + t("tasks.rejected", reason=shorten(task.last_rejection_reason, 300))
     return text
@@ -79,7 +86,7 @@ def render_page(t: Translator, tasks: list[TaskView], page: int,
             cluster = task.cluster_code
             lines.append(_cluster_heading(t, task))
         lines.append(task_block(t, task))
-    rows = [[(t("tasks.send_button", code=task.code), f"{SEND_PREFIX}{task.id}")]
+    rows = [[(t("tasks.send_button", code=task.code), send_data(task.id))]
             for task in shown]
     paging = []
     if page > 0:

@@ -41,8 +41,8 @@ def render_status_chart(*, regency: str, days_left: int, verification_date: Any,
              fontweight="bold", va="top")
     fig.text(0.04, 0.925, _text(t, "status.chart.subtitle", date=verification_date),
              fontsize=11, va="top", color="#455a64")
-    fig.text(0.96, 0.965, _days(days_left, t), fontsize=24, fontweight="bold", va="top",
-             ha="right", color=TARGET if days_left <= 3 else "#1565c0")
+    fig.text(0.96, 0.965, html.unescape(t.countdown(days_left)), fontsize=24,
+             fontweight="bold", va="top", ha="right", color=TARGET if days_left <= 3 else "#1565c0")
     _score_panel(fig.add_subplot(grid[0]), score, t)
     _cluster_panel(fig.add_subplot(grid[1]), clusters, t)
     handles = [_patch(APPROVED), _patch(SUBMITTED), _patch(OPEN)]
@@ -52,14 +52,6 @@ def render_status_chart(*, regency: str, days_left: int, verification_date: Any,
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI)
     return buffer.getvalue()
-
-
-def _days(days_left: int, t: Translator) -> str:
-    if days_left > 0:
-        return _text(t, "common.days_left", days=days_left)
-    if days_left == 0:
-        return _text(t, "common.day_of")
-    return _text(t, "common.days_after", days=-days_left)
 
 
 def _patch(color: str) -> Any:

@@ -13,7 +13,6 @@ from kla_bot.clock import days_left
 from kla_bot.config import Settings
 from kla_bot.errors import Reason, UserError
 from kla_bot.i18n import Translator, translator
-from kla_bot.status_text import _days as days_phrase  # "11 hari lagi", as `status` says it
 
 
 def cli_translator(settings: Settings) -> Translator:
@@ -45,4 +44,4 @@ def startup_line(t: Translator, settings: Settings, *, username: str, now: datet
     vdate = settings.verification.date
     left = days_left(now.astimezone(settings.tz).date(), vdate)
     return t.plain("cli.run.started", username=username,
-                   regency=settings.verification.regency, date=vdate, left=days_phrase(t, left))
+                   regency=settings.verification.regency, date=vdate, left=t.countdown_plain(left))

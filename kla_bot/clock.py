@@ -64,9 +64,10 @@ def local_today(clock: Clock, tz: ZoneInfo) -> date:
     return clock.now().astimezone(tz).date()
 
 
-def days_left(today: date, verification_date: date) -> int:
-    """Days from ``today`` to the verification date (0 on the day itself, negative after)."""
-    return (verification_date - today).days
+def days_left(today: date, day: date) -> int:
+    """Days from ``today`` to ``day`` (the verification date, a due date): 0 on the day
+    itself, negative after. Every "H-n" and "n hari lagi" counts with it."""
+    return (day - today).days
 
 
 def pinned_moment(env: Mapping[str, str] | None = None) -> datetime | None:

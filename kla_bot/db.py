@@ -77,10 +77,6 @@ class Database:
             self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False)
         self._holders: set[asyncio.Task[Any] | None] = set()  # tasks inside a transaction
 
-    @property
-    def is_postgres(self) -> bool:
-        return self.engine.dialect.name == "postgresql"
-
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: committed at the end, rolled back whole on any error.

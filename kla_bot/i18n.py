@@ -121,11 +121,6 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     return out
 
 
-def placeholders(text: str) -> set[str]:
-    """The placeholder names a text uses (for the catalog completeness test)."""
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
-
-
 class Translator:
     """Texts of one language."""
 
@@ -170,6 +165,25 @@ class Translator:
             return self("common.due_today")
         key = "common.due_in" if days_left > 0 else "common.due_past"
         return self(key + ("_one" if abs(days_left) == 1 else ""), days=abs(days_left))
+
+    def countdown(self, days_left: int) -> str:
+        """How far the verification day is, in chat and chart: ``H-11``, ``hari H``, ``H+2``."""
+        if days_left == 0:
+            return self("common.day_of")
+        if days_left > 0:
+            return self("common.days_left", days=days_left)
+        return self("common.days_after", days=-days_left)
+
+    def countdown_plain(self, days_left: int) -> str:
+        """The same count in words, for the command line: ``11 hari lagi``, ``verifikasi hari
+        ini``, ``verifikasi sudah lewat 2 hari``."""
+        if days_left > 1:
+            return self.plain("cli.status.days_left", days=days_left)
+        if days_left == 1:
+            return self.plain("cli.status.day_left")
+        if days_left == 0:
+            return self.plain("cli.status.verification_today")
+        return self.plain("cli.status.verification_past", days=-days_left)
 
     def size(self, size_bytes: int) -> str:
         """A file size for people: ``834 KB``, ``1,2 MB`` (numbers written the reader's way)."""

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from kla_bot.i18n import Translator
 from kla_bot.services.status_model import MemberStatus, StatusReport, TaskCounts
 
-WIDTH = 100
 COUNTS = ("tasks", "open", "submitted", "approved", "late")
 
 
@@ -41,7 +40,7 @@ def _headline(report: StatusReport, t: Translator) -> list[str]:
         t.plain("cli.status.headline", regency=report.regency,
                 date=report.verification_date.isoformat(), timezone=report.timezone),
         t.plain("cli.status.today", today=report.today.isoformat(),
-                days=_days(t, report.days_left)),
+                days=t.countdown_plain(report.days_left)),
         t.plain("cli.status.score", last=s.last, predicate=s.target_predicate, target=s.target,
                 gap=s.gap),
         t.plain("cli.status.points", approved=s.approved_points, submitted=s.submitted_points,
@@ -114,16 +113,6 @@ def _evidence(report: StatusReport, t: Translator) -> list[str]:
                     (str(e.to_json()["uploaded_at"]), 20, False), (e.sha256[:8], 8, False)], " ")
               for e in report.evidence]
     return lines
-
-
-def _days(t: Translator, days_left: int) -> str:
-    if days_left > 1:
-        return t.plain("cli.status.days_left", days=days_left)
-    if days_left == 1:
-        return t.plain("cli.status.day_left")
-    if days_left == 0:
-        return t.plain("cli.status.verification_today")
-    return t.plain("cli.status.verification_past", days=-days_left)
 
 
 def _chat(m: MemberStatus) -> str:

@@ -42,6 +42,20 @@ class StoredFile:
     notes: tuple[str, ...] = ()  # what the reviewer should know (validation.NOTE_*)
 
 
+def evidence_key(sha256: str) -> str:
+    """The storage key of a file, relative to the store's root: ``<sha[:2]>/<sha>``."""
+    return f"{sha256[:2]}/{sha256}"
+
+
+def evidence_path(root: Path, key: str) -> Path:
+    """Where the store under ``root`` keeps the file of ``key`` (a bare SHA-256 works too).
+    Keys come back from payloads and rows, so one that would leave the root is refused."""
+    relative = Path(key if "/" in key else evidence_key(key))
+    if relative.is_absolute() or ".." in relative.parts:
+        raise ValueError(f"bad evidence key {key!r}")
+    return root / relative
+
+
 class EvidenceStore:
     """Content-addressed evidence files under one root folder."""
 
@@ -51,11 +65,7 @@ class EvidenceStore:
 
     def path_of(self, storage_key: str) -> Path:
         """Where a stored file lives."""
-        return self.root / storage_key
-
-    @staticmethod
-    def key_of(sha256: str) -> str:
-        return f"{sha256[:2]}/{sha256}"
+        return evidence_path(self.root, storage_key)
 
     async def receive(self, chunks: AsyncIterator[bytes], *, max_bytes: int) -> StoredFile:
         """Stream ``chunks`` into the store; StorageRefused (nothing left behind) when unfit."""
@@ -94,7 +104,7 @@ class EvidenceStore:
             if not verdict.ok:
                 raise StorageRefused(verdict.reason)
             sha = digest.hexdigest()
-            key = self.key_of(sha)
+            key = evidence_key(sha)
             final = self.path_of(key)
             already = final.exists()
             if already:

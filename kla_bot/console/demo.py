@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from kla_bot.clock import OffsetClock, SystemClock, local_today, pinned_moment
+from kla_bot.clock import OffsetClock, SystemClock, days_left, local_today, pinned_moment
 from kla_bot.config import Settings, load_settings
 from kla_bot.console.screen import Screen
 from kla_bot.deps import create_deps
@@ -58,8 +58,9 @@ class DemoWorkspace:
         days = (next_digest.date() - now.date()).days if next_digest else 1
         members, tasks = _demo_rows()
         screen.note("console.guide", style="", regency=self.settings.verification.regency,
-                    vdate=self.settings.verification.date, days=(
-                        self.settings.verification.date - now.date()).days,
+                    vdate=self.settings.verification.date,
+                    countdown=screen.t.countdown(days_left(now.date(),
+                                                           self.settings.verification.date)),
                     today=now.date(), time=now, members=len(members),
                     tasks=len(tasks), points=sum((Decimal(r.get("points")) for r in tasks),
                                                  Decimal(0)),

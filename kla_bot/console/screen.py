@@ -64,6 +64,3 @@ class Screen:
 
     def error(self, key: str, **params: object) -> None:
         self.note(key, style="bold red", **params)
-
-    def blank(self) -> None:
-        self.console.print()

@@ -77,8 +77,3 @@ def require_cluster(scope: Scope, cluster_code: str) -> None:
         raise AccessDenied("access.not_your_cluster", cluster=cluster_code)
 
 
-async def overseer(session: AsyncSession, workspace: Workspace,
-                   telegram_user_id: int) -> tuple[Member, Scope]:
-    """The registered coordinator or secretariat member behind an account, with their scope."""
-    member = await registered_member(session, workspace, telegram_user_id)
-    return member, overseer_scope(member)

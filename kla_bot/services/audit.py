@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot.models import AuditEvent, Member
@@ -49,9 +49,3 @@ async def record_many(session: AsyncSession, events: Sequence[dict[str, Any]]) -
     """Many events (built with ``event``) in one statement: an import writes thousands."""
     if events:
         await session.execute(insert(AuditEvent), list(events))
-
-
-async def recent(session: AsyncSession, limit: int = 200) -> list[AuditEvent]:
-    """The newest events first."""
-    rows = await session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit))
-    return list(rows)

@@ -32,9 +32,6 @@ class Catalog:
     clusters: tuple[CatalogCluster, ...]
     indicators: tuple[CatalogIndicator, ...]
 
-    def cluster_of(self, indicator: int) -> str | None:
-        return next((i.cluster for i in self.indicators if i.number == indicator), None)
-
     @property
     def cluster_codes(self) -> tuple[str, ...]:
         return tuple(c.code for c in self.clusters)

@@ -9,8 +9,6 @@ limit (part 1 carries the workbook).
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,27 +23,18 @@ from sqlalchemy.orm import aliased
 from kla_bot.config import Settings
 from kla_bot.domain import EvidenceState, TaskState
 from kla_bot.errors import Reason
+from kla_bot.file_names import safe_file_name
 from kla_bot.i18n import Translator
 from kla_bot.models import Cluster, Evidence, Indicator, Member, Task
 from kla_bot.services import audit
 from kla_bot.services.access import secretariat_scope
 from kla_bot.services.export_workbook import workbook_bytes
-from kla_bot.services.status import is_overdue
+from kla_bot.services.overdue import is_overdue
 from kla_bot.services.workspace import Workspace
+from kla_bot.storage import evidence_path
 
 TELEGRAM_UPLOAD_LIMIT = 50 * 1000 * 1000  # bytes; Telegram counts decimal megabytes
 CHUNK = 1024 * 1024
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
-
-
-def safe_name(text: str, limit: int = 80) -> str:
-    """A file or folder name that every system accepts, keeping the extension readable."""
-    clean = " ".join(_UNSAFE.sub("_", unicodedata.normalize("NFC", text)).split()).strip(" .")
-    if len(clean) > limit:
-        stem, dot, ext = clean.rpartition(".")
-        clean = (stem[: limit - len(ext) - 1] + "." + ext) if dot and len(ext) <= 8 \
-            else clean[:limit]
-    return clean or "_"
 
 
 @dataclass(frozen=True)
@@ -178,7 +167,7 @@ async def collect(session: AsyncSession, workspace: Workspace, settings: Setting
     tasks: list[ExportTask] = []
     files: list[ExportFile] = []
     used: set[str] = set()
-    waiting_root = safe_name(t("report.waiting_folder"))
+    waiting_root = safe_file_name(t("report.waiting_folder"), 80)
     for task, ind, cl, assignee in task_rows:
         evs = by_task.get(task.id, [])
         overdue = is_overdue(task.state, task.due_date, today)
@@ -197,14 +186,15 @@ async def collect(session: AsyncSession, workspace: Workspace, settings: Setting
             evs[-1][0].uploaded_at if evs else None, last[2] if last else None,
             last[0].reviewed_at if last else None, task.last_rejection_reason, len(evs),
             task.notes))
-        folder = f"{safe_name(f'{cl.code} {cl.name}')}/{safe_name(f'{ind.number:02d} {ind.name}')}"
+        folder = (f"{safe_file_name(f'{cl.code} {cl.name}', 80)}/"
+                  f"{safe_file_name(f'{ind.number:02d} {ind.name}', 80)}")
         for ev, up_name, rv_name in evs:
             arcname: str | None = None
             if ev.state == EvidenceState.APPROVED or (
                     include_waiting and ev.state == EvidenceState.SUBMITTED):
                 base = folder if ev.state == EvidenceState.APPROVED else f"{waiting_root}/{folder}"
-                arcname = _unique(f"{base}/{safe_name(f'{task.code} - {ev.original_name}', 120)}",
-                                  used)
+                name = safe_file_name(f"{task.code} - {ev.original_name}", 120)
+                arcname = _unique(f"{base}/{name}", used)
             files.append(ExportFile(
                 ev.id, task.code, cl.code, ind.number, ev.original_name, ev.size_bytes, ev.mime,
                 ev.sha256, ev.storage_key, ev.state, up_name, ev.uploaded_at, rv_name,
@@ -260,7 +250,7 @@ def part_paths(out: Path, count: int) -> list[Path]:
 def write_archive(data: ExportData, storage_root: Path, out: Path, t: Translator,
                   limit: int | None = None) -> ExportResult:
     """Write the zip(s) (blocking: run it in a thread from async code)."""
-    workbook_name = safe_name(t("report.workbook_name"))
+    workbook_name = safe_file_name(t("report.workbook_name"), 80)
     workbook = workbook_bytes(data, t)
     parts = plan_parts(data, len(workbook), limit, workbook_name)
     paths = part_paths(out, len(parts))
@@ -277,7 +267,7 @@ def write_archive(data: ExportData, storage_root: Path, out: Path, t: Translator
 
 
 def _copy_into(zf: zipfile.ZipFile, f: ExportFile, root: Path, result: ExportResult) -> None:
-    source = root / f.storage_key
+    source = evidence_path(root, f.storage_key)
     if f.arcname is None:
         return
     if not source.is_file():

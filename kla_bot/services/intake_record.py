@@ -7,8 +7,6 @@ audit event, the reviewers' notifications) is one unit of work after the file is
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot.db import Database
 from kla_bot.domain import EvidenceState, TaskState
+from kla_bot.file_names import safe_file_name
 from kla_bot.models import Evidence, Member
 from kla_bot.services import audit, members, outbox
 from kla_bot.services.audit import Actor
@@ -28,7 +27,6 @@ from kla_bot.services.workspace import Workspace
 from kla_bot.storage import EvidenceStore, StorageRefused, StoredFile
 
 log = logging.getLogger(__name__)
-_UNSAFE = re.compile(r"[^\w.\- ()]+")
 
 
 class IntakeFailed(Exception):
@@ -48,16 +46,12 @@ class Receipt:
 
 
 def sanitize_name(name: str | None, fallback: str, extension: str) -> str:
-    """A file name safe to show and to use later in an export (metadata only)."""
-    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    base = unicodedata.normalize("NFKC", base)
-    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
-    base = _UNSAFE.sub("_", base).strip(" ._")[:120]
-    if not base:
-        base = fallback
+    """The name a file arrived with, without the sender's folders, safe to show and to use in
+    an export, ending in the extension of what the file really is."""
+    base = safe_file_name((name or "").replace("\\", "/").rsplit("/", 1)[-1], fallback=fallback)
     if extension and not base.lower().endswith(f".{extension}"):
         stem = base.rsplit(".", 1)[0] if "." in base else base
-        base = f"{stem}.{extension}"
+        base = safe_file_name(f"{stem}.{extension}")
     return base
 
 

@@ -13,6 +13,7 @@ from kla_bot.clock import days_left
 from kla_bot.domain import TaskState
 from kla_bot.models import Cluster, Indicator, Member, Task
 from kla_bot.services.access import AccessDenied, registered_member
+from kla_bot.services.overdue import is_overdue
 from kla_bot.services.workspace import Workspace
 
 
@@ -31,9 +32,10 @@ class TaskView:
     title: str
     points: Decimal
     due_date: date
-    days_left: int  # negative: overdue by that many days
+    days_left: int  # negative: the due date was that many days ago
     state: str
     last_rejection_reason: str | None
+    overdue: bool
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ def view_of(task: Task, indicator: Indicator, cluster: Cluster, today: date) -> 
         cluster_name_en=cluster.name_en, indicator_number=indicator.number,
         indicator_name=indicator.name, indicator_name_en=indicator.name_en, title=task.title,
         points=task.points, due_date=task.due_date, days_left=days_left(today, task.due_date),
-        state=task.state, last_rejection_reason=task.last_rejection_reason)
+        state=task.state, last_rejection_reason=task.last_rejection_reason,
+        overdue=is_overdue(task.state, task.due_date, today))
 
 
 async def own_task(session: AsyncSession, workspace: Workspace, member: Member,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +24,7 @@ from kla_bot.config import Settings
 from kla_bot.domain import Role, TaskState
 from kla_bot.models import Indicator, Member, MemberCluster, Task
 from kla_bot.scheduler import Run
-from kla_bot.services import audit, outbox
+from kla_bot.services import audit, outbox, overdue
 from kla_bot.services.access import overseer_scope
 from kla_bot.services.outbox_kinds import (
     Brief,
@@ -122,8 +122,9 @@ async def _digests(session: AsyncSession, workspace: Workspace, settings: Settin
     concerned: set[tuple[int, int]] = set()
     for task_id, code, title, due, points, cluster, member_id, chat_id in rows:
         recipient = (member_id, int(chat_id or 0))  # never 0: REACHABLE needs a chat
-        tasks[recipient].append(DigestTask(id=task_id, code=code, title=title, due=due,
-                                           points=points, overdue=due < run.day))
+        tasks[recipient].append(DigestTask(
+            id=task_id, code=code, title=title, due=due, points=points,
+            overdue=overdue.is_overdue(TaskState.OPEN, due, run.day)))
         if clusters is None or cluster in clusters:
             concerned.add(recipient)
     result = FanOut()
@@ -165,17 +166,16 @@ async def _escalations(session: AsyncSession, workspace: Workspace, settings: Se
                Indicator.cluster_code, Member.name, Member.agency)
         .join(Indicator, Task.indicator_number == Indicator.number)
         .join(Member, Task.assignee_id == Member.id)
-        .where(Task.cycle_id == workspace.cycle_id, Task.state != TaskState.APPROVED,
-               Task.due_date <= run.day - timedelta(days=late_by))
+        .where(Task.cycle_id == workspace.cycle_id, overdue.overdue(run.day, for_days=late_by))
         .order_by(Task.due_date, Task.code_key))
-    overdue = [OverdueTask(id=r[0], code=r[1], title=r[2], due=r[3], points=r[4], state=r[5],
-                           cluster=r[6], assignee=r[7], agency=r[8], days=(run.day - r[3]).days)
-               for r in rows]
+    late = [OverdueTask(id=r[0], code=r[1], title=r[2], due=r[3], points=r[4], state=r[5],
+                        cluster=r[6], assignee=r[7], agency=r[8],
+                        days=overdue.days_late(r[3], run.day)) for r in rows]
     result = FanOut()
     for recipient, clusters in (await _overseers(session, workspace)).items():
         if clusters is None:
             continue  # the secretariat sees the overall picture in the brief
-        mine = [t for t in overdue if t.cluster in clusters]
+        mine = [t for t in late if t.cluster in clusters]
         if not mine:
             continue
         shown = tuple(mine[:ESCALATION_MAX_TASKS])

@@ -5,10 +5,10 @@ brief. Every figure comes from a fixed number of aggregate queries (GROUP BY), w
 number of members and tasks. Progress counts only approved evidence (``projected``);
 submitted points are shown apart because a coordinator may still reject them.
 
-Definitions: *overdue* = not approved and due before today on the local calendar of
-``verification.timezone``; a member's *open* = their tasks in state ``open`` (submitted ones
-wait for a coordinator, not for them). ``clusters`` always lists all six catalog groups in
-catalog order, empty ones with zeros, so charts and tables keep their shape.
+Definitions: *overdue* is the rule of ``services.overdue``; a member's *open* = their tasks
+in state ``open`` (submitted ones wait for a coordinator, not for them). ``clusters`` always
+lists all six catalog groups in catalog order, empty ones with zeros, so charts and tables
+keep their shape.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 
 from kla_bot.clock import days_left as days_until
 from kla_bot.config import Settings
 from kla_bot.domain import TaskState
 from kla_bot.models import Cluster, Evidence, Indicator, Member, MemberCluster, Task
+from kla_bot.services.overdue import is_overdue, overdue_count
 from kla_bot.services.status_model import (
     ClusterDetail,
     ClusterStatus,
@@ -42,17 +42,6 @@ from kla_bot.services.workspace import Workspace
 __all__ = ["ClusterDetail", "ClusterStatus", "EvidenceLine", "Headline", "MemberStatus",
            "Score", "StatusReport", "TaskCounts", "TaskLine", "build_headline", "build_status",
            "cluster_detail"]
-
-
-def is_overdue(state: str, due: date, today: date) -> bool:
-    """The overdue rule, for rows already read (``_overdue`` is the same rule in SQL)."""
-    return state != TaskState.APPROVED.value and due < today
-
-
-def _overdue(today: date) -> ColumnElement[int]:
-    """1 for a task that is not approved and due before ``today``, else 0 (to be summed)."""
-    return case((and_(Task.state != TaskState.APPROVED.value, Task.due_date < today), 1),
-                else_=0)
 
 
 async def build_status(session: AsyncSession, workspace: Workspace, settings: Settings,
@@ -122,7 +111,7 @@ async def _tallies_by_cluster(session: AsyncSession, workspace: Workspace,
                               today: date) -> dict[str, Tally]:
     rows = await session.execute(
         select(Indicator.cluster_code, Task.state, func.count(), func.sum(Task.points),
-               func.sum(_overdue(today)))
+               func.sum(overdue_count(today)))
         .join(Indicator, Task.indicator_number == Indicator.number)
         .where(Task.cycle_id == workspace.cycle_id)
         .group_by(Indicator.cluster_code, Task.state))
@@ -160,7 +149,7 @@ async def member_statuses(session: AsyncSession, workspace: Workspace, today: da
         clusters[member_id].append(code)
     per_member: dict[int, Tally] = defaultdict(Tally)
     counted = (select(Task.assignee_id, Task.state, func.count(), func.sum(Task.points),
-                      func.sum(_overdue(today)))
+                      func.sum(overdue_count(today)))
                .where(Task.cycle_id == workspace.cycle_id)
                .group_by(Task.assignee_id, Task.state))
     if clusters_only is not None:

@@ -20,7 +20,6 @@ from kla_bot.standin.files import StoredFile
 from kla_bot.standin.html import strip_html
 
 JSON = dict[str, Any]
-TOO_MANY_REQUESTS = 429
 
 
 class ApiError(Exception):

@@ -95,9 +95,6 @@ class BotApiStandin(UsersActing, MessageMethods, SetupMethods, FaultsAndLimits):
     def sent_since(self, mark: Mark) -> list[SentMessage]:
         return self.sent[mark.sent :]
 
-    def events_since(self, mark: Mark) -> list[Event]:
-        return self.events[mark.events :]
-
     def calls_to(self, method: str) -> list[ApiCall]:
         return [c for c in self.calls if c.method == method]
 
@@ -126,14 +123,6 @@ class BotApiStandin(UsersActing, MessageMethods, SetupMethods, FaultsAndLimits):
                     await fut
                 finally:
                     self._change_waiters.discard(fut)
-
-    async def wait_sent(
-        self, count: int = 1, *, since: Mark | None = None, within: float = 5.0
-    ) -> list[SentMessage]:
-        """Wait until the bot sent ``count`` messages after ``since`` (default: now)."""
-        mark = since or self.mark()
-        await self.wait_for(lambda: len(self.sent) - mark.sent >= count, within)
-        return self.sent_since(mark)
 
     # ------------------------------------------------------------------ downloads
     def open_download(self, file_path: str) -> AsyncIterator[bytes]:

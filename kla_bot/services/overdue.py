@@ -1,0 +1,39 @@
+"""The *overdue* rule, once, for rows already read and for SQL, side by side.
+
+A task is overdue when it is not approved and its due date is before today on the local
+calendar of ``verification.timezone``; it is overdue *for n days* when its due date is at least
+n days before today (escalation waits ``reminders.escalate_after_days``). Both forms below say
+the same thing, and tests/test_overdue.py checks that they agree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import and_, case
+from sqlalchemy.sql.elements import ColumnElement
+
+from kla_bot.clock import days_left
+from kla_bot.domain import TaskState
+from kla_bot.models import Task
+
+
+def days_late(due: date, today: date) -> int:
+    """How many days ago the due date was (0 or negative: not late yet)."""
+    return -days_left(today, due)
+
+
+def is_overdue(state: str, due: date, today: date, *, for_days: int = 1) -> bool:
+    """The rule for a task already read: ``state``, ``due`` date, the local ``today``."""
+    return state != TaskState.APPROVED.value and days_late(due, today) >= for_days
+
+
+def overdue(today: date, *, for_days: int = 1) -> ColumnElement[bool]:
+    """The rule as a SQL condition on ``Task`` (for WHERE)."""
+    return and_(Task.state != TaskState.APPROVED.value,
+                Task.due_date <= today - timedelta(days=for_days))
+
+
+def overdue_count(today: date) -> ColumnElement[int]:
+    """1 for an overdue task, else 0 (to be summed per group)."""
+    return case((overdue(today), 1), else_=0)

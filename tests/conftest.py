@@ -28,13 +28,17 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"kla-bot test database: {backend()}"
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Here, not in a fixture: with xdist this runs in the controller, before any worker starts.
+    if backend() == "postgres" and not asyncio.run(postgres_answers()):
+        pytest.exit("PostgreSQL does not answer at 127.0.0.1:5432: "
+                    "SKIPPING the PostgreSQL run", returncode=0)
+
+
 @pytest.fixture(scope="session")
 def _database_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     if backend() == "postgres":
-        if not asyncio.run(postgres_answers()):
-            pytest.exit("PostgreSQL does not answer at 127.0.0.1:5432: "
-                        "SKIPPING the PostgreSQL run", returncode=0)
-        pg = PostgresSession()
+        pg = PostgresSession()  # one per xdist worker: the name is random
         asyncio.run(pg.create())
         yield pg
         asyncio.run(pg.drop())

@@ -18,6 +18,9 @@ from tests.conftest import ROOT
 from tests.import_helpers import FIXTURES, csv_to_xlsx
 from tests.test_status import EXPECTED
 
+# Every test here runs ``python bot.py`` as a child process.
+pytestmark = pytest.mark.e2e
+
 Run = Callable[..., subprocess.CompletedProcess[str]]
 NOW = "2025-05-05T09:00:00+08:00"  # Monday of the Banjar coordination meeting, H-11
 

@@ -11,6 +11,8 @@ current one, and after every input waits until the bot is idle before reading th
 4. nothing happened at the stand-in for :data:`QUIET` seconds of event-loop time.
 
 Step 4 is the one bounded wait: it catches work the bot starts on its own after answering.
+Tests pass ``quiet=0`` (one turn of the event loop): steps 1-3 already wait for everything the
+bot does in-process, and the fast test loop cannot afford 0.3 s of wall clock per typed line.
 """
 
 from __future__ import annotations
@@ -84,8 +86,9 @@ class ConsoleSession:
     """The bot, the stand-in and the people typing, on one event loop."""
 
     def __init__(self, deps: Deps, state: BotApiStandin, screen: Screen, files_dir: Path,
-                 clock: MovableClock) -> None:
+                 clock: MovableClock, quiet: float = QUIET) -> None:
         self.deps, self.state, self.screen, self.clock = deps, state, screen, clock
+        self.quiet = quiet
         self.t = screen.t
         self.files_dir = files_dir
         self.app: KlaApplication = build_application(
@@ -105,14 +108,14 @@ class ConsoleSession:
     # ------------------------------------------------------------------ life cycle
     @classmethod
     async def open(cls, deps_settings: Settings, screen: Screen, files_dir: Path,
-                   clock: MovableClock) -> ConsoleSession:
+                   clock: MovableClock, *, quiet: float = QUIET) -> ConsoleSession:
         """Build the stand-in, the dependencies and the application, and start polling."""
         token = deps_settings.bot.token or "123456:CONSOLE"
         settings = deps_settings.replace(bot={"token": token})
         state = BotApiStandin(token=token, bot_username="kla_bot", clock=clock.now,
                               file_dir=files_dir / ".standin")
         deps = await create_deps(settings, clock, file_source=StandinFileSource(state))
-        session = cls(deps, state, screen, files_dir, clock)
+        session = cls(deps, state, screen, files_dir, clock, quiet)
         session._unsubscribe = state.subscribe(session._on_event)
         await start_application(session.app, polling=True)
         await session.settle()
@@ -235,7 +238,7 @@ class ConsoleSession:
                     await self._spawned_tasks_done()
                     delivered = await drain(self.app)
                     before = self._activity
-                    await asyncio.sleep(QUIET)
+                    await asyncio.sleep(self.quiet)
                     if (delivered == 0 and before == self._activity
                             and self.app.update_queue.empty()):
                         return

@@ -48,7 +48,7 @@ async def console(settings: Settings, clock: ManualClock, files: Path, *,
     out = io.StringIO()
     screen = Screen(out, Translator(lang), interactive=False)
     session = await ConsoleSession.open(settings.replace(bot={"language": lang}), screen,
-                                        files, clock)
+                                        files, clock, quiet=0)
     typist = Typist(session, out)
     typist.new_output()
     try:

@@ -18,6 +18,9 @@ import pytest
 from kla_bot.i18n import Translator
 from tests.console.transcript import Turn, turns
 
+# The demo runs as a child process, as `scripts/demo` does.
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parents[2]
 MONDAY_MORNING = "2025-05-05T09:00:00+08:00"  # the Banjar coordination meeting, H-11
 t = Translator("id")

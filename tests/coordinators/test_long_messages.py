@@ -89,7 +89,8 @@ async def _page_through_tasks(cw: ChatWorld) -> list[tuple[str, list[str]]]:
     return pages
 
 
-@pytest.mark.parametrize(("count", "title_length"), [(1, 10), (30, 500), (200, 5000)])
+@pytest.mark.parametrize(("count", "title_length"),
+                         [(1, 10), (30, 500), pytest.param(200, 5000, marks=pytest.mark.slow)])
 async def test_every_message_built_from_data_fits(bot: KlaApplication, standin: BotApiStandin,
                                                   count: int, title_length: int) -> None:
     cw = await chat_world(bot, standin)

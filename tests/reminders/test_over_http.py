@@ -17,7 +17,7 @@ from kla_bot.standin import BotApiStandin, StandinServer
 from tests.reminders.helpers import IGNORE_PTB_DEPRECATION
 from tests.reminders.http_helpers import BotProcess, seed_team, write_config
 
-pytestmark = IGNORE_PTB_DEPRECATION
+pytestmark = [IGNORE_PTB_DEPRECATION, pytest.mark.e2e]
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "invite": "kla_bot.cli:run_invite",
     "console": "kla_bot.console.main:run_console",
     "demo": "kla_bot.console.main:run_demo",
+    "whatsapp": "kla_bot.cli_whatsapp:run_whatsapp",
 }
 
 
@@ -72,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = command("demo")
     demo.add_argument("--keep", action="store_true", help=h("keep"))
     demo.add_argument("--dir", type=Path, default=Path("demo-workspace"), help=h("dir"))
+    wa = command("whatsapp")
+    wa.add_argument("action", choices=["templates"])
+    wa.add_argument("--lang", choices=list(LANGUAGES), default=None, help=h("whatsapp_lang"))
+    wa.add_argument("--json", action="store_true", help=h("whatsapp_json"))
     return parser
 
 

@@ -9,16 +9,16 @@ import tomllib
 import types
 import typing
 from collections.abc import Mapping
-from ipaddress import ip_address
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from kla_bot.domain import PREDICATE_THRESHOLDS, WEEKDAYS
 from kla_bot.channels.whatsapp_templates import TEMPLATE_KEYS
+from kla_bot.domain import PREDICATE_THRESHOLDS, WEEKDAYS
 from kla_bot.errors import Reason, UserError
 from kla_bot.services.outbox_kinds import OutboxKind
 

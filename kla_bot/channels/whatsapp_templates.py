@@ -109,8 +109,8 @@ def definition(t: Translator, kind: OutboxKind, name: str | None = None) -> Defi
     key = f"whatsapp.templates.{config_key(kind)}"
     body = t.plain(f"{key}.body", **{p: f"{{{{{n}}}}}" for n, p in
                                        enumerate(template.params, start=1)})
-    used = [field for _, field, _, _ in string.Formatter().parse(load_catalog(t.lang)[f"{key}.body"])
-            if field is not None]
+    written = load_catalog(t.lang)[f"{key}.body"]
+    used = [field for _, field, _, _ in string.Formatter().parse(written) if field is not None]
     if used != list(template.params):
         raise ValueError(f"{key}.body ({t.lang}) must use {template.params} once each, in order")
     examples = tuple(t.plain(f"{key}.example.{p}") for p in template.params)

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -175,14 +176,23 @@ def test_every_outbox_kind_has_a_template_or_a_reason_it_needs_none() -> None:
 
 # --- python bot.py whatsapp templates ---
 
-def run_templates(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch:
-                  pytest.MonkeyPatch, *args: str, language: str = "id") -> str:
-    monkeypatch.setenv("KLA_BOT_BOT_LANGUAGE", language)
+Run = Callable[..., str]
+
+
+@pytest.fixture
+def templates(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+              monkeypatch: pytest.MonkeyPatch) -> Run:
+    """``whatsapp templates ARGS`` in-process, with the operator's language; its stdout."""
     path = config(tmp_path, SECTION)
-    assert main(["--config", str(path), "whatsapp", "templates", *args]) == 0
-    out, err = capsys.readouterr()
-    assert err == ""
-    return out
+
+    def run(*args: str, language: str = "id") -> str:
+        monkeypatch.setenv("KLA_BOT_BOT_LANGUAGE", language)
+        assert main(["--config", str(path), "whatsapp", "templates", *args]) == 0
+        out, err = capsys.readouterr()
+        assert err == ""
+        return out
+
+    return run
 
 
 def check_body(body: str, examples: list[str]) -> None:
@@ -199,9 +209,8 @@ def check_body(body: str, examples: list[str]) -> None:
     assert "<" not in body and "\n" not in "".join(examples)
 
 
-def test_json_is_one_create_request_per_kind_and_language(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    requests = json.loads(run_templates(tmp_path, capsys, monkeypatch, "--json"))
+def test_json_is_one_create_request_per_kind_and_language(templates: Run) -> None:
+    requests = json.loads(templates("--json"))
     assert len(requests) == 2 * len(TEMPLATES)
     seen = set()
     for request in requests:
@@ -222,9 +231,8 @@ def test_json_is_one_create_request_per_kind_and_language(
 
 @pytest.mark.parametrize("language", ["id", "en"])
 def test_the_text_names_every_kind_its_parameters_and_why_some_need_none(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-        language: str) -> None:
-    out = run_templates(tmp_path, capsys, monkeypatch, language=language)
+        templates: Run, language: str) -> None:
+    out = templates(language=language)
     for kind in TEMPLATES:
         assert f"{kind.value} · [whatsapp.templates] {config_key(kind)}" in out
     for kind, reason in NO_TEMPLATE.items():
@@ -240,9 +248,8 @@ def test_the_text_names_every_kind_its_parameters_and_why_some_need_none(
     assert "Buka tugas" in out and "Open my tasks" in out
 
 
-def test_lang_prints_one_language(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    requests = json.loads(run_templates(tmp_path, capsys, monkeypatch, "--json", "--lang", "en"))
+def test_lang_prints_one_language(templates: Run) -> None:
+    requests = json.loads(templates("--json", "--lang", "en"))
     assert {r["language"] for r in requests} == {"en"} and len(requests) == len(TEMPLATES)
-    out = run_templates(tmp_path, capsys, monkeypatch, "--lang", "en", language="en")
+    out = templates("--lang", "en", language="en")
     assert "Open my tasks" in out and "Buka tugas" not in out

@@ -92,6 +92,17 @@ def test_without_the_section_the_bot_is_telegram_only(tmp_path: Path) -> None:
     assert load_settings(example, env={}).whatsapp is None  # the section is commented out
 
 
+def test_the_example_documents_every_key_of_the_commented_sections(tmp_path: Path) -> None:
+    example = (Path(__file__).resolve().parents[2] / "config.example.toml").read_text("utf-8")
+    opened = re.sub(r"^# (\[whatsapp|\[server|[a-z_]+ = )", r"\1", example, flags=re.M)
+    s = load_settings(config(tmp_path, opened), env={})
+    assert s.whatsapp is not None and s.whatsapp.templates == {OutboxKind.DIGEST:
+                                                               "kla_pengingat_harian"}
+    for key in ("phone_number_id", "token", "app_secret", "verify_token", "base_url",
+                "api_version", "path", "listen"):
+        assert re.search(rf"^# {key} = ", example, flags=re.M), key
+
+
 def test_an_environment_variable_alone_opens_the_section(tmp_path: Path) -> None:
     s = load_settings(config(tmp_path, BASE), env=SECRETS)
     assert s.whatsapp is not None

@@ -153,16 +153,21 @@ class Settings:
     def replace(self, **sections: Mapping[str, Any]) -> Settings:
         """A copy with some keys of some sections changed (used by the demo and tests)."""
         changed = {
-            name: dataclasses.replace(getattr(self, name), **values)
+            name: dataclasses.replace(current, **values) if current is not None
+            else _SECTIONS[name](**values)  # an optional section not configured yet
             for name, values in sections.items()
+            for current in [getattr(self, name)]
         }
         return dataclasses.replace(self, **changed)
 
 
-_SECTIONS: dict[str, type] = {f.name: typing.get_args(hint)[0] if isinstance(hint, types.UnionType)
-                              else hint
-                              for f in dataclasses.fields(Settings)
-                              for hint in [typing.get_type_hints(Settings)[f.name]]}
+def _section_type(hint: Any) -> type:
+    """``WhatsAppSettings | None`` (an optional section) is read as ``WhatsAppSettings``."""
+    return typing.get_args(hint)[0] if isinstance(hint, types.UnionType) else hint  # type: ignore[no-any-return]
+
+
+_SECTIONS: dict[str, type] = {name: _section_type(hint)
+                              for name, hint in typing.get_type_hints(Settings).items()}
 # Sections that exist only when written in the file or named by an environment variable.
 _OPTIONAL_SECTIONS = frozenset({"whatsapp"})
 

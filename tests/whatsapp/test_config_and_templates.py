@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
@@ -20,7 +21,7 @@ from kla_bot.channels.whatsapp_templates import (
 )
 from kla_bot.cli import main
 from kla_bot.cli_text import error_text
-from kla_bot.config import ConfigError, load_settings, whatsapp_missing
+from kla_bot.config import ConfigError, Settings, load_settings, whatsapp_missing
 from kla_bot.i18n import load_catalog, translator
 from kla_bot.logs import RedactingFormatter
 from kla_bot.services.outbox_kinds import OutboxKind
@@ -101,6 +102,13 @@ def test_the_example_documents_every_key_of_the_commented_sections(tmp_path: Pat
     for key in ("phone_number_id", "token", "app_secret", "verify_token", "base_url",
                 "api_version", "path", "listen"):
         assert re.search(rf"^# {key} = ", example, flags=re.M), key
+
+
+def test_tests_and_the_demo_can_add_the_section_to_settings_without_it() -> None:
+    s = Settings().replace(whatsapp={"phone_number_id": "1", "token": TOKEN})
+    assert s.whatsapp is not None and s.whatsapp.token == TOKEN and s.whatsapp.path == "/whatsapp"
+    assert s.replace(whatsapp={"path": "/wa"}).whatsapp == dataclasses.replace(s.whatsapp,
+                                                                               path="/wa")
 
 
 def test_an_environment_variable_alone_opens_the_section(tmp_path: Path) -> None:

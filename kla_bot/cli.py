@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "invite": "kla_bot.cli:run_invite",
     "console": "kla_bot.console.main:run_console",
     "demo": "kla_bot.console.main:run_demo",
+    "whatsapp": "kla_bot.cli_whatsapp:run_whatsapp",
 }
 
 
@@ -72,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = command("demo")
     demo.add_argument("--keep", action="store_true", help=h("keep"))
     demo.add_argument("--dir", type=Path, default=Path("demo-workspace"), help=h("dir"))
+    wa = command("whatsapp")
+    wa.add_argument("action", choices=["templates"])
+    wa.add_argument("--lang", choices=list(LANGUAGES), default=None, help=h("whatsapp_lang"))
+    wa.add_argument("--json", action="store_true", help=h("whatsapp_json"))
     return parser
 
 
@@ -118,9 +123,11 @@ def _unexpected(exc: Exception, settings: Settings | None) -> int:
     """A bug: the traceback goes to the (token-redacting) log, then one line says so."""
     from kla_bot.cli_text import cli_translator
 
-    token = settings.bot.token if settings else os.environ.get("KLA_BOT_TOKEN", "")
+    secrets = settings.secrets if settings else tuple(
+        os.environ.get(name, "") for name in ("KLA_BOT_TOKEN", "KLA_BOT_WHATSAPP_TOKEN",
+                                              "KLA_BOT_WHATSAPP_APP_SECRET"))
     if not logging.getLogger().handlers:
-        setup_logging("WARNING", token)
+        setup_logging("WARNING", *secrets)
     log.error("unexpected failure", exc_info=exc)
     t = cli_translator(settings or _fallback_settings())
     print(f"kla-bot: {t.plain('cli.unexpected', problem=type(exc).__name__)}", file=sys.stderr)
@@ -168,7 +175,7 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     from kla_bot.deps import create_deps
     from kla_bot.single_instance import single_instance
 
-    setup_logging(settings.log.level, settings.bot.token)
+    setup_logging(settings.log.level, *settings.secrets)
     failures: list[UserError] = []
     stop = asyncio.Event()
 

@@ -11,16 +11,23 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kla_bot.channels.whatsapp_templates import TEMPLATE_KEYS
 from kla_bot.domain import PREDICATE_THRESHOLDS, WEEKDAYS
 from kla_bot.errors import Reason, UserError
+from kla_bot.services.outbox_kinds import OutboxKind
 
 # What @BotFather hands out: the bot's numeric id, a colon, then the secret.
 TOKEN_SHAPE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
-_SECRET_KEYS = frozenset({"bot.token"})
+# Never shown in an error and redacted from every log line; from the environment they are
+# taken as written (never parsed as TOML, so a numeric verify token stays text).
+_SECRET_KEYS = frozenset({"bot.token", "whatsapp.token", "whatsapp.app_secret",
+                          "whatsapp.verify_token"})
 _TOML_POSITION = re.compile(r"^(?P<detail>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$")
 
 
@@ -79,6 +86,36 @@ class LogSettings:
 
 
 @dataclass(frozen=True)
+class WhatsAppSettings:
+    """The WhatsApp Cloud API channel (``[whatsapp]``; absent: Telegram only). ``templates``:
+    approved template names by outbox kind, for messages outside the 24-hour window."""
+
+    phone_number_id: str = ""
+    token: str = ""
+    app_secret: str = ""
+    verify_token: str = ""
+    base_url: str = "https://graph.facebook.com"
+    api_version: str = "v23.0"
+    path: str = "/whatsapp"
+    templates: dict[OutboxKind, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """The webhook server; ``listen`` is ``host:port`` (an IPv6 host in brackets)."""
+
+    listen: str = "127.0.0.1:8443"
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+
+@dataclass(frozen=True)
 class Settings:
     bot: BotSettings = field(default_factory=BotSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -86,6 +123,16 @@ class Settings:
     verification: VerificationSettings = field(default_factory=VerificationSettings)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     log: LogSettings = field(default_factory=LogSettings)
+    whatsapp: WhatsAppSettings | None = None
+    server: ServerSettings = field(default_factory=ServerSettings)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every configured secret, for the log redaction."""
+        values = [self.bot.token]
+        if self.whatsapp is not None:
+            values += [self.whatsapp.token, self.whatsapp.app_secret, self.whatsapp.verify_token]
+        return tuple(v for v in values if v)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -106,14 +153,23 @@ class Settings:
     def replace(self, **sections: Mapping[str, Any]) -> Settings:
         """A copy with some keys of some sections changed (used by the demo and tests)."""
         changed = {
-            name: dataclasses.replace(getattr(self, name), **values)
+            name: dataclasses.replace(current, **values) if current is not None
+            else _SECTIONS[name](**values)  # an optional section not configured yet
             for name, values in sections.items()
+            for current in [getattr(self, name)]
         }
         return dataclasses.replace(self, **changed)
 
 
-_SECTIONS: dict[str, type] = {f.name: typing.get_type_hints(Settings)[f.name]
-                              for f in dataclasses.fields(Settings)}
+def _section_type(hint: Any) -> type:
+    """``WhatsAppSettings | None`` (an optional section) is read as ``WhatsAppSettings``."""
+    return typing.get_args(hint)[0] if isinstance(hint, types.UnionType) else hint  # type: ignore[no-any-return]
+
+
+_SECTIONS: dict[str, type] = {name: _section_type(hint)
+                              for name, hint in typing.get_type_hints(Settings).items()}
+# Sections that exist only when written in the file or named by an environment variable.
+_OPTIONAL_SECTIONS = frozenset({"whatsapp"})
 
 
 def default_config_path() -> Path:
@@ -141,7 +197,12 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         for key in hints:
             env_value = env.get(f"KLA_BOT_{name.upper()}_{key.upper()}")
             if env_value is not None:
-                values[key] = _parse_env(env_value)
+                secret = f"{name}.{key}" in _SECRET_KEYS
+                values[key] = env_value if secret else _parse_env(env_value)
+        if name in _OPTIONAL_SECTIONS and name not in raw and not values:
+            continue
+        if name == "whatsapp" and "templates" in values:
+            values["templates"] = _templates(values["templates"])
         if name == "bot" and env.get("KLA_BOT_TOKEN"):
             values["token"] = env["KLA_BOT_TOKEN"]
         sections[name] = cls(**{k: _coerce(f"{name}.{k}", v, hints[k]) for k, v in values.items()})
@@ -188,6 +249,8 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
         return [_coerce(key, v, item) for v in value]
     if isinstance(hint, types.UnionType):
         hint = typing.get_args(hint)[0]
+    if typing.get_origin(hint) is dict:
+        return value  # already checked, key by key (_templates)
     try:
         if hint is date:
             return _date(key, value)
@@ -212,6 +275,26 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
         raise ConfigError("expected", key=key, expected=Reason.of(f"cli.config.type.{name}"),
                           value="***" if key in _SECRET_KEYS else _shown(value)) from exc
     return value
+
+
+# WhatsApp's rule for a template name.
+TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
+
+
+def _templates(value: Any) -> dict[OutboxKind, str]:
+    """``[whatsapp.templates]``: each key an outbox kind that uses a template, each value a
+    name WhatsApp accepts."""
+    if not isinstance(value, dict):
+        raise ConfigError("not_table", key="whatsapp.templates")
+    names: dict[OutboxKind, str] = {}
+    for key, name in value.items():
+        where = f"whatsapp.templates.{key}"
+        if key not in TEMPLATE_KEYS:
+            raise ConfigError("template_kind", key=where, choices=", ".join(TEMPLATE_KEYS))
+        if not isinstance(name, str) or not TEMPLATE_NAME.match(name):
+            raise ConfigError("template_name", key=where, value=_shown(name))
+        names[TEMPLATE_KEYS[key]] = name
+    return names
 
 
 def _date(key: str, value: Any) -> date:
@@ -267,6 +350,9 @@ def _validate(s: Settings) -> None:
     if not 0 <= s.verification.last_score <= 1000:
         raise ConfigError("last_score")
     _validate_reminders(s.reminders)
+    if s.whatsapp is not None:
+        _validate_whatsapp(s.whatsapp)
+    _validate_listen(s.server.listen)
     if s.log.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError("log_level")
 
@@ -285,3 +371,49 @@ def _validate_reminders(r: ReminderSettings) -> None:
     both = sorted(set(r.holidays) & set(r.working_dates))
     if both:
         raise ConfigError("holiday_and_working", date=both[0].isoformat())
+
+
+_API_VERSION = re.compile(r"^v\d+\.\d+$")
+_WEBHOOK_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
+
+
+def _validate_whatsapp(w: WhatsAppSettings) -> None:
+    if w.phone_number_id and not w.phone_number_id.isdigit():
+        raise ConfigError("whatsapp_phone_number_id", value=_shown(w.phone_number_id))
+    for key in ("token", "app_secret", "verify_token"):
+        if any(c.isspace() or not c.isprintable() for c in getattr(w, key)):
+            raise ConfigError("whatsapp_secret_shape", key=f"whatsapp.{key}")  # never shown
+    url = urlsplit(w.base_url)
+    if url.scheme not in ("http", "https") or not url.netloc or url.query:
+        raise ConfigError("whatsapp_base_url", value=_shown(w.base_url))
+    if not _API_VERSION.match(w.api_version):
+        raise ConfigError("whatsapp_api_version", value=_shown(w.api_version))
+    if not _WEBHOOK_PATH.match(w.path):
+        raise ConfigError("whatsapp_path", value=_shown(w.path))
+
+
+def whatsapp_missing(w: WhatsAppSettings) -> str | None:
+    """The first key serving WhatsApp needs that is still empty (``None``: ready). Checked
+    when the channel starts, not at load, so the other commands run without the secrets."""
+    for key in ("phone_number_id", "token", "app_secret", "verify_token"):
+        if not getattr(w, key):
+            return f"whatsapp.{key}"
+    return None
+
+
+_HOSTNAME = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$")
+
+
+def _validate_listen(listen: str) -> None:
+    host, colon, port = listen.rpartition(":")
+    bracketed = host.startswith("[") and host.endswith("]")
+    try:
+        if not colon or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ValueError(port)
+        if bracketed:
+            ip_address(host[1:-1])
+        elif not _HOSTNAME.match(host):
+            ip_address(host)  # an IPv6 address must be written in brackets: refused here
+            raise ValueError(host)
+    except ValueError:
+        raise ConfigError("server_listen", value=_shown(listen)) from None

@@ -1,5 +1,5 @@
-"""Logging that never shows the bot token (the HTTP client logs request URLs that contain it,
-and a traceback may quote it)."""
+"""Logging that never shows a secret: the bot token (the HTTP client logs request URLs that
+contain it, and a traceback may quote it), nor WhatsApp's token, app secret and verify token."""
 
 from __future__ import annotations
 
@@ -11,31 +11,34 @@ _CHATTY = ("telegram.ext", "alembic", "apscheduler")
 _NOISY = ("httpx", "httpcore", "apscheduler.executors.default")
 
 
-def redact(text: str, token: str) -> str:
-    """``text`` with the token, and its secret half alone, replaced by ``<token>``."""
-    if not token:
-        return text
-    text = text.replace(token, "<token>")
-    secret = token.partition(":")[2]
-    return text.replace(secret, "<token>") if len(secret) >= 8 else text
+def redact(text: str, *secrets: str) -> str:
+    """``text`` with each secret replaced by ``<token>``; for a Telegram token (``id:secret``)
+    its secret half alone too."""
+    for token in sorted(filter(None, secrets), key=len, reverse=True):
+        text = text.replace(token, "<token>")
+        secret = token.partition(":")[2]
+        if len(secret) >= 8:
+            text = text.replace(secret, "<token>")
+    return text
 
 
 class RedactingFormatter(logging.Formatter):
     """Redacts the whole formatted record: message, arguments and traceback alike."""
 
-    def __init__(self, fmt: str, token: str) -> None:
+    def __init__(self, fmt: str, *secrets: str) -> None:
         super().__init__(fmt)
-        self.token = token
+        self.secrets = secrets
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record), self.token)
+        return redact(super().format(record), *self.secrets)
 
 
-def setup_logging(level: str, token: str) -> None:
-    """Log to stderr at ``level``; silence the HTTP clients; redact the token everywhere."""
+def setup_logging(level: str, *secrets: str) -> None:
+    """Log to stderr at ``level``; silence the HTTP clients; redact the secrets everywhere
+    (``Settings.secrets``)."""
     level = level.upper()
     logging.basicConfig(level=level, force=True)
-    formatter = RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", token)
+    formatter = RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", *secrets)
     for handler in logging.getLogger().handlers:
         handler.setFormatter(formatter)
     for noisy in _NOISY:

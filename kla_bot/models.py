@@ -137,6 +137,26 @@ class MemberCluster(Base):
     cluster_code: Mapped[str] = mapped_column(ForeignKey("clusters.code"), primary_key=True)
 
 
+class MemberAddress(Base):
+    """How a member is reached on a channel other than the Telegram columns above (WhatsApp
+    for now): one address per channel, reachable or not, and when they last wrote (the
+    WhatsApp 24-hour window runs from it)."""
+
+    __tablename__ = "member_addresses"
+    __table_args__ = (UniqueConstraint("channel", "address"),
+                      UniqueConstraint("member_id", "channel"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    # WhatsApp: the wa_id as sent (digits only), or a business-scoped user id (no phone).
+    address: Mapped[str] = mapped_column(String(128))
+    has_phone: Mapped[bool] = mapped_column(Boolean)
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    unreachable_since: Mapped[datetime | None]
+    last_inbound_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
 class Invite(Base):
     """A one-time code for ``/start CODE`` when a member cannot share a contact."""
 

@@ -67,6 +67,12 @@ def try_normalize_phone(raw: str | None) -> str | None:
         return None
 
 
+def try_normalize_sent_phone(raw: str) -> str | None:
+    """A number as a messenger sends it (Telegram's contact, WhatsApp's wa_id): always with its
+    country code, often without the ``+``. The E.164 number, or None."""
+    return try_normalize_phone(raw if raw.startswith("+") else f"+{raw}")
+
+
 def mask_phone(e164: str) -> str:
     """A phone fit for log lines: ``+62812****1234`` (personal data stays out of logs)."""
     if len(e164) < 12:

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot.models import Invite, Member
-from kla_bot.phones import try_normalize_phone
+from kla_bot.phones import try_normalize_phone, try_normalize_sent_phone
 from kla_bot.services import audit, delivery, members
 from kla_bot.services.access import AccessDenied, overseer_scope
 from kla_bot.services.audit import Actor
@@ -52,7 +52,7 @@ async def register_by_contact(session: AsyncSession, workspace: Workspace, *, se
     if contact_user_id != sender_id:
         raise AccessDenied("start.not_own_contact")
     already = await members.by_telegram_user(session, workspace, sender_id)
-    normalized = try_normalize_phone(phone if phone.startswith("+") else f"+{phone}")
+    normalized = try_normalize_sent_phone(phone)
     if already is not None and already.phone == normalized:
         return _registered(already, False)
     member = await members.by_phone(session, workspace, normalized) if normalized else None
@@ -64,20 +64,33 @@ async def register_by_contact(session: AsyncSession, workspace: Workspace, *, se
 async def register_by_invite(session: AsyncSession, workspace: Workspace, *, sender_id: int,
                              chat_id: int, code: str, now: datetime) -> Registered:
     """Link the sender to the member a one-time invite code was made for, and use the code up."""
-    invite = await session.scalar(select(Invite).where(Invite.code == code.strip().upper()))
-    member = await session.get(Member, invite.member_id) if invite is not None else None
-    if invite is None or member is None or member.regency_id != workspace.regency_id:
-        raise AccessDenied("start.bad_invite")
+    invite, member = await find_invite(session, workspace, code)
     if invite.used_at is not None:
         if member.telegram_user_id == sender_id:
             return _registered(member, False)
         raise AccessDenied("start.bad_invite")
-    # Use the code up atomically: of two accounts racing with one code, one wins.
+    await use_invite(session, invite, now=now)
+    return await _link(session, workspace, member, sender_id, chat_id, now, via="invite")
+
+
+async def find_invite(session: AsyncSession, workspace: Workspace,
+                      code: str) -> tuple[Invite, Member]:
+    """The invite (used or not) with this code and its member of this regency, or
+    ``start.bad_invite``. Codes are typed from paper: case and surrounding spaces do not count."""
+    invite = await session.scalar(select(Invite).where(Invite.code == code.strip().upper()))
+    member = await session.get(Member, invite.member_id) if invite is not None else None
+    if invite is None or member is None or member.regency_id != workspace.regency_id:
+        raise AccessDenied("start.bad_invite")
+    return invite, member
+
+
+async def use_invite(session: AsyncSession, invite: Invite, *, now: datetime) -> None:
+    """Use the code up, or ``start.bad_invite`` when it already was."""
+    # Atomically: of two accounts racing with one code, one wins.
     used = await session.execute(update(Invite).where(
         Invite.code == invite.code, Invite.used_at.is_(None)).values(used_at=now))
     if not used.rowcount:  # type: ignore[attr-defined]
         raise AccessDenied("start.bad_invite")
-    return await _link(session, workspace, member, sender_id, chat_id, now, via="invite")
 
 
 async def _link(session: AsyncSession, workspace: Workspace, member: Member, sender_id: int,

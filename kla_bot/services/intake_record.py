@@ -22,7 +22,7 @@ from kla_bot.services import audit, members, outbox
 from kla_bot.services.audit import Actor
 from kla_bot.services.intake import IncomingFile
 from kla_bot.services.member_tasks import TaskView, own_task, task_view
-from kla_bot.services.outbox_kinds import EvidenceSubmitted
+from kla_bot.services.review import review_item
 from kla_bot.services.workspace import Workspace
 from kla_bot.storage import EvidenceStore, StorageRefused, StoredFile
 
@@ -120,13 +120,8 @@ async def record(session: AsyncSession, workspace: Workspace, *, member_id: int,
                        subject_type="evidence", subject_id=evidence.id,
                        regency_id=workspace.regency_id, task=task.code, sha256=stored.sha256,
                        bytes=stored.size, mime=stored.mime)
-    payload = EvidenceSubmitted(
-        task_ids=(task.id,), evidence_id=evidence.id, task_code=task.code,
-        task_title=task.title, indicator=f"{view.indicator_number}. {view.indicator_name}",
-        cluster=view.cluster_code, points=task.points, member_name=member.name,
-        agency=member.agency, file_name=name, bytes=stored.size, sha256=stored.sha256,
-        mime=stored.mime, storage_key=stored.storage_key, file_id=incoming.file_id,
-        file_kind=incoming.kind, content_notes=evidence.content_notes)
+    # The notice is the /tinjau card: one shape, read back from what was just recorded.
+    payload = (await review_item(session, workspace, evidence.id)).payload()
     for reviewer in await members.reviewers_of(session, workspace, view.cluster_code):
         if reviewer.chat_id is None or not reviewer.reachable:
             continue  # they will find it in /tinjau once they open the bot

@@ -101,7 +101,9 @@ def _items_query() -> Any:  # a Select of the columns of ReviewItem, in order
     return query
 
 
-async def _item(session: AsyncSession, workspace: Workspace, evidence_id: int) -> ReviewItem:
+async def review_item(session: AsyncSession, workspace: Workspace,
+                      evidence_id: int) -> ReviewItem:
+    """One file as its reviewers see it (the upload notice is built from it too)."""
     row = (await session.execute(_items_query().where(
         Evidence.id == evidence_id, Task.cycle_id == workspace.cycle_id))).first()
     if row is None:
@@ -138,7 +140,7 @@ async def waiting_count(session: AsyncSession, workspace: Workspace, member_id: 
 async def _checked(session: AsyncSession, workspace: Workspace, member: Member,
                    evidence_id: int) -> tuple[Scope, ReviewItem]:
     scope = overseer_scope(member)
-    item = await _item(session, workspace, evidence_id)
+    item = await review_item(session, workspace, evidence_id)
     require_cluster(scope, item.cluster)
     return scope, item
 

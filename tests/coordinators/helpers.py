@@ -113,12 +113,12 @@ async def notify_coordinators(world: World, evidence_id: int) -> int:
     the intake uses (see the team brief), so the sender delivers it with its buttons."""
     from kla_bot.services import outbox
     from kla_bot.services.members import coordinators_of
-    from kla_bot.services.review import _item
+    from kla_bot.services.review import review_item
 
     deps = world.deps
     queued = 0
     async with deps.db.transaction() as s:
-        item = await _item(s, deps.workspace, evidence_id)
+        item = await review_item(s, deps.workspace, evidence_id)
         for coordinator in await coordinators_of(s, deps.workspace, item.cluster):
             if coordinator.chat_id is None:
                 continue

@@ -76,12 +76,18 @@ class Countdown(OutboxPayload):
 
 
 @dataclass(frozen=True, kw_only=True)
-class DigestTask:
+class TaskLine:
+    """A task as a reminder lists it."""
+
     id: int
     code: str
     title: str
     due: date
     points: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class DigestTask(TaskLine):
     overdue: bool = False
 
 
@@ -95,12 +101,7 @@ class Digest(Countdown):
 
 
 @dataclass(frozen=True, kw_only=True)
-class OverdueTask:
-    id: int
-    code: str
-    title: str
-    due: date
-    points: Decimal
+class OverdueTask(TaskLine):
     state: str
     cluster: str
     assignee: str

@@ -18,7 +18,7 @@ from handlers.context import KlaContext
 from handlers.registry import Feature
 from handlers.start import share_keyboard
 from kla_bot.clock import local_today
-from kla_bot.domain import Role
+from kla_bot.domain import Role, Who
 from kla_bot.i18n import Translator
 from kla_bot.services.guide import Guide, guide_for
 
@@ -41,7 +41,7 @@ async def on_text(update: Update, context: KlaContext) -> None:
         return
     deps = context.deps
     async with deps.db.transaction() as session:
-        guide = await guide_for(session, deps.workspace, user.id,
+        guide = await guide_for(session, deps.workspace, Who.telegram(user.id),
                                 local_today(deps.clock, deps.settings.tz))
     t = deps.translator(guide.language, user.language_code)
     intro = t("chatter.intro", regency=deps.workspace.regency)

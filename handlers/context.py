@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import CallbackContext, ExtBot
 
 from kla_bot.deps import Deps
+from kla_bot.domain import Who
 from kla_bot.i18n import Translator
 
 
@@ -38,5 +39,5 @@ async def user_translator(update: object, context: KlaContext) -> Translator:
     """Texts for whoever sent ``update``: a member's /bahasa choice first, then their Telegram
     language. Refusals use it too, so nobody is answered in a language they switched away from."""
     user = update.effective_user if isinstance(update, Update) else None
-    return await context.deps.user_translator(user.id if user else None,
+    return await context.deps.user_translator(Who.telegram(user.id) if user else None,
                                               user.language_code if user else None)

@@ -9,6 +9,7 @@ from typing import TypeVar
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers.context import KlaContext
+from kla_bot.domain import Who
 from kla_bot.i18n import Translator
 from kla_bot.models import Member
 from kla_bot.services.access import AccessDenied, Session, registered_member
@@ -32,7 +33,7 @@ async def act(update: Update, context: KlaContext, work: Work[T]) -> tuple[T | N
         if user is None:
             raise AccessDenied("access.not_registered")
         async with deps.db.transaction() as session:
-            member = await registered_member(session, deps.workspace, user.id)
+            member = await registered_member(session, deps.workspace, Who.telegram(user.id))
             lang = member.language
             result = await work(session, member)
         return result, deps.translator(lang, code)

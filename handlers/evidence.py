@@ -19,6 +19,7 @@ from handlers.context import KlaContext, user_translator
 from handlers.coordination import keyboard
 from handlers.registry import Command, Feature, KlaApplication
 from kla_bot.clock import local_today
+from kla_bot.domain import Who
 from kla_bot.i18n import Translator
 from kla_bot.services import intake, outbox
 from kla_bot.services.access import AccessDenied
@@ -42,8 +43,9 @@ async def remember_one_task(context: KlaContext, sent: Message, task_ids: list[i
     if len(task_ids) != 1:
         return
     async with context.deps.db.transaction() as session:
-        await outbox.remember_sent(session, chat_id=sent.chat_id, message_id=sent.message_id,
-                                   task_ids=task_ids, now=context.deps.clock.now())
+        await outbox.remember_sent(session, channel="telegram", chat=str(sent.chat_id),
+                                   message=str(sent.message_id), task_ids=task_ids,
+                                   now=context.deps.clock.now())
 
 
 def _incoming(message: Message) -> IncomingFile | None:
@@ -86,12 +88,13 @@ async def file_received(update: Update, context: KlaContext) -> None:
             return
         answer_to = private
     deps = context.deps
-    reply_to = message.reply_to_message.message_id if message.reply_to_message else None
+    reply_to = (str(message.reply_to_message.message_id) if message.reply_to_message
+                else None)
     try:
         async with deps.db.transaction() as session:
             placement = await intake.place_file(
-                session, deps.workspace, telegram_user_id=user.id, chat_id=chat.id,
-                file=incoming, caption=message.caption, reply_to_message_id=reply_to,
+                session, deps.workspace, who=Who.telegram(user.id), chat=str(chat.id),
+                file=incoming, caption=message.caption, reply_to=reply_to,
                 max_bytes=deps.settings.max_file_bytes, now=deps.clock.now(),
                 today=local_today(deps.clock, deps.settings.tz))
     except AccessDenied as refusal:
@@ -189,7 +192,7 @@ async def pick_pressed(update: Update, context: KlaContext) -> None:
             raise AccessDenied("evidence.unknown_task")
         async with deps.db.transaction() as session:
             placement, task = await intake.choose_task(
-                session, deps.workspace, telegram_user_id=user.id, task_id=int(raw),
+                session, deps.workspace, who=Who.telegram(user.id), task_id=int(raw),
                 now=deps.clock.now(), today=local_today(deps.clock, deps.settings.tz),
                 keep_sending=False)
     except AccessDenied as refusal:
@@ -225,7 +228,7 @@ async def _cancel(update: Update, context: KlaContext) -> str:
     t = await user_translator(update, context)
     try:
         async with deps.db.transaction() as session:
-            dropped = await intake.cancel(session, deps.workspace, telegram_user_id=user.id)
+            dropped = await intake.cancel(session, deps.workspace, who=Who.telegram(user.id))
     except AccessDenied as refusal:
         return t(refusal.key, **refusal.params)
     if dropped < 0:

@@ -6,6 +6,7 @@ from telegram import Update
 
 from handlers.context import KlaContext
 from handlers.registry import Command, Feature
+from kla_bot.domain import Who
 from kla_bot.i18n import Raw, Translator
 from kla_bot.services import registration
 
@@ -41,7 +42,7 @@ async def help_command(update: Update, context: KlaContext) -> None:
         return
     deps = context.deps
     async with deps.db.transaction() as session:
-        member = await registration.who_is(session, deps.workspace, user.id)
+        member = await registration.who_is(session, deps.workspace, Who.telegram(user.id))
     t = deps.translator(member.language if member else None, user.language_code)
     await message.reply_text(help_text(t, member.role if member else None,
                                        deps.settings.storage.max_file_mb))

@@ -8,6 +8,7 @@ from telegram.ext import CallbackQueryHandler
 from handlers.context import KlaContext, user_translator
 from handlers.coordination import keyboard
 from handlers.registry import Command, Feature
+from kla_bot.domain import Who
 from kla_bot.i18n import LANGUAGES, Translator
 from kla_bot.services.language import (
     LanguageChoice,
@@ -35,9 +36,10 @@ async def language_command(update: Update, context: KlaContext) -> None:
     try:
         async with deps.db.transaction() as session:
             if wanted is None:
-                choice = await current_language(session, deps.workspace, user.id)
+                choice = await current_language(session, deps.workspace, Who.telegram(user.id))
             else:
-                choice = await choose_language(session, deps.workspace, user.id, wanted)
+                choice = await choose_language(session, deps.workspace,
+                                               Who.telegram(user.id), wanted)
     except UnknownLanguage as exc:
         await message.reply_text((await user_translator(update, context))(exc.key))
         return
@@ -60,8 +62,8 @@ async def language_pressed(update: Update, context: KlaContext) -> None:
     wanted = (query.data or "").removeprefix(CALLBACK_PREFIX)
     try:
         async with deps.db.transaction() as session:
-            choice: LanguageChoice = await choose_language(session, deps.workspace, user.id,
-                                                           wanted)
+            choice: LanguageChoice = await choose_language(
+                session, deps.workspace, Who.telegram(user.id), wanted)
     except UnknownLanguage as exc:
         await query.answer(toast((await user_translator(update, context))(exc.key)),
                            show_alert=True)

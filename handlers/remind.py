@@ -21,7 +21,7 @@ from handlers.registry import Command, Feature, KlaApplication, Rendered, render
 from handlers.tasks import send_data
 from kla_bot import scheduler
 from kla_bot.clock import days_left
-from kla_bot.domain import Role
+from kla_bot.domain import Role, Who
 from kla_bot.i18n import Translator
 from kla_bot.services import reminders
 from kla_bot.services.access import AccessDenied, registered_member
@@ -50,7 +50,7 @@ async def remind(update: Update, context: KlaContext) -> None:
     t = await user_translator(update, context)
     try:
         async with deps.db.transaction() as session:
-            member = await registered_member(session, deps.workspace, user.id)
+            member = await registered_member(session, deps.workspace, Who.telegram(user.id))
             t = deps.translator(member.language, user.language_code)
             result = await reminders.remind_now(session, deps.workspace, deps.settings,
                                                 member, deps.clock.now())

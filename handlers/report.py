@@ -15,7 +15,7 @@ from telegram import Update
 from handlers.context import KlaContext
 from handlers.coordination import act, args_of
 from handlers.registry import Command, Feature
-from kla_bot.domain import Role
+from kla_bot.domain import Role, Who
 from kla_bot.i18n import Raw, translator
 from kla_bot.models import Member
 from kla_bot.services import export
@@ -55,7 +55,7 @@ async def report(update: Update, context: KlaContext) -> None:
                     caption=t("report.part", number=number, count=len(result.parts)))
     user_id = update.effective_user.id if update.effective_user else 0
     async with deps.db.transaction() as session:
-        requester = await registered_member(session, deps.workspace, user_id)
+        requester = await registered_member(session, deps.workspace, Who.telegram(user_id))
         await export.record_export(session, requester=requester, now=now,
                                    regency_id=deps.workspace.regency_id, result=result,
                                    include_waiting=include_waiting)

@@ -28,7 +28,7 @@ from handlers.coordination import act, keyboard, local_moment
 from handlers.outbox_message import send_evidence
 from handlers.registry import Command, Feature, Rendered, renders
 from handlers.tasks import send_data
-from kla_bot.domain import Role
+from kla_bot.domain import Role, Who
 from kla_bot.i18n import Raw, Translator, translator
 from kla_bot.models import Member
 from kla_bot.services import review
@@ -154,8 +154,8 @@ async def on_button(update: Update, context: KlaContext) -> None:
                 return await review.accept(session, deps.workspace, member, evidence_id, now)
             return await review.ask_reason(
                 session, deps.workspace, member, evidence_id, now,
-                chat_id=pressed.chat.id if pressed else member.chat_id or 0,
-                card_message_id=pressed.message_id if pressed else None)
+                channel="telegram", chat=str(pressed.chat.id if pressed else member.chat_id),
+                card_message=str(pressed.message_id) if pressed else None)
     else:
         t = await user_translator(update, context)
         await query.answer(toast(t("review.stale")), show_alert=True)
@@ -175,8 +175,9 @@ async def on_reason_text(update: Update, context: KlaContext) -> None:
     evidence_id = _prompt_evidence(message.reply_to_message)
     if evidence_id is None:
         async with deps.db.transaction() as session:
-            evidence_id = await review.reason_owed_in(session, deps.workspace, user.id, chat.id,
-                                                      deps.clock.now())
+            evidence_id = await review.reason_owed_in(
+                session, deps.workspace, Who.telegram(user.id), chat=str(chat.id),
+                now=deps.clock.now())
     if evidence_id is None:
         return
     owed = evidence_id
@@ -226,7 +227,7 @@ async def _answer(update: Update, context: KlaContext, decision: Decision,
               minutes=review.REASON_WINDOW // timedelta(minutes=1)), reply_markup=keyboard(rows))
         async with context.deps.db.transaction() as session:
             await review.note_prompt(session, decision.asker_id, item.evidence_id,
-                                     prompt.message_id)
+                                     str(prompt.message_id))
         return
     if decision.outcome == "already":
         when = decision.reviewed_at or context.deps.clock.now()
@@ -252,11 +253,14 @@ async def _take_buttons_off(context: KlaContext, decision: Decision,
     every coordinator's card, the reason prompt)."""
     messages = list(decision.settled)
     if pressed is not None:
-        messages.insert(0, (pressed.chat.id, pressed.message_id))
-    for chat_id, message_id in dict.fromkeys(messages):
+        messages.insert(0, ("telegram", str(pressed.chat.id), str(pressed.message_id)))
+    for channel, chat_id, message_id in dict.fromkeys(messages):
+        if channel != "telegram":
+            continue  # other channels cannot take buttons off a sent message
         # Already without buttons, deleted, or a chat that blocked the bot: nothing to take off.
         with contextlib.suppress(BadRequest, Forbidden):
-            await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+            await context.bot.edit_message_reply_markup(int(chat_id), int(message_id),
+                                                        reply_markup=None)
 
 
 FEATURE = Feature(

@@ -9,7 +9,7 @@ from telegram.ext import MessageHandler, filters
 from handlers.context import KlaContext, user_translator
 from handlers.registry import Command, Feature
 from handlers.tasks import send_task_list
-from kla_bot.domain import Role
+from kla_bot.domain import Role, Who
 from kla_bot.i18n import Translator
 from kla_bot.services import registration, review
 from kla_bot.services.access import AccessDenied
@@ -39,7 +39,7 @@ async def start(update: Update, context: KlaContext) -> None:
                     session, deps.workspace, sender_id=user.id, chat_id=chat.id, code=code,
                     now=deps.clock.now())
             else:
-                member = await registration.who_is(session, deps.workspace, user.id)
+                member = await registration.who_is(session, deps.workspace, Who.telegram(user.id))
     except AccessDenied as refusal:
         t = await user_translator(update, context)
         await message.reply_text(t(refusal.key, **refusal.params))

@@ -10,6 +10,7 @@ from handlers.coordination import keyboard
 from handlers.evidence import receive_files, remember_one_task
 from handlers.registry import Command, Feature
 from kla_bot.clock import local_today
+from kla_bot.domain import Who
 from kla_bot.i18n import Translator
 from kla_bot.services import intake, member_tasks
 from kla_bot.services.access import AccessDenied
@@ -106,7 +107,7 @@ async def send_task_list(update: Update, context: KlaContext, page: int = 0) -> 
     deps = context.deps
     try:
         async with deps.db.transaction() as session:
-            mine = await member_tasks.my_tasks(session, deps.workspace, user.id,
+            mine = await member_tasks.my_tasks(session, deps.workspace, Who.telegram(user.id),
                                                local_today(deps.clock, deps.settings.tz))
     except AccessDenied as refusal:
         t = await user_translator(update, context)
@@ -151,7 +152,7 @@ async def send_pressed(update: Update, context: KlaContext) -> None:
     try:
         async with deps.db.transaction() as session:
             placement, task = await intake.choose_task(
-                session, deps.workspace, telegram_user_id=user.id, task_id=int(raw),
+                session, deps.workspace, who=Who.telegram(user.id), task_id=int(raw),
                 now=deps.clock.now(), today=local_today(deps.clock, deps.settings.tz))
     except AccessDenied as refusal:
         await query.answer(toast(t(refusal.key, **refusal.params)), show_alert=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 from kla_bot.clock import Clock
 from kla_bot.config import Settings
 from kla_bot.db import Database
+from kla_bot.domain import Who
 from kla_bot.files import FileSource, HttpFileSource
 from kla_bot.i18n import Translator, resolve_language, translator
 from kla_bot.services.members import language_of
@@ -30,14 +31,14 @@ class Deps:
         """Texts in a member's language (their choice, their Telegram language, the default)."""
         return translator(resolve_language(stored, telegram_code, self.settings.bot.language))
 
-    async def user_translator(self, telegram_user_id: int | None,
-                              telegram_code: str | None) -> Translator:
-        """Texts for whoever sent an update, honouring a registered member's /bahasa choice."""
+    async def user_translator(self, who: Who | None, app_code: str | None) -> Translator:
+        """Texts for whoever sent an update, honouring a registered member's /bahasa choice
+        (``app_code``: the language their app reports, if any)."""
         stored = None
-        if telegram_user_id is not None:
+        if who is not None:
             async with self.db.transaction() as session:
-                stored = await language_of(session, self.workspace, telegram_user_id)
-        return self.translator(stored, telegram_code)
+                stored = await language_of(session, self.workspace, who)
+        return self.translator(stored, app_code)
 
 
 async def create_deps(settings: Settings, clock: Clock, *, file_source: FileSource | None = None,

@@ -2,7 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
+
+Channel = Literal["telegram", "whatsapp"]
+CHANNELS: tuple[Channel, ...] = ("telegram", "whatsapp")
+
+
+@dataclass(frozen=True)
+class Who:
+    """A person as a channel knows them: a Telegram user id (as text) or a WhatsApp address
+    (the wa_id, or a business-scoped user id). Services find the member behind it."""
+
+    channel: Channel
+    address: str
+
+    @classmethod
+    def telegram(cls, user_id: int) -> Who:
+        return cls("telegram", str(user_id))
+
+    @property
+    def telegram_user_id(self) -> int | None:
+        """The Telegram user id, for lookups in the members table (None on other channels)."""
+        return int(self.address) if self.channel == "telegram" else None
 
 PREDICATE_THRESHOLDS: dict[str, int] = {
     "Pratama": 500,

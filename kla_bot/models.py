@@ -245,12 +245,14 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
 
 
-class SentMessageTask(Base):
-    """Which tasks a message the bot sent is about, so a reply to it finds its task."""
+class MessageTask(Base):
+    """Which tasks a message the bot sent is about, so a reply to it finds its task. Chat and
+    message ids are the channel's own, as text (WhatsApp's are not numbers)."""
 
-    __tablename__ = "sent_message_tasks"
-    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    __tablename__ = "message_tasks"
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat: Mapped[str] = mapped_column(String(128), primary_key=True)
+    message: Mapped[str] = mapped_column(String(160), primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"),
                                          primary_key=True)
     created_at: Mapped[datetime]
@@ -269,15 +271,17 @@ class PendingChoice(Base):
 
 class PendingReason(Base):
     """A rejection reason a coordinator owes after pressing Tolak: the next text they type in
-    ``chat_id`` soon after is it. Apart from ``PendingChoice`` so their own intake survives."""
+    ``chat`` (on ``channel``) soon after is it. Apart from ``PendingChoice`` so their own
+    intake survives."""
 
     __tablename__ = "pending_reasons"
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
                                            primary_key=True)
     evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id", ondelete="CASCADE"))
-    chat_id: Mapped[int] = mapped_column(BigInteger)
-    card_message_id: Mapped[int | None] = mapped_column(BigInteger)
-    prompt_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat: Mapped[str] = mapped_column(String(128))
+    card_message: Mapped[str | None] = mapped_column(String(160))
+    prompt_message: Mapped[str | None] = mapped_column(String(160))
     created_at: Mapped[datetime]
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kla_bot.domain import Role
+from kla_bot.domain import Role, Who
 from kla_bot.errors import Refusal
 from kla_bot.models import Member
 from kla_bot.services import members
@@ -47,9 +47,9 @@ class Scope:
 
 
 async def registered_member(session: AsyncSession, workspace: Workspace,
-                            telegram_user_id: int) -> Member:
-    """The member behind a Telegram account; strangers are refused."""
-    member = await members.by_telegram_user(session, workspace, telegram_user_id)
+                            who: Who) -> Member:
+    """The member behind a person on any channel; strangers are refused."""
+    member = await members.by_who(session, workspace, who)
     if member is None:
         raise AccessDenied("access.not_registered")
     return member

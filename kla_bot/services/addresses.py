@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Literal
 
+from kla_bot.domain import Channel
 from kla_bot.models import Member, MemberAddress
 
-Channel = Literal["telegram", "whatsapp"]
 WHATSAPP: Channel = "whatsapp"
 
 # WhatsApp's customer-service window: free-form messages only this long after the member's

@@ -166,8 +166,8 @@ async def mark_sent(session: AsyncSession, row: Claimed, *, message_ids: Sequenc
         .execution_options(synchronize_session=False))
     task_ids = list(row.message().task_ids)
     for message_id in message_ids:
-        await outbox.remember_sent(session, chat_id=row.chat_id, message_id=message_id,
-                                   task_ids=task_ids, now=now)
+        await outbox.remember_sent(session, channel="telegram", chat=str(row.chat_id),
+                                   message=str(message_id), task_ids=task_ids, now=now)
 
 
 async def mark_retry(session: AsyncSession, row: Claimed, *, not_before: datetime,

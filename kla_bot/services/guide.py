@@ -7,10 +7,10 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kla_bot.domain import Role, TaskState
+from kla_bot.domain import Role, TaskState, Who
 from kla_bot.services import review
 from kla_bot.services.member_tasks import tasks_of
-from kla_bot.services.members import by_telegram_user
+from kla_bot.services.members import by_who
 from kla_bot.services.workspace import Workspace
 
 
@@ -25,10 +25,10 @@ class Guide:
     waiting_review: int = 0
 
 
-async def guide_for(session: AsyncSession, workspace: Workspace, telegram_user_id: int,
+async def guide_for(session: AsyncSession, workspace: Workspace, who: Who,
                     today: date) -> Guide:
     """The next step for this account: register, send evidence, or review."""
-    member = await by_telegram_user(session, workspace, telegram_user_id)
+    member = await by_who(session, workspace, who)
     if member is None:
         return Guide(role=None)
     mine = await tasks_of(session, workspace, member.id, today, states=(TaskState.OPEN,))

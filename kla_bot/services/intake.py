@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kla_bot.domain import Who
 from kla_bot.models import Member, PendingChoice, PendingReason, Task
 from kla_bot.services import members, outbox
 from kla_bot.services.access import AccessDenied
@@ -45,6 +46,7 @@ class IncomingFile:
     file_name: str | None = None
     size: int | None = None
     media_group_id: str | None = None
+    mime: str | None = None  # the sender's claim (WhatsApp gives one); content decides
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> IncomingFile:
@@ -75,8 +77,8 @@ class Placement:
         return len(self.candidates) == 1
 
 
-async def _member(session: AsyncSession, workspace: Workspace, telegram_user_id: int) -> Member:
-    member = await members.by_telegram_user(session, workspace, telegram_user_id)
+async def _member(session: AsyncSession, workspace: Workspace, who: Who) -> Member:
+    member = await members.by_who(session, workspace, who)
     if member is None:
         raise AccessDenied("common.not_registered")
     # Lock the member's row for this unit of work (SQLite: take the write lock now), so
@@ -111,19 +113,19 @@ def _asker(member: Member) -> Asker:
     return Asker(member.id, member.name, member.language)
 
 
-async def place_file(session: AsyncSession, workspace: Workspace, *, telegram_user_id: int,
-                     chat_id: int, file: IncomingFile, caption: str | None,
-                     reply_to_message_id: int | None, max_bytes: int, now: datetime,
+async def place_file(session: AsyncSession, workspace: Workspace, *, who: Who,
+                     chat: str, file: IncomingFile, caption: str | None,
+                     reply_to: str | None, max_bytes: int, now: datetime,
                      today: date) -> Placement:
     """Decide where a received file goes, or park it and say which tasks to ask about."""
-    member = await _member(session, workspace, telegram_user_id)
+    member = await _member(session, workspace, who)
     if file.size is not None and file.size > max_bytes:
         raise AccessDenied("evidence.too_large", limit_mb=max_bytes // (1024 * 1024))
     state = await _state(session, member)
     albums: dict[str, Any] = dict(state.get("albums", {}))
     group = albums.get(file.media_group_id or "", {})
     target, candidates = await _explicit_target(
-        session, workspace, member, chat_id, reply_to_message_id, caption)
+        session, workspace, member, who.channel, chat, reply_to, caption)
     task = None if target is None else await own_task(session, workspace, member, target)
     approved: AccessDenied | None = None
     if task is None and not candidates:
@@ -166,11 +168,12 @@ async def place_file(session: AsyncSession, workspace: Workspace, *, telegram_us
 
 
 async def _explicit_target(session: AsyncSession, workspace: Workspace, member: Member,
-                           chat_id: int, reply_to: int | None,
+                           channel: str, chat: str, reply_to: str | None,
                            caption: str | None) -> tuple[int | None, list[int]]:
     """The task named by a reply or a caption code: (task id, or candidate ids if several)."""
     if reply_to is not None:
-        ids = await outbox.tasks_of_message(session, chat_id, reply_to)
+        ids = await outbox.tasks_of_message(session, channel=channel, chat=chat,
+                                            message=reply_to)
         if len(ids) == 1:
             return ids[0], []
         if ids:
@@ -207,13 +210,13 @@ def _live_send_to(state: dict[str, Any], now: datetime) -> int | None:
     return int(send_to["task_id"])
 
 
-async def choose_task(session: AsyncSession, workspace: Workspace, *, telegram_user_id: int,
+async def choose_task(session: AsyncSession, workspace: Workspace, *, who: Who,
                       task_id: int, now: datetime, today: date,
                       keep_sending: bool = True) -> tuple[Placement, TaskView]:
     """The member picked a task: files waiting go to it. With ``keep_sending`` (the "send
     evidence" button) the files sent in the next half hour go there too; without it (the
     answer to "which task?") there must be files waiting."""
-    member = await _member(session, workspace, telegram_user_id)
+    member = await _member(session, workspace, who)
     task = await own_task(session, workspace, member, task_id)
     state = await _state(session, member)
     if not keep_sending and not state.get("waiting"):
@@ -232,10 +235,10 @@ async def choose_task(session: AsyncSession, workspace: Workspace, *, telegram_u
     return placement, await task_view(session, task, today)
 
 
-async def cancel(session: AsyncSession, workspace: Workspace, *, telegram_user_id: int) -> int:
+async def cancel(session: AsyncSession, workspace: Workspace, *, who: Who) -> int:
     """Drop the pending choice, any files waiting for a task and a rejection reason owed
     (Tolak pressed by mistake); how many files were dropped (-1: nothing was pending)."""
-    member = await _member(session, workspace, telegram_user_id)
+    member = await _member(session, workspace, who)
     owed = await session.execute(delete(PendingReason).where(PendingReason.member_id == member.id))
     row = await session.get(PendingChoice, member.id)
     if row is None:

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kla_bot.domain import Who
 from kla_bot.errors import Refusal
 from kla_bot.i18n import LANGUAGES
-from kla_bot.services.members import by_telegram_user
+from kla_bot.services.members import by_who
 from kla_bot.services.workspace import Workspace
 
 
@@ -25,20 +26,20 @@ class LanguageChoice:
 
 
 async def current_language(session: AsyncSession, workspace: Workspace,
-                           telegram_user_id: int) -> LanguageChoice:
+                           who: Who) -> LanguageChoice:
     """The language a Telegram user has chosen, if they are a registered member."""
-    member = await by_telegram_user(session, workspace, telegram_user_id)
+    member = await by_who(session, workspace, who)
     if member is None:
         return LanguageChoice(registered=False, stored=None)
     return LanguageChoice(registered=True, stored=member.language)
 
 
-async def choose_language(session: AsyncSession, workspace: Workspace, telegram_user_id: int,
+async def choose_language(session: AsyncSession, workspace: Workspace, who: Who,
                           lang: str) -> LanguageChoice:
     """Store ``lang`` for the registered member behind this account; strangers change nothing."""
     if lang not in LANGUAGES:
         raise UnknownLanguage("language.unknown", lang=lang)
-    member = await by_telegram_user(session, workspace, telegram_user_id)
+    member = await by_who(session, workspace, who)
     if member is None:
         return LanguageChoice(registered=False, stored=None)
     member.language = lang

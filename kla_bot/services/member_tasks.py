@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot.clock import days_left
-from kla_bot.domain import TaskState
+from kla_bot.domain import TaskState, Who
 from kla_bot.models import Cluster, Indicator, Member, Task
 from kla_bot.services.access import AccessDenied, registered_member
 from kla_bot.services.overdue import is_overdue
@@ -48,10 +48,10 @@ class MyTasks:
     tasks: list[TaskView]
 
 
-async def my_tasks(session: AsyncSession, workspace: Workspace, telegram_user_id: int,
+async def my_tasks(session: AsyncSession, workspace: Workspace, who: Who,
                    today: date) -> MyTasks:
     """The registered member's open and submitted tasks, by cluster then code."""
-    member = await registered_member(session, workspace, telegram_user_id)
+    member = await registered_member(session, workspace, who)
     return MyTasks(member.id, member.name, member.language,
                    await tasks_of(session, workspace, member.id, today))
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kla_bot.models import Member
+from kla_bot.domain import Who
+from kla_bot.models import Member, MemberAddress
 from kla_bot.services.workspace import Workspace
 
 
@@ -15,6 +16,16 @@ async def by_telegram_user(session: AsyncSession, workspace: Workspace,
     return await session.scalar(select(Member).where(
         Member.regency_id == workspace.regency_id,
         Member.telegram_user_id == telegram_user_id))
+
+
+async def by_who(session: AsyncSession, workspace: Workspace, who: Who) -> Member | None:
+    """The registered member behind a person on any channel, if any."""
+    if who.telegram_user_id is not None:
+        return await by_telegram_user(session, workspace, who.telegram_user_id)
+    return await session.scalar(select(Member).join(
+        MemberAddress, MemberAddress.member_id == Member.id).where(
+        Member.regency_id == workspace.regency_id, MemberAddress.channel == who.channel,
+        MemberAddress.address == who.address))
 
 
 async def by_phone(session: AsyncSession, workspace: Workspace, phone: str) -> Member | None:
@@ -64,9 +75,7 @@ async def clusters_without_coordinator(session: AsyncSession, workspace: Workspa
     return list(await session.scalars(query))
 
 
-async def language_of(session: AsyncSession, workspace: Workspace,
-                      telegram_user_id: int) -> str | None:
+async def language_of(session: AsyncSession, workspace: Workspace, who: Who) -> str | None:
     """The language a registered member chose with /bahasa (None when unknown or unset)."""
-    return await session.scalar(select(Member.language).where(
-        Member.regency_id == workspace.regency_id,
-        Member.telegram_user_id == telegram_user_id))
+    member = await by_who(session, workspace, who)
+    return member.language if member is not None else None

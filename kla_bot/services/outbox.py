@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot import scheduler
-from kla_bot.models import OutboxMessage, SentMessageTask
+from kla_bot.models import MessageTask, OutboxMessage
 from kla_bot.services.outbox_kinds import OutboxKind, OutboxPayload
 
 # A reminder speaks of its day ("H-10", today's open tasks): worth sending until that day ends
@@ -68,16 +68,18 @@ async def enqueue(session: AsyncSession, *, dedupe_key: str, chat_id: int,
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def remember_sent(session: AsyncSession, *, chat_id: int, message_id: int,
+async def remember_sent(session: AsyncSession, *, channel: str, chat: str, message: str,
                         task_ids: list[int], now: datetime) -> None:
     """Record which tasks a sent message is about (a reply to it then finds them)."""
     for task_id in dict.fromkeys(task_ids):
-        await session.merge(SentMessageTask(chat_id=chat_id, message_id=message_id,
-                                            task_id=task_id, created_at=now))
+        await session.merge(MessageTask(channel=channel, chat=chat, message=message,
+                                        task_id=task_id, created_at=now))
 
 
-async def tasks_of_message(session: AsyncSession, chat_id: int, message_id: int) -> list[int]:
+async def tasks_of_message(session: AsyncSession, *, channel: str, chat: str,
+                           message: str) -> list[int]:
     """The tasks a message the bot sent is about (empty when unknown)."""
-    rows = await session.scalars(select(SentMessageTask.task_id).where(
-        SentMessageTask.chat_id == chat_id, SentMessageTask.message_id == message_id))
+    rows = await session.scalars(select(MessageTask.task_id).where(
+        MessageTask.channel == channel, MessageTask.chat == chat,
+        MessageTask.message == message))
     return list(rows)

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kla_bot.domain import Who
 from kla_bot.models import Invite, Member
 from kla_bot.phones import try_normalize_phone, try_normalize_sent_phone
 from kla_bot.services import audit, delivery, members
@@ -39,9 +40,9 @@ def _registered(member: Member, new: bool) -> Registered:
 
 
 async def who_is(session: AsyncSession, workspace: Workspace,
-                 telegram_user_id: int) -> Registered | None:
+                 who: Who) -> Registered | None:
     """The member behind an account, or None for a stranger."""
-    member = await members.by_telegram_user(session, workspace, telegram_user_id)
+    member = await members.by_who(session, workspace, who)
     return None if member is None else _registered(member, False)
 
 

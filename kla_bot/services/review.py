@@ -16,16 +16,16 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from kla_bot.domain import EvidenceState, Role, TaskState
+from kla_bot.domain import EvidenceState, Role, TaskState, Who
 from kla_bot.models import Evidence, Indicator, Member, OutboxMessage, PendingReason, Task
-from kla_bot.services import audit, outbox
+from kla_bot.services import audit, members, outbox
 from kla_bot.services.access import AccessDenied, Scope, overseer_scope, require_cluster
 from kla_bot.services.outbox_kinds import EvidenceSubmitted, ReviewAccepted, ReviewRejected
 from kla_bot.services.workspace import Workspace
 
 MAX_REASON_CHARS = 500
 REASON_WINDOW = timedelta(minutes=15)  # a plain text this soon after Tolak is the reason
-Message = tuple[int, int]  # (chat id, message id) of a message the bot sent
+Message = tuple[str, str, str]  # (channel, chat, message) of a message the bot sent
 
 
 @dataclass(frozen=True)
@@ -219,24 +219,24 @@ async def accept(session: AsyncSession, workspace: Workspace, member: Member,
 
 
 async def ask_reason(session: AsyncSession, workspace: Workspace, member: Member,
-                     evidence_id: int, now: datetime, *, chat_id: int,
-                     card_message_id: int | None) -> Decision:
+                     evidence_id: int, now: datetime, *, channel: str, chat: str,
+                     card_message: str | None) -> Decision:
     """Start a rejection: this coordinator owes a reason for this file (one at a time)."""
     _, item = await _checked(session, workspace, member, evidence_id)
     if item.state != EvidenceState.SUBMITTED:
         return await _already(session, item)
     await session.execute(delete(PendingReason).where(PendingReason.member_id == member.id))
-    session.add(PendingReason(member_id=member.id, evidence_id=evidence_id, chat_id=chat_id,
-                              card_message_id=card_message_id, created_at=now))
+    session.add(PendingReason(member_id=member.id, evidence_id=evidence_id, channel=channel,
+                              chat=chat, card_message=card_message, created_at=now))
     return Decision("asked", item, asker_id=member.id)
 
 
 async def note_prompt(session: AsyncSession, member_id: int | None, evidence_id: int,
-                      prompt_message_id: int) -> None:
+                      prompt_message: str) -> None:
     """Remember the "why?" prompt, so its buttons go once the file is decided."""
     await session.execute(update(PendingReason).where(
         PendingReason.member_id == member_id, PendingReason.evidence_id == evidence_id)
-        .values(prompt_message_id=prompt_message_id))
+        .values(prompt_message=prompt_message))
 
 
 async def reason_pending(session: AsyncSession, member: Member) -> int | None:
@@ -245,16 +245,17 @@ async def reason_pending(session: AsyncSession, member: Member) -> int | None:
     return None if owed is None else owed.evidence_id
 
 
-async def reason_owed_in(session: AsyncSession, workspace: Workspace, telegram_user_id: int,
-                         chat_id: int, now: datetime) -> int | None:
+async def reason_owed_in(session: AsyncSession, workspace: Workspace, who: Who, *,
+                         chat: str, now: datetime) -> int | None:
     """The file whose rejection reason is the next text this account types in this chat:
     only right after pressing Tolak there (``REASON_WINDOW``), so later chat is just chat."""
+    member = await members.by_who(session, workspace, who)
+    if member is None:
+        return None
     return await session.scalar(
-        select(PendingReason.evidence_id).join(Member, Member.id == PendingReason.member_id)
-        .where(Member.regency_id == workspace.regency_id,
-               Member.telegram_user_id == telegram_user_id,
-               PendingReason.chat_id == chat_id,
-               PendingReason.created_at >= now - REASON_WINDOW))
+        select(PendingReason.evidence_id).where(
+            PendingReason.member_id == member.id, PendingReason.channel == who.channel,
+            PendingReason.chat == chat, PendingReason.created_at >= now - REASON_WINDOW))
 
 
 async def _settle(session: AsyncSession, member: Member, item: ReviewItem) -> list[Message]:
@@ -263,14 +264,15 @@ async def _settle(session: AsyncSession, member: Member, item: ReviewItem) -> li
     messages: list[Message] = []
     owed = await session.get(PendingReason, member.id)
     if owed is not None and owed.evidence_id == item.evidence_id:
-        messages += [(owed.chat_id, m) for m in (owed.card_message_id, owed.prompt_message_id)
-                     if m is not None]
+        messages += [(owed.channel, owed.chat, m)
+                     for m in (owed.card_message, owed.prompt_message) if m is not None]
         await session.delete(owed)
     cards = await session.execute(
         select(OutboxMessage.chat_id, OutboxMessage.telegram_message_id).where(
             OutboxMessage.dedupe_key.startswith(f"evidence.submitted:{item.evidence_id}:"),
             OutboxMessage.telegram_message_id.is_not(None)))
-    messages += [(chat, message) for chat, message in cards if message is not None]
+    messages += [("telegram", str(chat), str(message)) for chat, message in cards
+                 if message is not None]
     return list(dict.fromkeys(messages))
 
 

@@ -40,8 +40,9 @@ async def _reject(world: World, who: int, evidence_id: int, reason: str,
     if ask:
         async with deps.db.transaction() as s:
             asked = await review.ask_reason(s, deps.workspace, member, evidence_id,
-                                            deps.clock.now(), chat_id=member.chat_id or 0,
-                                            card_message_id=None)
+                                            deps.clock.now(), channel="telegram",
+                                                chat=str(member.chat_id),
+                                            card_message=None)
         if asked.outcome != "asked":
             return asked
     async with deps.db.transaction() as s:
@@ -95,7 +96,8 @@ async def test_accept_and_reject_racing_leave_one_decision(deps) -> None:
     yusuf = await world.member(YUSUF)
     async with deps.db.transaction() as s:
         await review.ask_reason(s, deps.workspace, yusuf, ev, deps.clock.now(),
-                                chat_id=yusuf.chat_id or 0, card_message_id=None)
+                                channel="telegram", chat=str(yusuf.chat_id),
+                                card_message=None)
     results = await asyncio.gather(_accept(world, AHMAD, ev),
                                    _reject(world, YUSUF, ev, "blurred", ask=False))
     assert sorted(r.outcome for r in results) in (["accepted", "already"],

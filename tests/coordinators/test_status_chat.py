@@ -41,7 +41,8 @@ async def _decide(cw: ChatWorld, who: int, ev: int, accept: bool) -> None:
             await review.accept(s, deps.workspace, member, ev, deps.clock.now())
         else:
             await review.ask_reason(s, deps.workspace, member, ev, deps.clock.now(),
-                                    chat_id=member.chat_id or 0, card_message_id=None)
+                                    channel="telegram", chat=str(member.chat_id),
+                                    card_message=None)
     if not accept:
         async with deps.db.transaction() as s:
             await review.reject(s, deps.workspace, member, ev, "buram", deps.clock.now())

@@ -99,5 +99,6 @@ async def test_a_one_task_list_is_remembered_for_replies(world: World) -> None:
     chat = world.chat(user)
     await world.do(chat.send("/tugas"))
     async with world.deps.db.transaction() as s:
-        assert await outbox.tasks_of_message(s, chat.chat_id, chat.last().message_id) == [
+        assert await outbox.tasks_of_message(s, channel="telegram", chat=str(chat.chat_id),
+                                             message=str(chat.last().message_id)) == [
             world.tasks["K1-4"]]

@@ -15,7 +15,7 @@ from handlers.outbox_sender import drain
 from handlers.registry import KlaApplication, Rendered
 from kla_bot.clock import ManualClock, local_today
 from kla_bot.deps import Deps
-from kla_bot.models import Evidence, Member, OutboxMessage, SentMessageTask
+from kla_bot.models import Evidence, Member, MessageTask, OutboxMessage
 from kla_bot.services import outbox
 from kla_bot.services.outbox_kinds import Brief, Digest, DigestTask, EvidenceSubmitted, OutboxKind
 from kla_bot.standin import BotApiStandin
@@ -171,10 +171,9 @@ async def test_sent_message_maps_to_its_tasks(bot: KlaApplication,
                                                    points=Decimal("1.5")),)))
     assert await drain(bot) == 1
     async with deps.db.transaction() as s:
-        mapped = list(await s.execute(select(SentMessageTask.chat_id,
-                                             SentMessageTask.message_id,
-                                             SentMessageTask.task_id)))
-    assert mapped == [(1001, standin.sent[0].message_id, task.id)]
+        mapped = list(await s.execute(select(MessageTask.channel, MessageTask.chat,
+                                             MessageTask.message, MessageTask.task_id)))
+    assert mapped == [("telegram", "1001", str(standin.sent[0].message_id), task.id)]
 
 
 async def test_evidence_is_attached_from_the_store(bot: KlaApplication, standin: BotApiStandin,

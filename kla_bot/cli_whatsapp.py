@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from kla_bot.channels.whatsapp_templates import (
+from kla_bot.channels.whatsapp.templates import (
     LANGUAGE_CODES,
     NO_TEMPLATE,
     TEMPLATES,

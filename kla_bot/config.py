@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from kla_bot.channels.whatsapp_templates import TEMPLATE_KEYS
+from kla_bot.channels.whatsapp.templates import TEMPLATE_KEYS
 from kla_bot.domain import PREDICATE_THRESHOLDS, WEEKDAYS
 from kla_bot.errors import Reason, UserError
 from kla_bot.services.outbox_kinds import OutboxKind

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kla_bot.channels.whatsapp_templates import (
+from kla_bot.channels.whatsapp.templates import (
     BODY_MAX,
     BUTTON_MAX,
     NO_TEMPLATE,

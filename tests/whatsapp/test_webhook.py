@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from kla_bot.channels.whatsapp_webhook import (
+from kla_bot.channels.whatsapp.webhook import (
     MAX_BODY,
     Inbound,
     MediaRef,

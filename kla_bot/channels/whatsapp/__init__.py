@@ -1,0 +1,1 @@
+"""The WhatsApp Cloud API channel: webhook, rendering, templates, the conversation port."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from handlers import (
     assign,
-    buttons,
     chatter,
     evidence,
     help,
@@ -38,5 +37,4 @@ FEATURES: tuple[Feature, ...] = (
     remind.FEATURE,
     evidence.FEATURE,
     chatter.FEATURE,
-    buttons.FEATURE,
 )

@@ -12,22 +12,15 @@ from urllib.parse import urlsplit
 from telegram import Bot, BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
-from telegram.ext import (
-    ApplicationBuilder,
-    CommandHandler,
-    ContextTypes,
-    Defaults,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 from telegram.helpers import create_deep_linked_url
 from telegram.request import BaseRequest
 
 from handlers import FEATURES, presence
 from handlers.context import BotData, KlaContext, user_translator
-from handlers.privacy import dispatcher
 from handlers.rate_limit import FloodAwareRateLimiter
 from handlers.registry import Command, KlaApplication
+from kla_bot.channels.telegram.inbound import on_update
 from kla_bot.config import ConfigError, Settings
 from kla_bot.deps import Deps
 from kla_bot.errors import RuntimeFailure, UserError
@@ -82,22 +75,11 @@ def build_application(deps: Deps, *, request: BaseRequest | None = None,
     return app
 
 
-EARLY_GROUP = -1  # tried before every command; an early handler stops what it takes
-
-
 def register_handlers(app: KlaApplication) -> None:
-    """The presence check (reachable again) in a group of its own, then early handlers, then
-    commands of every feature, then each feature's handlers, in ``FEATURES`` order."""
+    """The presence check (reachable again) in a group of its own, then one handler that
+    gives every update to the channel-neutral router (:mod:`handlers.route`)."""
     app.add_handler(presence.HANDLER, group=presence.GROUP)
-    for feature in FEATURES:
-        for handler in feature.early:
-            app.add_handler(handler, group=EARLY_GROUP)
-    for command in all_commands():
-        app.add_handler(CommandHandler(list(command.names), dispatcher(command)))
-    for feature in FEATURES:
-        for handler in feature.handlers:
-            app.add_handler(handler)
-    app.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, _unknown_command))
+    app.add_handler(TypeHandler(Update, on_update))
     app.add_error_handler(_on_error)
 
 
@@ -120,14 +102,6 @@ async def _post_shutdown(app: KlaApplication) -> None:
             await feature.on_stop(app)
     await app.bot_data.deps.file_source.aclose()
     await app.bot_data.deps.db.dispose()
-
-
-async def _unknown_command(update: Update, context: KlaContext) -> None:
-    """Tell the user the command is unknown and point to /bantuan."""
-    if update.effective_message is None:
-        return
-    t = await user_translator(update, context)
-    await update.effective_message.reply_text(t("common.unknown_command"))
 
 
 async def _on_error(update: object, context: KlaContext) -> None:

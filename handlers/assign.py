@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import Update
-
-from handlers.context import KlaContext
-from handlers.coordination import act, args_of
+from handlers.coordination import act
 from handlers.registry import Command, Feature, Rendered, renders
 from handlers.tasks import send_data
+from kla_bot.conversation.turn import Turn
 from kla_bot.domain import Role
 from kla_bot.i18n import Raw, Translator
 from kla_bot.models import Member
@@ -19,13 +17,10 @@ from kla_bot.text_fit import LINE_FIELD_WIDTH, shorten
 USAGE = "usage"
 
 
-async def assign(update: Update, context: KlaContext) -> None:
+async def assign(turn: Turn) -> None:
     """Reassign a task within its cluster; both members are told, the coordinator sees it."""
-    message = update.effective_message
-    if message is None:
-        return
-    words = args_of(context)
-    deps = context.deps
+    words = turn.args
+    deps = turn.deps
 
     async def work(session: Session, member: Member) -> Reassigned | str:
         if len(words) < 2:
@@ -34,20 +29,19 @@ async def assign(update: Update, context: KlaContext) -> None:
         return await reassign(session, deps.workspace, member, words[0], " ".join(words[1:]),
                               deps.clock.now())
 
-    result, t = await act(update, context, work)
+    result, t = await act(turn, work)
     if result is None:
         return
     if isinstance(result, str):
-        await message.reply_text(t("assign.usage"))
+        await turn.reply(t("assign.usage"))
         return
     previous = shorten(result.previous, LINE_FIELD_WIDTH)
     assignee = shorten(result.assignee, LINE_FIELD_WIDTH)
     told = [t("assign.told" if result.previous_told else "assign.not_told", name=previous),
             t("assign.told" if result.assignee_told else "assign.not_told", name=assignee)]
-    await message.reply_text(t("assign.done", code=result.task_code,
-                               title=shorten(result.task_title, LINE_FIELD_WIDTH),
-                               previous=previous, assignee=assignee,
-                               told=Raw("\n".join(told))))
+    await turn.reply(t("assign.done", code=result.task_code,
+                       title=shorten(result.task_title, LINE_FIELD_WIDTH),
+                       previous=previous, assignee=assignee, told=Raw("\n".join(told))))
 
 
 def render_reassigned(payload: TaskReassigned, t: Translator) -> Rendered:

@@ -8,51 +8,32 @@ nothing personal: it points to the private chat.
 
 from __future__ import annotations
 
-import re
-
-from telegram import Message, Update
-from telegram.constants import ChatType
-from telegram.ext import MessageHandler, filters
-
-from handlers.context import KlaContext
 from handlers.registry import Feature
-from handlers.start import share_keyboard
 from kla_bot.clock import local_today
-from kla_bot.domain import Role, Who
+from kla_bot.conversation.turn import Turn
+from kla_bot.domain import Role
 from kla_bot.i18n import Translator
 from kla_bot.services.guide import Guide, guide_for
 
 
-def addressed(message: Message, bot_id: int, username: str) -> bool:
-    """In a group: a reply to one of the bot's messages, or a mention of its @name."""
-    reply = message.reply_to_message
-    if reply is not None and reply.from_user is not None and reply.from_user.id == bot_id:
-        return True
-    return re.search(rf"@{re.escape(username)}\b", message.text or "", re.IGNORECASE) is not None
-
-
-async def on_text(update: Update, context: KlaContext) -> None:
-    """Answer plain text with the writer's next step."""
-    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-    if message is None or user is None or chat is None:
-        return
-    private = chat.type == ChatType.PRIVATE
-    if not private and not addressed(message, context.bot.id, context.bot.username):
-        return
-    deps = context.deps
+async def on_text(turn: Turn) -> bool:
+    """Answer plain text with the writer's next step (in a group only when addressed)."""
+    if not turn.inbound.addressed:
+        return False
+    deps = turn.deps
     async with deps.db.transaction() as session:
-        guide = await guide_for(session, deps.workspace, Who.telegram(user.id),
+        guide = await guide_for(session, deps.workspace, turn.who,
                                 local_today(deps.clock, deps.settings.tz))
-    t = deps.translator(guide.language, user.language_code)
+    t = turn.translator_for(guide.language)
     intro = t("chatter.intro", regency=deps.workspace.regency)
-    if not private:
-        await message.reply_text(f"{intro}\n{t('chatter.group', bot=context.bot.username)}")
-        return
-    if guide.role is None:
-        await message.reply_text(f"{intro}\n{t('chatter.stranger')}",
-                                 reply_markup=share_keyboard(t))
-        return
-    await message.reply_text(f"{intro}\n{_next_step(guide, t)}")
+    if not turn.inbound.private:
+        await turn.reply(f"{intro}\n{t('chatter.group', bot=turn.port.bot_name)}")
+    elif guide.role is None:
+        await turn.reply(f"{intro}\n{t('chatter.stranger')}",
+                         ask_contact=t("start.share_button"))
+    else:
+        await turn.reply(f"{intro}\n{_next_step(guide, t)}")
+    return True
 
 
 def _next_step(guide: Guide, t: Translator) -> str:
@@ -62,7 +43,4 @@ def _next_step(guide: Guide, t: Translator) -> str:
     return "\n".join(lines)
 
 
-FEATURE = Feature(
-    name="chatter",
-    handlers=(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),),
-)
+FEATURE = Feature(name="chatter", reads_text=on_text)

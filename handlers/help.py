@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from telegram import Update
-
-from handlers.context import KlaContext
 from handlers.registry import Command, Feature
-from kla_bot.domain import Who
+from kla_bot.conversation.turn import Turn
 from kla_bot.i18n import Raw, Translator
 from kla_bot.services import registration
 
@@ -35,17 +32,14 @@ def help_text(t: Translator, role: str | None, limit_mb: int) -> str:
     return "\n".join(lines)
 
 
-async def help_command(update: Update, context: KlaContext) -> None:
+async def help_command(turn: Turn) -> None:
     """Explain what this user can do: their role's commands, sending evidence, groups."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    deps = context.deps
+    deps = turn.deps
     async with deps.db.transaction() as session:
-        member = await registration.who_is(session, deps.workspace, Who.telegram(user.id))
-    t = deps.translator(member.language if member else None, user.language_code)
-    await message.reply_text(help_text(t, member.role if member else None,
-                                       deps.settings.storage.max_file_mb))
+        member = await registration.who_is(session, deps.workspace, turn.who)
+    t = turn.translator_for(member.language if member else None)
+    await turn.reply(help_text(t, member.role if member else None,
+                               deps.settings.storage.max_file_mb))
 
 
 FEATURE = Feature(

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler
-
-from handlers.context import KlaContext, user_translator
-from handlers.coordination import keyboard
-from handlers.registry import Command, Feature
-from kla_bot.domain import Who
+from handlers.registry import Command, Feature, Press
+from kla_bot.conversation.turn import Turn
 from kla_bot.i18n import LANGUAGES, Translator
 from kla_bot.services.language import (
     LanguageChoice,
@@ -16,68 +11,58 @@ from kla_bot.services.language import (
     choose_language,
     current_language,
 )
-from kla_bot.text_fit import toast
 
 CALLBACK_PREFIX = "lang:"
 
 
-def _keyboard(t: Translator) -> InlineKeyboardMarkup | None:
-    return keyboard([[(t(f"language.name_{lang}"), f"{CALLBACK_PREFIX}{lang}")
-                      for lang in LANGUAGES]])
+def _buttons(t: Translator) -> list[list[tuple[str, str]]]:
+    return [[(t(f"language.name_{lang}"), f"{CALLBACK_PREFIX}{lang}") for lang in LANGUAGES]]
 
 
-async def language_command(update: Update, context: KlaContext) -> None:
+async def language_command(turn: Turn) -> None:
     """Show the current language with a button per language; ``/bahasa en`` switches at once."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    deps = context.deps
-    wanted = context.args[0].lower() if context.args else None
+    deps = turn.deps
+    wanted = turn.args[0].lower() if turn.args else None
     try:
         async with deps.db.transaction() as session:
             if wanted is None:
-                choice = await current_language(session, deps.workspace, Who.telegram(user.id))
+                choice = await current_language(session, deps.workspace, turn.who)
             else:
-                choice = await choose_language(session, deps.workspace,
-                                               Who.telegram(user.id), wanted)
+                choice = await choose_language(session, deps.workspace, turn.who, wanted)
     except UnknownLanguage as exc:
-        await message.reply_text((await user_translator(update, context))(exc.key))
+        await turn.reply((await turn.translator())(exc.key))
         return
-    t = deps.translator(choice.stored, user.language_code)
+    t = turn.translator_for(choice.stored)
     if not choice.registered:
-        await message.reply_text(t("language.unregistered"))
+        await turn.reply(t("language.unregistered"))
     elif wanted is not None:
-        await message.reply_text(t("language.changed"))
+        await turn.reply(t("language.changed"))
     else:
-        await message.reply_text(t("language.choose", current=t(f"language.name_{t.lang}")),
-                                 reply_markup=_keyboard(t))
+        await turn.reply(t("language.choose", current=t(f"language.name_{t.lang}")),
+                         _buttons(t))
 
 
-async def language_pressed(update: Update, context: KlaContext) -> None:
+async def language_pressed(turn: Turn) -> None:
     """Switch to the pressed language and confirm in it (the button data is re-checked)."""
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None:
-        return
-    deps = context.deps
-    wanted = (query.data or "").removeprefix(CALLBACK_PREFIX)
+    deps = turn.deps
+    wanted = (turn.inbound.press or "").removeprefix(CALLBACK_PREFIX)
     try:
         async with deps.db.transaction() as session:
-            choice: LanguageChoice = await choose_language(
-                session, deps.workspace, Who.telegram(user.id), wanted)
+            choice: LanguageChoice = await choose_language(session, deps.workspace, turn.who,
+                                                           wanted)
     except UnknownLanguage as exc:
-        await query.answer(toast((await user_translator(update, context))(exc.key)),
-                           show_alert=True)
+        await turn.tell((await turn.translator())(exc.key))
         return
-    t = deps.translator(choice.stored, user.language_code)
+    t = turn.translator_for(choice.stored)
     if not choice.registered:
-        await query.answer(toast(t("language.unregistered")), show_alert=True)
+        await turn.tell(t("language.unregistered"))
         return
-    await query.answer()
-    await query.edit_message_text(t("language.changed"))
+    await turn.ack()
+    await turn.show(t("language.changed"))
 
 
 FEATURE = Feature(
     name="language",
     commands=(Command("bahasa", "language", language_command, "menu.bahasa"),),
-    handlers=(CallbackQueryHandler(language_pressed, pattern=rf"^{CALLBACK_PREFIX}"),),
+    presses=(Press(CALLBACK_PREFIX, language_pressed),),
 )

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import Update
-
-from handlers.context import KlaContext
 from handlers.coordination import act
 from handlers.registry import Command, Feature
 from kla_bot.clock import local_today
+from kla_bot.conversation.turn import Turn
 from kla_bot.domain import Role
 from kla_bot.i18n import Translator
 from kla_bot.models import Member
@@ -41,32 +39,26 @@ def roster_texts(result: Roster, t: Translator, limit: int = TEXT_LIMIT) -> list
     return split_text("\n".join(lines), limit)
 
 
-async def members_list(update: Update, context: KlaContext) -> None:
+async def members_list(turn: Turn) -> None:
     """Show the roster of my clusters (all of it for the secretariat)."""
-    message = update.effective_message
-    if message is None:
-        return
-    deps = context.deps
+    deps = turn.deps
 
     async def work(session: Session, member: Member) -> Roster:
         return await roster(session, deps.workspace, member,
                             local_today(deps.clock, deps.settings.tz))
 
-    result, t = await act(update, context, work)
+    result, t = await act(turn, work)
     if result is None:
         return
     for text in roster_texts(result, t):
-        await message.reply_text(text)
+        await turn.reply(text)
 
 
-async def invite(update: Update, context: KlaContext) -> None:
+async def invite(turn: Turn) -> None:
     """Give a coordinator a one-time /start code and link for a member who cannot share a
     contact."""
-    message = update.effective_message
-    if message is None:
-        return
-    deps = context.deps
-    phone = " ".join(context.args or [])
+    deps = turn.deps
+    phone = " ".join(turn.args)
 
     async def work(session: Session, member: Member) -> tuple[str, str]:
         if not phone:
@@ -75,16 +67,15 @@ async def invite(update: Update, context: KlaContext) -> None:
         return await invite_by_overseer(session, deps.workspace, creator=member, phone=phone,
                                         now=deps.clock.now())
 
-    result, t = await act(update, context, work)
+    result, t = await act(turn, work)
     if result is None:
         return
     code, name = result
     if not code:
-        await message.reply_text(t("members.invite_usage"))
+        await turn.reply(t("members.invite_usage"))
         return
-    await message.reply_text(t("members.invite_created", name=shorten(name, LINE_FIELD_WIDTH),
-                               code=code,
-                               link=f"https://t.me/{context.bot.username}?start={code}"))
+    await turn.reply(t("members.invite_created", name=shorten(name, LINE_FIELD_WIDTH),
+                       code=code, link=turn.port.invite_link(code)))
 
 
 FEATURE = Feature(

@@ -3,21 +3,21 @@ Telegram's refusals. The outbox sender decides what to do with each outcome."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import warnings
 from collections.abc import Mapping
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from telegram import Bot, Message
-from telegram.error import BadRequest, RetryAfter
+from telegram import Message
+from telegram.error import RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
-from handlers.coordination import keyboard
 from handlers.rate_limit import NO_RETRY, FloodAwareRateLimiter
 from handlers.registry import KlaApplication, Rendered, Renderer
+from kla_bot.channels.telegram.evidence import send_evidence
+from kla_bot.channels.telegram.port import keyboard
+from kla_bot.conversation.replies import rows
 from kla_bot.deps import Deps
 from kla_bot.services.delivery import Claimed
 from kla_bot.services.outbox_kinds import OutboxKind
@@ -54,7 +54,7 @@ async def send(app: KlaApplication, deps: Deps, chat_id: int, rendered: Rendered
     """Send the text (with its buttons) and the attached evidence file, if any; return the
     Telegram message ids. A text too long for one message goes in parts, the buttons on the
     last one (renderers shorten their lists, so this is the rare case of one long field)."""
-    markup = keyboard(rendered.buttons)
+    markup = keyboard(rows(rendered.buttons))
     options = _call_options(app)
     *first, last = split_text(rendered.text)
     sent = [(await app.bot.send_message(chat_id, part, **options)).message_id for part in first]
@@ -77,32 +77,6 @@ async def send(app: KlaApplication, deps: Deps, chat_id: int, rendered: Rendered
                                        kind=kind, reply_to_message_id=text_message.message_id,
                                        **TIMEOUTS)
     return [*sent, text_message.message_id, file_message.message_id]
-
-
-async def send_evidence(bot: Bot, chat_id: int, path: Path, *, name: str, file_id: str | None,
-                        kind: str | None, **options: Any) -> Message:
-    """Send an evidence file: by the file id Telegram gave for the upload when known (no
-    bytes leave the server), else — or when Telegram refuses that id — uploaded from the store
-    (raises FileNotFoundError when the store lacks it). ``options`` go to the send call."""
-    if file_id:
-        try:
-            if kind == "photo":  # a photo's id is only good for sendPhoto
-                return await bot.send_photo(chat_id, file_id, **options)
-            return await bot.send_document(chat_id, file_id, **options)
-        except BadRequest as exc:
-            if not _refuses_file(exc):
-                raise
-            log.warning("Telegram refused a stored file id (%s); uploading the file instead",
-                        exc.message)
-    data = await asyncio.to_thread(path.read_bytes)
-    return await bot.send_document(chat_id, data, filename=name, **options)
-
-
-def _refuses_file(exc: BadRequest) -> bool:
-    """Whether a 400 is about the file id itself (wrong, expired, of another type, another
-    bot's) — the other 400s (caption too long, chat not found) would refuse an upload too."""
-    text = exc.message.lower()
-    return "file" in text and "chat not found" not in text
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:

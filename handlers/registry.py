@@ -1,4 +1,10 @@
-"""What a feature contributes to the bot: commands, other handlers, outbox renderers, jobs."""
+"""What a feature contributes to the bot: commands, button presses, what it reads from plain
+messages (files, contacts, text), outbox renderers, start-up and shutdown hooks.
+
+Everything here is channel-neutral: a callback takes a :class:`~kla_bot.conversation.turn.Turn`.
+The Telegram adapter (:mod:`kla_bot.channels.telegram`) and the WhatsApp one feed the same
+table through :func:`handlers.route.dispatch`.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +12,19 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
-from telegram import Update
-from telegram.ext import Application, BaseHandler
+from telegram.ext import Application
 
-from handlers.context import KlaContext
+from handlers.context import BotData, KlaContext
+from kla_bot.conversation.turn import Turn
 from kla_bot.i18n import Translator
 from kla_bot.services.outbox_kinds import OutboxKind, OutboxPayload
 
-HandlerCallback = Callable[[Update, KlaContext], Coroutine[Any, Any, Any]]
-KlaApplication = Application[Any, KlaContext, Any, Any, Any, Any]
+# The Telegram Application: the adapter and the outbox sender run inside it. (Named here for
+# the many modules and tests that import it from the registry.)
+KlaApplication = Application[Any, KlaContext, Any, Any, BotData, Any]
+TurnCallback = Callable[[Turn], Coroutine[Any, Any, Any]]
+# A reader of plain text: True when it took the text (nothing after it sees it).
+TextReader = Callable[[Turn], Coroutine[Any, Any, bool]]
 
 
 @dataclass(frozen=True)
@@ -28,7 +38,7 @@ class Command:
 
     name: str
     alias: str | None
-    callback: HandlerCallback
+    run: TurnCallback
     menu_key: str
     in_menu: bool = True
     roles: frozenset[str] | None = None
@@ -47,10 +57,22 @@ class Command:
 
 
 @dataclass(frozen=True)
+class Press:
+    """Button presses whose data starts with ``prefix`` (is exactly it, with ``exact``)."""
+
+    prefix: str
+    run: TurnCallback
+    exact: bool = False
+
+    def matches(self, data: str) -> bool:
+        return data == self.prefix if self.exact else data.startswith(self.prefix)
+
+
+@dataclass(frozen=True)
 class Rendered:
-    """An outbox message made ready to send: text, inline buttons (text, callback data),
-    and maybe an evidence file to attach (its storage key and the name to show, and the
-    Telegram file id and kind it arrived with, so it is sent without uploading it again)."""
+    """An outbox message made ready to send: text, buttons (text, callback data), and maybe
+    an evidence file to attach (its storage key and the name to show, and the Telegram file
+    id and kind it arrived with, so Telegram sends it without uploading it again)."""
 
     text: str
     buttons: list[list[tuple[str, str]]] = field(default_factory=list)
@@ -60,7 +82,7 @@ class Rendered:
     evidence_file_kind: str | None = None
 
 
-# A Telegram renderer takes the payload type of its kind; the table's entries hold any of them.
+# A renderer takes the payload type of its kind; the table's entries hold any of them.
 Renderer = Callable[[Any, Translator], Rendered]
 P = TypeVar("P", bound=OutboxPayload)
 
@@ -72,16 +94,22 @@ def renders(payload: type[P], renderer: Callable[[P, Translator], Rendered],
     return payload.kind, cast(Renderer, renderer)
 
 
+# Start-up and shutdown hooks get the running Telegram Application (jobs, the sender).
+Hook = Callable[[Any], Awaitable[None]]
+
+
 @dataclass(frozen=True)
 class Feature:
-    """One area of the bot. ``handlers`` are tried in order after all commands; ``early``
-    ones before any command or handler (an early handler that takes an update raises
-    ``ApplicationHandlerStop``, otherwise the update goes on to the others)."""
+    """One area of the bot. ``reads_text`` readers are tried in ``FEATURES`` order after
+    commands, those with ``reads_text_first`` before the others."""
 
     name: str
     commands: tuple[Command, ...] = ()
-    handlers: tuple[BaseHandler[Update, KlaContext, Any], ...] = ()
-    early: tuple[BaseHandler[Update, KlaContext, Any], ...] = ()
+    presses: tuple[Press, ...] = ()
+    reads_files: TurnCallback | None = None
+    reads_contacts: TurnCallback | None = None
+    reads_text: TextReader | None = None
+    reads_text_first: bool = False
     renderers: Mapping[OutboxKind, Renderer] = field(default_factory=dict)
-    on_start: Callable[[KlaApplication], Awaitable[None]] | None = None
-    on_stop: Callable[[KlaApplication], Awaitable[None]] | None = None
+    on_start: Hook | None = None
+    on_stop: Hook | None = None

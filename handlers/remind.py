@@ -13,15 +13,14 @@ from datetime import datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from telegram import Update
-
 from handlers import outbox_sender
-from handlers.context import KlaContext, user_translator
+from handlers.context import KlaContext
 from handlers.registry import Command, Feature, KlaApplication, Rendered, renders
 from handlers.tasks import send_data
 from kla_bot import scheduler
 from kla_bot.clock import days_left
-from kla_bot.domain import Role, Who
+from kla_bot.conversation.turn import Turn
+from kla_bot.domain import Role
 from kla_bot.i18n import Translator
 from kla_bot.services import reminders
 from kla_bot.services.access import AccessDenied, registered_member
@@ -41,24 +40,21 @@ log = logging.getLogger(__name__)
 JOB_PREFIX = "reminders:daily@"
 
 
-async def remind(update: Update, context: KlaContext) -> None:
+async def remind(turn: Turn) -> None:
     """Send today's digest now to every member with open tasks in my clusters; say how many."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    deps = context.deps
-    t = await user_translator(update, context)
+    deps = turn.deps
+    t = await turn.translator()
     try:
         async with deps.db.transaction() as session:
-            member = await registered_member(session, deps.workspace, Who.telegram(user.id))
-            t = deps.translator(member.language, user.language_code)
+            member = await registered_member(session, deps.workspace, turn.who)
+            t = turn.translator_for(member.language)
             result = await reminders.remind_now(session, deps.workspace, deps.settings,
                                                 member, deps.clock.now())
     except AccessDenied as denied:
         key = denied.key if t.has(denied.key) else "reminders.remind_not_allowed"
-        await message.reply_text(t(key, **denied.params))
+        await turn.reply(t(key, **denied.params))
         return
-    await message.reply_text(_remind_reply(t, result))
+    await turn.reply(_remind_reply(t, result))
 
 
 def _remind_reply(t: Translator, result: FanOut) -> str:

@@ -10,12 +10,11 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from telegram import Update
-
-from handlers.context import KlaContext
-from handlers.coordination import act, args_of
+from handlers.coordination import act
 from handlers.registry import Command, Feature
-from kla_bot.domain import Role, Who
+from kla_bot.conversation.replies import Attachment, Reply
+from kla_bot.conversation.turn import Turn
+from kla_bot.domain import Role
 from kla_bot.i18n import Raw, translator
 from kla_bot.models import Member
 from kla_bot.services import export
@@ -25,13 +24,10 @@ PART_LIMIT = export.TELEGRAM_UPLOAD_LIMIT - 512 * 1024  # a margin for the multi
 WITH_WAITING = {"semua", "all", "--all"}
 
 
-async def report(update: Update, context: KlaContext) -> None:
+async def report(turn: Turn) -> None:
     """Send the workbook and the accepted files (``/laporan semua`` adds waiting ones)."""
-    message = update.effective_message
-    if message is None:
-        return
-    deps = context.deps
-    include_waiting = any(word.lower() in WITH_WAITING for word in args_of(context))
+    deps = turn.deps
+    include_waiting = any(word.lower() in WITH_WAITING for word in turn.args)
     book_t = translator(deps.settings.bot.language)  # the workbook speaks the deployment's
     now = deps.clock.now()
 
@@ -39,23 +35,21 @@ async def report(update: Update, context: KlaContext) -> None:
         return await export.collect(session, deps.workspace, deps.settings, member,
                                     include_waiting, now, book_t)
 
-    data, t = await act(update, context, work)
+    data, t = await act(turn, work)
     if data is None:
         return
-    await message.reply_text(t("report.preparing"))
+    await turn.reply(t("report.preparing"))
     stamp = data.generated_at.strftime("%Y%m%d-%H%M")
     with tempfile.TemporaryDirectory(prefix="kla-report-") as folder:
         out = Path(folder) / f"{t('report.archive_stem')}-{stamp}.zip"
         result = await asyncio.to_thread(export.write_archive, data, deps.storage_dir, out,
                                          book_t, PART_LIMIT)
         for number, part in enumerate(result.parts, start=1):
-            with part.open("rb") as handle:
-                await message.reply_document(
-                    handle, filename=part.name,
-                    caption=t("report.part", number=number, count=len(result.parts)))
-    user_id = update.effective_user.id if update.effective_user else 0
+            await turn.port.send(turn.place, Reply(
+                t("report.part", number=number, count=len(result.parts)),
+                attachment=Attachment(part.name, part)))
     async with deps.db.transaction() as session:
-        requester = await registered_member(session, deps.workspace, Who.telegram(user_id))
+        requester = await registered_member(session, deps.workspace, turn.who)
         await export.record_export(session, requester=requester, now=now,
                                    regency_id=deps.workspace.regency_id, result=result,
                                    include_waiting=include_waiting)
@@ -64,7 +58,7 @@ async def report(update: Update, context: KlaContext) -> None:
     if result.problems:
         first = "; ".join(t(p.reason.key, **p.reason.params) for p in result.problems[:3])
         summary += "\n" + t("report.problems", count=len(result.problems), first=Raw(first))
-    await message.reply_text(summary)
+    await turn.reply(summary)
 
 
 FEATURE = Feature(

@@ -9,26 +9,16 @@ buttons of every message about it go.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from datetime import timedelta
-from pathlib import Path
 
-from telegram import MaybeInaccessibleMessage, Message, Update
-from telegram.error import BadRequest, Forbidden
-from telegram.ext import (
-    ApplicationHandlerStop,
-    CallbackQueryHandler,
-    MessageHandler,
-    filters,
-)
-
-from handlers.context import KlaContext, user_translator
-from handlers.coordination import act, keyboard, local_moment
-from handlers.outbox_message import send_evidence
-from handlers.registry import Command, Feature, Rendered, renders
+from handlers.coordination import act, local_moment
+from handlers.registry import Command, Feature, Press, Rendered, renders
 from handlers.tasks import send_data
-from kla_bot.domain import Role, Who
+from kla_bot.conversation.inputs import Place
+from kla_bot.conversation.replies import Attachment, Reply, rows
+from kla_bot.conversation.turn import Turn
+from kla_bot.domain import Role
 from kla_bot.i18n import Raw, Translator, translator
 from kla_bot.models import Member
 from kla_bot.services import review
@@ -36,7 +26,7 @@ from kla_bot.services.access import Session
 from kla_bot.services.outbox_kinds import EvidenceSubmitted, ReviewAccepted, ReviewRejected
 from kla_bot.services.review import Decision, ReviewItem
 from kla_bot.storage import evidence_path
-from kla_bot.text_fit import LINE_FIELD_WIDTH, shorten, toast
+from kla_bot.text_fit import LINE_FIELD_WIDTH, shorten
 
 COMMON_REASONS = 4  # review.reasons.r0 … r3 in the catalog
 # Widths of the card's fields from data: together they keep the card within a caption (1024).
@@ -96,46 +86,39 @@ def render_rejected(payload: ReviewRejected, t: Translator) -> Rendered:
                     [[(t("review.resend_button"), send_data(task_id))]])
 
 
-async def waiting(update: Update, context: KlaContext) -> None:
+async def waiting(turn: Turn) -> None:
     """List the files waiting for my review, oldest first, each with the file and buttons."""
-    message = update.effective_message
-    if message is None:
-        return
 
     async def work(session: Session, member: Member) -> review.Waiting:
-        return await review.waiting_for(session, context.deps.workspace, member)
+        return await review.waiting_for(session, turn.deps.workspace, member)
 
-    result, t = await act(update, context, work)
+    result, t = await act(turn, work)
     if result is None:
         return
     if not result.items:
-        await message.reply_text(t("review.nothing_waiting"))
+        await turn.reply(t("review.nothing_waiting"))
         return
-    await message.reply_text(t("review.waiting_header", count=result.total,
-                               shown=len(result.items)))
+    await turn.reply(t("review.waiting_header", count=result.total, shown=len(result.items)))
     for item in result.items:
-        await _send_item(message, item, t, context.deps.storage_dir)
+        await _send_item(turn, item, t)
 
 
-async def _send_item(message: Message, item: ReviewItem, t: Translator, root: Path) -> None:
+async def _send_item(turn: Turn, item: ReviewItem, t: Translator) -> None:
     text = card(item.payload(), t)
-    markup = keyboard(buttons(item.evidence_id, t))
-    try:  # by Telegram's file id when known: no upload
-        await send_evidence(message.get_bot(), message.chat_id,
-                            evidence_path(root, item.storage_key), name=item.file_name,
-                            file_id=item.file_id, kind=item.file_kind, caption=text,
-                            reply_markup=markup)
+    attachment = Attachment(item.file_name, evidence_path(turn.deps.storage_dir,
+                                                          item.storage_key),
+                            telegram_file_id=item.file_id, telegram_kind=item.file_kind)
+    choices = rows(buttons(item.evidence_id, t))
+    try:
+        await turn.port.send(turn.place, Reply(text, choices, attachment=attachment))
     except FileNotFoundError:
-        await message.reply_text(text + "\n" + t("review.file_missing"), reply_markup=markup)
+        await turn.reply(text + "\n" + t("review.file_missing"), buttons(item.evidence_id, t))
 
 
-async def on_button(update: Update, context: KlaContext) -> None:
+async def on_button(turn: Turn) -> None:
     """Accept, ask why, or reject with a common reason; anything forged gets a polite no."""
-    query = update.callback_query
-    if query is None:
-        return
-    data = query.data or ""
-    deps = context.deps
+    data = turn.inbound.press or ""
+    deps = turn.deps
     now = deps.clock.now()
     why = _WHY.match(data)
     button = _BUTTON.match(data)
@@ -147,128 +130,105 @@ async def on_button(update: Update, context: KlaContext) -> None:
             return await review.reject(session, deps.workspace, member, evidence_id, reason, now)
     elif button is not None:
         evidence_id, accept = int(button.group(2)), button.group(1) == "ok"
-        pressed = query.message  # the card: its buttons go once the reason is given
+        card_message = turn.inbound.message_ref  # its buttons go once the reason is given
 
         async def work(session: Session, member: Member) -> Decision:
             if accept:
                 return await review.accept(session, deps.workspace, member, evidence_id, now)
             return await review.ask_reason(
                 session, deps.workspace, member, evidence_id, now,
-                channel="telegram", chat=str(pressed.chat.id if pressed else member.chat_id),
-                card_message=str(pressed.message_id) if pressed else None)
+                channel=turn.place.channel, chat=turn.place.id, card_message=card_message)
     else:
-        t = await user_translator(update, context)
-        await query.answer(toast(t("review.stale")), show_alert=True)
+        await turn.tell((await turn.translator())("review.stale"))
         return
-    decision, t = await act(update, context, work)
+    decision, t = await act(turn, work)
     if decision is not None:
-        await _answer(update, context, decision, t)
+        await _answer(turn, decision, t)
 
 
-async def on_reason_text(update: Update, context: KlaContext) -> None:
+async def on_reason_text(turn: Turn) -> bool:
     """A typed rejection reason: a reply to the "why?" prompt, or the next text after Tolak.
-    Any other text goes on to the other handlers."""
-    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-    if message is None or user is None or chat is None:
-        return
-    deps = context.deps
-    evidence_id = _prompt_evidence(message.reply_to_message)
+    Any other text goes on to the other readers."""
+    deps = turn.deps
+    evidence_id = _prompt_evidence(turn.inbound.reply_to_choices)
     if evidence_id is None:
         async with deps.db.transaction() as session:
             evidence_id = await review.reason_owed_in(
-                session, deps.workspace, Who.telegram(user.id), chat=str(chat.id),
-                now=deps.clock.now())
+                session, deps.workspace, turn.who, chat=turn.place.id, now=deps.clock.now())
     if evidence_id is None:
-        return
+        return False
     owed = evidence_id
-    text = message.text or ""
+    text = turn.inbound.text or ""
 
     async def work(session: Session, member: Member) -> Decision:
         return await review.reject(session, deps.workspace, member, owed, text,
                                    deps.clock.now())
 
-    decision, t = await act(update, context, work)
+    decision, t = await act(turn, work)
     if decision is not None:
-        await _answer(update, context, decision, t)
-    raise ApplicationHandlerStop
+        await _answer(turn, decision, t)
+    return True
 
 
-def _prompt_evidence(prompt: Message | None) -> int | None:
+def _prompt_evidence(choices: tuple[str, ...]) -> int | None:
     """The evidence a "why?" prompt is about, read from its reason buttons."""
-    markup = prompt.reply_markup if prompt is not None else None
-    for row in markup.inline_keyboard if markup is not None else ():
-        for button in row:
-            found = _PROMPT.match(str(button.callback_data or ""))
-            if found is not None:
-                return int(found.group(1))
+    for data in choices:
+        found = _PROMPT.match(data)
+        if found is not None:
+            return int(found.group(1))
     return None
 
 
-async def _answer(update: Update, context: KlaContext, decision: Decision,
-                  t: Translator) -> None:
+async def _answer(turn: Turn, decision: Decision, t: Translator) -> None:
     """Tell the coordinator what their press or reply did."""
-    message = update.effective_message
     item = decision.item
-    query = update.callback_query
-    if query is not None:
-        await query.answer()
-        if decision.outcome != "asked":
-            await _take_buttons_off(context, decision, query.message)
-    elif decision.outcome != "asked":
-        await _take_buttons_off(context, decision, None)
-    if message is None:
-        return
+    await turn.ack()
+    if decision.outcome != "asked":
+        await _take_buttons_off(turn, decision)
     if decision.outcome == "asked":
-        rows = [[(t(f"review.reasons.r{n}"), f"{WHY}{item.evidence_id}:{n}")]
-                for n in range(COMMON_REASONS)]
-        prompt = await message.reply_text(
+        reasons = [[(t(f"review.reasons.r{n}"), f"{WHY}{item.evidence_id}:{n}")]
+                   for n in range(COMMON_REASONS)]
+        prompt = await turn.reply(
             t("review.ask_reason", task=item.task_code,
               file=shorten(item.file_name, LINE_FIELD_WIDTH),
-              minutes=review.REASON_WINDOW // timedelta(minutes=1)), reply_markup=keyboard(rows))
-        async with context.deps.db.transaction() as session:
-            await review.note_prompt(session, decision.asker_id, item.evidence_id,
-                                     str(prompt.message_id))
+              minutes=review.REASON_WINDOW // timedelta(minutes=1)), reasons)
+        async with turn.deps.db.transaction() as session:
+            await review.note_prompt(session, decision.asker_id, item.evidence_id, prompt)
         return
     if decision.outcome == "already":
-        when = decision.reviewed_at or context.deps.clock.now()
-        local = local_moment(when, context)
+        local = local_moment(decision.reviewed_at or turn.deps.clock.now(), turn)
         key = {"approved": "review.already_accepted",
                "rejected": "review.already_rejected"}.get(decision.state or "",
                                                           "review.already_other")
-        await message.reply_text(t(key, task=item.task_code, reviewer=decision.reviewer or "?",
-                                    day=local, time=local))
+        await turn.reply(t(key, task=item.task_code, reviewer=decision.reviewer or "?",
+                           day=local, time=local))
         return
     key = "review.done_accepted" if decision.outcome == "accepted" else "review.done_rejected"
     told = t("review.member_told") if decision.member_told else t("review.member_not_told")
-    await message.reply_text(t(key, task=item.task_code,
-                                file=shorten(item.file_name, LINE_FIELD_WIDTH),
-                                member=shorten(item.member_name, LINE_FIELD_WIDTH),
-                                reason=shorten(decision.reason or "", REASON_ECHO_WIDTH),
-                                told=Raw(told)))
+    await turn.reply(t(key, task=item.task_code, file=shorten(item.file_name, LINE_FIELD_WIDTH),
+                       member=shorten(item.member_name, LINE_FIELD_WIDTH),
+                       reason=shorten(decision.reason or "", REASON_ECHO_WIDTH),
+                       told=Raw(told)))
 
 
-async def _take_buttons_off(context: KlaContext, decision: Decision,
-                            pressed: MaybeInaccessibleMessage | None) -> None:
+async def _take_buttons_off(turn: Turn, decision: Decision) -> None:
     """The file is decided: no button about it may be pressed again (the pressed message,
-    every coordinator's card, the reason prompt)."""
+    every coordinator's card, the reason prompt) — on channels that can take them off."""
     messages = list(decision.settled)
-    if pressed is not None:
-        messages.insert(0, ("telegram", str(pressed.chat.id), str(pressed.message_id)))
-    for channel, chat_id, message_id in dict.fromkeys(messages):
-        if channel != "telegram":
-            continue  # other channels cannot take buttons off a sent message
-        # Already without buttons, deleted, or a chat that blocked the bot: nothing to take off.
-        with contextlib.suppress(BadRequest, Forbidden):
-            await context.bot.edit_message_reply_markup(int(chat_id), int(message_id),
-                                                        reply_markup=None)
+    if turn.pressed and turn.inbound.message_ref is not None:
+        messages.insert(0, (turn.place.channel, turn.place.id, turn.inbound.message_ref))
+    for channel, chat, message in dict.fromkeys(messages):
+        if channel == turn.place.channel:
+            await turn.port.remove_choices(Place(turn.place.channel, chat), message)
 
 
 FEATURE = Feature(
     name="review",
     commands=(Command("tinjau", "review", waiting, "menu.tinjau",
                       roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT}), private=True),),
-    handlers=(CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}"),),
-    early=(MessageHandler(filters.TEXT & ~filters.COMMAND, on_reason_text),),
+    presses=(Press(PREFIX, on_button),),
+    reads_text=on_reason_text,
+    reads_text_first=True,
     renderers=dict([renders(EvidenceSubmitted, render_submitted),
                     renders(ReviewAccepted, render_accepted),
                     renders(ReviewRejected, render_rejected)]),

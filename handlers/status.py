@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from telegram import Message, Update
-
-from handlers.context import KlaContext
-from handlers.coordination import act, args_of
+from handlers.coordination import act
 from handlers.registry import Command, Feature
 from kla_bot.chart import render_status_chart
 from kla_bot.clock import days_left
+from kla_bot.conversation.replies import Attachment, Reply
+from kla_bot.conversation.turn import Turn
 from kla_bot.domain import Role
 from kla_bot.i18n import Translator
 from kla_bot.models import Member
@@ -73,49 +72,46 @@ def detail_texts(detail: ClusterDetail, days_left: int, t: Translator) -> list[s
     return split_text("\n".join([*head, *lines]))
 
 
-async def status(update: Update, context: KlaContext) -> None:
+async def status(turn: Turn) -> None:
     """Send the status text and its chart, or one cluster task by task."""
-    message = update.effective_message
-    if message is None:
-        return
-    deps = context.deps
-    words = args_of(context)
+    deps = turn.deps
     now = deps.clock.now()
-    if words:
-        await _cluster(message, update, context, words[0])
+    if turn.args:
+        await _cluster(turn, turn.args[0])
         return
 
     async def work(session: Session, member: Member) -> StatusView:
         return await status_for(session, deps.workspace, deps.settings, member, now)
 
-    view, t = await act(update, context, work)
+    view, t = await act(turn, work)
     if view is None:
         return
     for text in status_texts(view, t):
-        await message.reply_text(text)
+        await turn.reply(text)
     r = view.report
     png = await asyncio.to_thread(
         lambda: render_status_chart(regency=r.regency, days_left=r.days_left,
                                     verification_date=r.verification_date, score=r.score,
                                     clusters=view.clusters, t=t))
-    await message.reply_photo(png, caption=t("status.chart_caption",
-                                             regency=shorten(r.regency, LINE_FIELD_WIDTH),
-                                             days=t.countdown(r.days_left)))
+    caption = t("status.chart_caption", regency=shorten(r.regency, LINE_FIELD_WIDTH),
+                days=t.countdown(r.days_left))
+    await turn.port.send(turn.place, Reply(caption, attachment=Attachment(
+        "status.png", data=png, photo=True)))
 
 
-async def _cluster(message: Message, update: Update, context: KlaContext, code: str) -> None:
-    deps = context.deps
+async def _cluster(turn: Turn, code: str) -> None:
+    deps = turn.deps
     now = deps.clock.now()
 
     async def work(session: Session, member: Member) -> ClusterDetail:
         return await cluster_for(session, deps.workspace, deps.settings, member, now, code)
 
-    detail, t = await act(update, context, work)
+    detail, t = await act(turn, work)
     if detail is None:
         return
     left = days_left(now.astimezone(deps.settings.tz).date(), deps.workspace.verification_date)
     for text in detail_texts(detail, left, t):
-        await message.reply_text(text)
+        await turn.reply(text)
 
 
 FEATURE = Feature(

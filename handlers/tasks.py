@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler
-
-from handlers.context import KlaContext, user_translator
-from handlers.coordination import keyboard
-from handlers.evidence import receive_files, remember_one_task
-from handlers.registry import Command, Feature
+from handlers.evidence import receive_files
+from handlers.registry import Command, Feature, Press
 from kla_bot.clock import local_today
-from kla_bot.domain import Who
+from kla_bot.conversation.turn import Turn
 from kla_bot.i18n import Translator
 from kla_bot.services import intake, member_tasks
 from kla_bot.services.access import AccessDenied
 from kla_bot.services.member_tasks import TaskView
-from kla_bot.text_fit import LINE_FIELD_WIDTH, TEXT_LIMIT, shorten, toast, visible_len
+from kla_bot.text_fit import LINE_FIELD_WIDTH, TEXT_LIMIT, shorten, visible_len
 
 PAGE_PREFIX = "tk:page:"
 SEND_PREFIX = "tk:send:"
@@ -71,10 +66,10 @@ def paginate(t: Translator, tasks: list[TaskView]) -> list[list[TaskView]]:
 
 
 def render_page(t: Translator, tasks: list[TaskView], page: int,
-                ) -> tuple[str, InlineKeyboardMarkup | None, list[TaskView]]:
+                ) -> tuple[str, list[list[tuple[str, str]]], list[TaskView]]:
     """The text, buttons and tasks of one page of the list."""
     if not tasks:
-        return t("tasks.none"), None, []
+        return t("tasks.none"), [], []
     pages = paginate(t, tasks)
     page = max(0, min(page, len(pages) - 1))
     shown = pages[page]
@@ -96,81 +91,67 @@ def render_page(t: Translator, tasks: list[TaskView], page: int,
         paging.append((t("tasks.next"), f"{PAGE_PREFIX}{page + 1}"))
     if paging:
         rows.append(paging)
-    return "\n\n".join(lines), keyboard(rows), shown
+    return "\n\n".join(lines), rows, shown
 
 
-async def send_task_list(update: Update, context: KlaContext, page: int = 0) -> None:
-    """Send (or, for a page button, edit into) one page of the member's task list."""
-    user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None:
-        return
-    deps = context.deps
+async def send_task_list(turn: Turn, page: int = 0) -> None:
+    """Send (or, for a page button, show in place of the list) one page of my task list."""
+    deps = turn.deps
     try:
         async with deps.db.transaction() as session:
-            mine = await member_tasks.my_tasks(session, deps.workspace, Who.telegram(user.id),
+            mine = await member_tasks.my_tasks(session, deps.workspace, turn.who,
                                                local_today(deps.clock, deps.settings.tz))
     except AccessDenied as refusal:
-        t = await user_translator(update, context)
-        await context.bot.send_message(chat.id, t(refusal.key, **refusal.params))
+        t = await turn.translator()
+        await turn.reply(t(refusal.key, **refusal.params))
         return
-    t = deps.translator(mine.language, user.language_code)
-    text, markup, shown = render_page(t, mine.tasks, page)
-    query = update.callback_query
-    if query is not None and query.message is not None:
-        await query.edit_message_text(text, reply_markup=markup)
-        return
-    sent = await context.bot.send_message(chat.id, text, reply_markup=markup)
-    await remember_one_task(context, sent, [task.id for task in shown])
+    t = turn.translator_for(mine.language)
+    text, buttons, shown = render_page(t, mine.tasks, page)
+    sent = await turn.show(text, buttons)
+    if not turn.pressed:
+        await turn.remember_one_task(sent, [task.id for task in shown])
 
 
-async def tasks_command(update: Update, context: KlaContext) -> None:
+async def tasks_command(turn: Turn) -> None:
     """Show my open tasks, first page."""
-    await send_task_list(update, context, page=0)
+    await send_task_list(turn, page=0)
 
 
-async def page_pressed(update: Update, context: KlaContext) -> None:
-    """Show another page of the list in the same message."""
-    query = update.callback_query
-    if query is None:
-        return
-    await query.answer()
-    raw = (query.data or "").removeprefix(PAGE_PREFIX)
-    await send_task_list(update, context, page=int(raw) if raw.isdigit() else 0)
+async def page_pressed(turn: Turn) -> None:
+    """Show another page of the list."""
+    await turn.ack()
+    raw = (turn.inbound.press or "").removeprefix(PAGE_PREFIX)
+    await send_task_list(turn, page=int(raw) if raw.isdigit() else 0)
 
 
-async def send_pressed(update: Update, context: KlaContext) -> None:
+async def send_pressed(turn: Turn) -> None:
     """"Send evidence" pressed: the next files go to that task (checked: mine, not approved)."""
-    query, user, chat = update.callback_query, update.effective_user, update.effective_chat
-    if query is None or user is None or chat is None:
-        return
-    deps = context.deps
-    raw = (query.data or "").removeprefix(SEND_PREFIX)
-    t = await user_translator(update, context)
+    deps = turn.deps
+    raw = (turn.inbound.press or "").removeprefix(SEND_PREFIX)
+    t = await turn.translator()
     if not raw.isdigit():
-        await query.answer(toast(t("evidence.unknown_task")), show_alert=True)
+        await turn.tell(t("evidence.unknown_task"))
         return
     try:
         async with deps.db.transaction() as session:
             placement, task = await intake.choose_task(
-                session, deps.workspace, who=Who.telegram(user.id), task_id=int(raw),
+                session, deps.workspace, who=turn.who, task_id=int(raw),
                 now=deps.clock.now(), today=local_today(deps.clock, deps.settings.tz))
     except AccessDenied as refusal:
-        await query.answer(toast(t(refusal.key, **refusal.params)), show_alert=True)
+        await turn.tell(t(refusal.key, **refusal.params))
         return
-    await query.answer()
-    t = deps.translator(placement.asker.language, user.language_code)
-    sent = await context.bot.send_message(
-        chat.id, t("tasks.send_prompt", code=task.code,
-                           title=shorten(task.title, LINE_FIELD_WIDTH)))
-    await remember_one_task(context, sent, [task.id])
+    await turn.ack()
+    t = turn.translator_for(placement.asker.language)
+    sent = await turn.reply(t("tasks.send_prompt", code=task.code,
+                              title=shorten(task.title, LINE_FIELD_WIDTH)))
+    await turn.remember_one_task(sent, [task.id])
     if placement.files:
-        await receive_files(update, context, placement, t)
+        await receive_files(turn, placement, t)
 
 
 FEATURE = Feature(
     name="tasks",
     commands=(Command("tugas", "tasks", tasks_command, "menu.tugas", members_only=True,
                       private=True),),
-    handlers=(CallbackQueryHandler(page_pressed, pattern=rf"^{PAGE_PREFIX}"),
-              CallbackQueryHandler(send_pressed, pattern=rf"^{SEND_PREFIX}")),
+    presses=(Press(PAGE_PREFIX, page_pressed), Press(SEND_PREFIX, send_pressed)),
 )

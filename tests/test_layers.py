@@ -1,4 +1,5 @@
-"""The layering holds: nothing below handlers/ knows about Telegram."""
+"""The layering holds: services know no channel; the conversation (handlers/) is written once,
+for every channel; only the channel adapters know Telegram or WhatsApp."""
 
 from __future__ import annotations
 
@@ -6,7 +7,14 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TRANSPORT_TOOLING = {"standin", "console"}  # Telegram-side tools that live in the package
+# Channel-side code that lives in the package: the adapters and the stand-ins and console.
+TRANSPORT_TOOLING = {"channels", "standin", "standin_whatsapp", "console"}
+CHANNEL_LIBRARIES = {"telegram", "pywa", "pywa_async"}
+# handlers/ modules that are still the Telegram adapter's plumbing (the Application, its
+# rate limiter and the outbox sender's Telegram calls), not conversation.
+TELEGRAM_PLUMBING = {"application.py", "context.py", "outbox_message.py", "outbox_sender.py",
+                     "presence.py", "rate_limit.py", "registry.py",
+                     "remind.py"}  # its daily jobs run on PTB's JobQueue
 
 
 def _imports(path: Path) -> set[str]:
@@ -27,8 +35,17 @@ def test_domain_code_never_imports_telegram_or_handlers() -> None:
         if relative.parts[0] in TRANSPORT_TOOLING or relative.name in {"cli.py"}:
             continue
         for name in _imports(path):
-            if name.split(".")[0] in {"telegram", "handlers"}:
+            if name.split(".")[0] in {*CHANNEL_LIBRARIES, "handlers"}:
                 offenders.append(f"{relative}: {name}")
+    assert offenders == []
+
+
+def test_the_conversation_is_written_once_for_every_channel() -> None:
+    paths = [*(ROOT / "kla_bot" / "conversation").glob("*.py"),
+             *(p for p in (ROOT / "handlers").glob("*.py") if p.name not in TELEGRAM_PLUMBING)]
+    offenders = [f"{path.name}: {name}" for path in paths for name in _imports(path)
+                 if name.split(".")[0] in CHANNEL_LIBRARIES
+                 or name.startswith(("kla_bot.channels", "handlers.context"))]
     assert offenders == []
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from kla_bot.domain import Channel, Who
 from kla_bot.services.intake import IncomingFile
@@ -46,9 +46,15 @@ class Inbound:
     contact: ContactIn | None = None
     reply_to: str | None = None
     reply_to_bot: bool = False
+    reply_to_choices: tuple[str, ...] = ()  # the data of the replied-to message's buttons
+    mentions_bot: bool = False  # names the bot (Telegram's @username)
     message_ref: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def private(self) -> bool:
         return self.place.private
+
+    @property
+    def addressed(self) -> bool:
+        """Meant for the bot: any private message; in a group a reply to it or its name."""
+        return self.place.private or self.reply_to_bot or self.mentions_bot

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from kla_bot.conversation.inputs import IncomingFile, Place
@@ -19,14 +20,32 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reply (the reply's text is its caption when it fits): a file on
+    disk (``path``: evidence from the store, an export part) or bytes made now (``data``: a
+    chart, shown as a photo when ``photo``). ``telegram_file_id``/``telegram_kind``: what
+    Telegram gave for an upload, so it is sent again without uploading the bytes."""
+
+    name: str
+    path: Path | None = None
+    data: bytes | None = None
+    photo: bool = False
+    telegram_file_id: str | None = None
+    telegram_kind: str | None = None
+
+
+@dataclass(frozen=True)
 class Reply:
-    """A text (catalog HTML) with choices in rows. ``ask_contact`` offers the channel's
-    "share my number" button (Telegram); ``clear_keyboard`` removes such a button."""
+    """A text (catalog HTML) with choices in rows. ``ask_contact`` is the label of the
+    channel's "share my number" button (Telegram), ``clear_keyboard`` removes such a button;
+    ``reply_to`` quotes a message (in groups, so people see whom the bot answers)."""
 
     text: str
     choices: tuple[tuple[Choice, ...], ...] = ()
-    ask_contact: bool = False
+    ask_contact: str | None = None
     clear_keyboard: bool = False
+    reply_to: str | None = None
+    attachment: Attachment | None = None
 
 
 def rows(pairs: list[list[tuple[str, str]]]) -> tuple[tuple[Choice, ...], ...]:
@@ -51,12 +70,18 @@ class Port(Protocol):
         """Replace a message the bot sent (a channel without editing sends a new one);
         return the id of the message now showing it."""
 
+    async def remove_choices(self, place: Place, message_ref: str) -> None:
+        """Take the buttons off a message the bot sent, where the channel can (best effort)."""
+
     async def answer_press(self, text: str | None = None, *, alert: bool = False) -> None:
         """Acknowledge the button press being handled (Telegram's spinner), with an
         optional short note; channels without that send ``text`` as a message when alert."""
 
     def download(self, file: IncomingFile) -> AsyncIterator[bytes]:
         """Stream a file's bytes from the channel (size checks are the caller's)."""
+
+    def invite_link(self, code: str) -> str:
+        """A link that opens a chat with the bot and hands it a one-time invite code."""
 
     @property
     def bot_name(self) -> str:

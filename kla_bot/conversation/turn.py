@@ -51,17 +51,18 @@ class Turn:
         """Texts for the sender, honouring a registered member's /bahasa choice."""
         return await self.deps.user_translator(self.who, self.inbound.language_code)
 
-    async def reply(self, text: str, buttons: Buttons = (), *, ask_contact: bool = False,
+    async def reply(self, text: str, buttons: Buttons = (), *, ask_contact: str | None = None,
                     clear_keyboard: bool = False) -> str:
-        """Send ``text`` (with buttons) where the input came from; the sent message's id."""
-        return await self.send(self.place, text, buttons, ask_contact=ask_contact,
-                               clear_keyboard=clear_keyboard)
+        """Send ``text`` (with buttons) where the input came from, quoting it in a group;
+        return the sent message's id."""
+        quote = None if self.place.private else self.inbound.message_ref
+        return await self.port.send(self.place, Reply(
+            text, rows([list(r) for r in buttons]), ask_contact=ask_contact,
+            clear_keyboard=clear_keyboard, reply_to=quote))
 
-    async def send(self, place: Place, text: str, buttons: Buttons = (), *,
-                   ask_contact: bool = False, clear_keyboard: bool = False) -> str:
-        return await self.port.send(place, Reply(text, rows([list(r) for r in buttons]),
-                                                 ask_contact=ask_contact,
-                                                 clear_keyboard=clear_keyboard))
+    async def send(self, place: Place, text: str, buttons: Buttons = ()) -> str:
+        """Send ``text`` (with buttons) to ``place``; the sent message's id."""
+        return await self.port.send(place, Reply(text, rows([list(r) for r in buttons])))
 
     async def show(self, text: str, buttons: Buttons = ()) -> str:
         """For a button press, replace the message that carried the button (channels that

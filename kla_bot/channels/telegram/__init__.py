@@ -1,0 +1,1 @@
+"""The Telegram channel: updates become neutral inputs, replies go out through the Bot API."""

@@ -7,7 +7,6 @@ from enum import StrEnum
 from typing import Literal
 
 Channel = Literal["telegram", "whatsapp"]
-CHANNELS: tuple[Channel, ...] = ("telegram", "whatsapp")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ Meta's CDN or on the stand-in) are left as they are.
 from __future__ import annotations
 
 import httpx
-from pywa_async import WhatsApp
+from pywa_async.client import WhatsApp
 
 from kla_bot.config import WhatsAppSettings
 

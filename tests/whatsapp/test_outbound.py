@@ -11,13 +11,20 @@ import json
 from datetime import timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
 from sqlalchemy import select
 
+from kla_bot.channels.whatsapp.client import graph_session, make_client
+from kla_bot.channels.whatsapp.outbox import serve_outbox
 from kla_bot.cli_data import run_status
-from kla_bot.models import Member
+from kla_bot.clock import ManualClock, local_today
+from kla_bot.deps import Deps
+from kla_bot.models import Member, MemberAddress
+from kla_bot.services import outbox
 from kla_bot.services.outbox_kinds import OutboxKind, ReviewAccepted
-from kla_bot.standin_whatsapp import RateLimits
+from kla_bot.standin_whatsapp import CloudApiStandin, RateLimits, create_standin_app
+from tests.reminders.seed import add_member
 from tests.whatsapp.outbound_world import (
     OutboundWorld,
     digest,
@@ -166,7 +173,6 @@ async def test_an_unreachable_whatsapp_falls_back_to_telegram_without_telling_an
         member.registered_at = world.clock.now() - timedelta(days=1)
     address_time = world.clock.now()
     async with world.deps.db.transaction() as s:
-        from kla_bot.models import MemberAddress
         address = await s.scalar(select(MemberAddress))
         assert address is not None
         address.last_inbound_at = address_time
@@ -226,3 +232,22 @@ async def test_status_json_counts_the_templates_sent(
     await run_status(argparse.Namespace(json=False), world.deps.settings)
     assert "Templat WhatsApp terkirim (ditagih per pesan): 2 (kla_pengingat_harian 2)" in (
         capsys.readouterr().out)
+
+
+async def test_a_whatsapp_only_bot_sends_without_a_telegram_application(
+        deps: Deps, cloud: CloudApiStandin, clock: ManualClock) -> None:
+    assert deps.settings.whatsapp is not None
+    async with deps.db.transaction() as s:
+        rina = await add_member(s, deps.workspace, clock.now(), name="Rina")
+        s.add(MemberAddress(member_id=rina.id, channel="whatsapp", address=RINA, has_phone=True,
+                            reachable=True, last_inbound_at=None, created_at=clock.now()))
+        await outbox.enqueue(s, dedupe_key="d1", recipient_id=rina.id, payload=digest("K3-17a"),
+                             now=clock.now(), day=local_today(clock, deps.settings.tz),
+                             tz=deps.settings.tz)
+    user = cloud.add_user("Rina", RINA)
+    transport = httpx.ASGITransport(app=create_standin_app(cloud))
+    async with graph_session(deps.settings.whatsapp, transport) as session:
+        sender = serve_outbox(deps, make_client(deps.settings.whatsapp, session), paced=False)
+        assert set(sender.channels) == {"whatsapp"}
+        assert await sender.drain() == 1
+    assert [m.type for m in cloud.transcript(user)] == ["template"]

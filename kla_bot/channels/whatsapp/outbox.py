@@ -50,6 +50,7 @@ from kla_bot.outbox_channel import (
     Unreachable,
     WaitForWindow,
 )
+from kla_bot.outbox_sender import OutboxSender
 from kla_bot.pacing import Pacer
 from kla_bot.services.delivery import Claimed
 from kla_bot.services.outbox_kinds import OutboxKind
@@ -194,3 +195,19 @@ def _outcome(exc: WhatsAppError) -> Outcome:
     if exc.code in TOKEN_ERRORS or exc.is_transient or status is None or status >= 500:
         return Transient(error)
     return Failed(error)
+
+
+def serve_outbox(deps: Deps, client: WhatsApp, app: object | None = None, *,
+                 paced: bool = True) -> OutboxSender:
+    """The outbox sender that serves WhatsApp: the Telegram Application's own sender, with
+    WhatsApp added (``app``: a ``KlaApplication``; it starts and stops with the
+    Application), or — without one — a WhatsApp-only sender, to run with
+    :meth:`OutboxSender.start` and :meth:`OutboxSender.stop`."""
+    from handlers.outbox_sender import renderers, sender_of  # late: handlers import us
+
+    adapter = WhatsAppOutbox(client, deps, paced=paced)
+    if app is not None:
+        sender = sender_of(app)  # type: ignore[arg-type]
+        sender.add(adapter)
+        return sender
+    return OutboxSender(deps, renderers, {"whatsapp": adapter})

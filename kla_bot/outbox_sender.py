@@ -235,10 +235,13 @@ class OutboxSender:
                 return item
         return None
 
-    def _seconds_until_ready(self, waiting: list[_Item]) -> float:
-        waits = [pacer.seconds_until_a_chat_is_ready([i.route.chat])
+    async def _wait_for_a_chat(self, waiting: list[_Item]) -> None:
+        """Every waiting chat is cooling down: sleep until the first one is ready."""
+        waits = [(pacer.seconds_until_a_chat_is_ready([i.route.chat]), pacer)
                  for i in waiting if (pacer := self.channels[i.route.channel].pacer)]
-        return min(waits, default=0.01)
+        if waits:
+            seconds, pacer = min(waits, key=lambda w: w[0])
+            await pacer.wait(seconds)
 
     async def _send_batch(self, waiting: list[_Item], held: _Held) -> int:
         """Send a claimed batch, keeping each chat's order, letting ready chats go first."""
@@ -255,7 +258,7 @@ class OutboxSender:
             item = self._next(waiting)
             if item is None:
                 if waiting:
-                    await asyncio.sleep(self._seconds_until_ready(waiting))
+                    await self._wait_for_a_chat(waiting)
                 continue
             pacer = self.channels[item.route.channel].pacer
             if pacer is not None:

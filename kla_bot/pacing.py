@@ -75,6 +75,10 @@ class Pacer:
         ready_at = min(self._last_by_chat.get(c, 0.0) + self.chat_interval for c in chat_ids)
         return max(0.01, ready_at - self._monotonic())
 
+    async def wait(self, seconds: float) -> None:
+        """Sleep while chats cool down (by this pacer's injectable sleep)."""
+        await self._sleep(seconds)
+
     async def pace(self, chat_id: Chat) -> None:
         """Wait for room in the global window, then count a send to this chat as made now."""
         sent = self._recent_sends

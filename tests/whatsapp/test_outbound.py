@@ -15,12 +15,14 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from handlers.outbox_sender import sender_of
 from kla_bot.channels.whatsapp.client import graph_session, make_client
-from kla_bot.channels.whatsapp.outbox import serve_outbox
+from kla_bot.channels.whatsapp.outbox import PAIR_INTERVAL, THROUGHPUT, WhatsAppOutbox, serve_outbox
 from kla_bot.cli_data import run_status
 from kla_bot.clock import ManualClock, local_today
 from kla_bot.deps import Deps
 from kla_bot.models import Member, MemberAddress
+from kla_bot.pacing import Pacer
 from kla_bot.services import outbox
 from kla_bot.services.outbox_kinds import OutboxKind, ReviewAccepted
 from kla_bot.standin_whatsapp import CloudApiStandin, RateLimits, create_standin_app
@@ -251,3 +253,28 @@ async def test_a_whatsapp_only_bot_sends_without_a_telegram_application(
         assert set(sender.channels) == {"whatsapp"}
         assert await sender.drain() == 1
     assert [m.type for m in cloud.transcript(user)] == ["template"]
+
+
+async def test_pacing_keeps_six_seconds_between_messages_to_one_user_others_go_first(
+        world: OutboundWorld) -> None:
+    async def sleep(seconds: float) -> None:  # time passes on the test's clock only
+        world.clock.advance(timedelta(seconds=seconds))
+
+    adapter = sender_of(world.app).channels["whatsapp"]
+    assert isinstance(adapter, WhatsAppOutbox)
+    adapter.pacer = Pacer(per_window=THROUGHPUT, window=1.0, chat_interval=PAIR_INTERVAL,
+                          monotonic=lambda: world.clock.now().timestamp(), sleep=sleep)
+    world.cloud.rate_limits = RateLimits(per_recipient=1)  # the stand-in refuses a 2nd in 6 s
+    rina, siti = await world.member("Rina", wa_id=RINA), await world.member("Siti", wa_id=SITI)
+    users = {RINA: world.user("Rina", RINA), SITI: world.user("Siti", SITI)}
+    for member, user in ((rina, users[RINA]), (siti, users[SITI])):
+        await world.writes(member, user)
+    start = world.clock.now()
+    await world.queue("r1", rina, digest("K3-17a"))
+    await world.queue("r2", rina, digest("K3-18a"))
+    await world.queue("s1", siti, digest("K3-19a"))
+    assert await world.drain() == 3
+    sent = [(m.to, (m.at - start).total_seconds()) for m in world.cloud.sent]
+    assert [to for to, _ in sent] == [RINA, SITI, RINA]  # Siti need not wait behind Rina
+    assert sent[2][1] - sent[0][1] >= PAIR_INTERVAL
+    assert [r.state for r in await world.rows()] == ["sent"] * 3

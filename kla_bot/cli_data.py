@@ -11,7 +11,7 @@ from kla_bot.clock import clock_from_env
 from kla_bot.config import Settings
 from kla_bot.deps import create_deps
 from kla_bot.i18n import Translator
-from kla_bot.services.delivery import OutboxHealth, health
+from kla_bot.services.delivery import OutboxHealth, TemplateCounts, health, template_counts
 from kla_bot.services.imports import MEMBER_COLUMNS, TASK_COLUMNS, import_in_batches
 from kla_bot.services.status import build_status
 from kla_bot.status_text import render_status
@@ -54,16 +54,26 @@ async def run_status(args: argparse.Namespace, settings: Settings) -> int:
         async with deps.db.snapshot() as session:
             report = await build_status(session, deps.workspace, settings, clock.now())
             outbox = await health(session, deps.workspace)
+            templates = await template_counts(session, deps.workspace)
     finally:
         await deps.db.dispose()
     if args.json:
-        print(json.dumps({**report.to_json(), "outbox": outbox.counts}, ensure_ascii=False,
-                         indent=2))
+        print(json.dumps({**report.to_json(), "outbox": outbox.counts,
+                          "whatsapp": templates.to_json()}, ensure_ascii=False, indent=2))
     else:
         t = cli_translator(settings)
         print(render_status(report, t), end="")
         print("".join(f"{line}\n" for line in _outbox_lines(outbox, t)), end="")
+        print("".join(f"{line}\n" for line in _template_lines(templates, t)), end="")
     return 0
+
+
+def _template_lines(templates: TemplateCounts, t: Translator) -> list[str]:
+    """WhatsApp template messages sent (billed): nothing when none was."""
+    if not templates.sent:
+        return []
+    names = ", ".join(f"{name} {n}" for name, n in templates.by_template.items())
+    return ["", t.plain("cli.status.whatsapp_templates", sent=templates.sent, names=names)]
 
 
 def _outbox_lines(outbox: OutboxHealth, t: Translator) -> list[str]:

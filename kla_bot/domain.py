@@ -65,3 +65,5 @@ class OutboxState(StrEnum):
     FAILED = "failed"  # a permanent answer (or a bug); the cause is in last_error
     EXPIRED = "expired"  # transient failures lasted past the message's useful life
     UNREACHABLE = "unreachable"  # the recipient blocked the bot; sent again when they return
+    # WhatsApp, outside the 24-hour window, a kind with no template: sent when they write again
+    WAITING = "waiting"

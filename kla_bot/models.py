@@ -231,7 +231,9 @@ class OutboxMessage(Base):
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(40))
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
+    # A Telegram chat, for a message that is for no member; a member's message goes by the
+    # route chosen when it is sent (kla_bot.services.routes), recorded below.
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
     payload: Mapped[dict[str, Any]]
     state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -241,6 +243,12 @@ class OutboxMessage(Base):
     locked_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The route the message took: the channel, the chat or address on it, the channel's
+    # message id(s) (space-separated text), and the WhatsApp template it went as (billed).
+    channel: Mapped[str | None] = mapped_column(String(16))
+    chat: Mapped[str | None] = mapped_column(String(128))
+    message_ids: Mapped[str | None] = mapped_column(Text)
+    template: Mapped[str | None] = mapped_column(String(512))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
 

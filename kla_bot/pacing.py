@@ -25,10 +25,14 @@ FORGET_AFTER_CHATS = 10_000  # past this many remembered chats, drop those long 
 T = TypeVar("T")
 
 
-def is_private(chat_id: int) -> bool:
-    """Whether a chat id is a private chat (groups and channels have negative ids; their limit
-    is left to the rate limiter)."""
-    return chat_id > 0
+# A chat on some channel: Telegram's number, or an address as text (WhatsApp's wa_id).
+Chat = int | str
+
+
+def is_private(chat_id: Chat) -> bool:
+    """Whether a chat is a private chat (Telegram's groups and channels have negative ids;
+    their limit is left to the rate limiter; every WhatsApp address is a person)."""
+    return not str(chat_id).startswith("-")
 
 
 class Pacer:
@@ -44,19 +48,19 @@ class Pacer:
         self._monotonic = monotonic
         self._sleep = sleep
         self._recent_sends: deque[float] = deque()
-        self._last_by_chat: dict[int, float] = {}
+        self._last_by_chat: dict[Chat, float] = {}
 
-    def chat_ready(self, chat_id: int) -> bool:
+    def chat_ready(self, chat_id: Chat) -> bool:
         """Whether a message to this chat may go now without breaking its per-chat limit."""
         if not is_private(chat_id):
             return True
         last = self._last_by_chat.get(chat_id)
         return last is None or self._monotonic() - last >= self.chat_interval
 
-    def first_ready(self, items: Iterable[T], chat_of: Callable[[T], int]) -> T | None:
+    def first_ready(self, items: Iterable[T], chat_of: Callable[[T], Chat]) -> T | None:
         """The first item that is first of its chat and whose chat is ready (keeps each chat's
         order, lets ready chats overtake cooling ones); None when every chat must wait."""
-        seen: set[int] = set()
+        seen: set[Chat] = set()
         for item in items:
             chat_id = chat_of(item)
             if chat_id in seen:
@@ -66,12 +70,16 @@ class Pacer:
                 return item
         return None
 
-    def seconds_until_a_chat_is_ready(self, chat_ids: Iterable[int]) -> float:
+    def seconds_until_a_chat_is_ready(self, chat_ids: Iterable[Chat]) -> float:
         """How long until the first of these chats may be written to (at least 10 ms)."""
         ready_at = min(self._last_by_chat.get(c, 0.0) + self.chat_interval for c in chat_ids)
         return max(0.01, ready_at - self._monotonic())
 
-    async def pace(self, chat_id: int) -> None:
+    async def wait(self, seconds: float) -> None:
+        """Sleep while chats cool down (by this pacer's injectable sleep)."""
+        await self._sleep(seconds)
+
+    async def pace(self, chat_id: Chat) -> None:
         """Wait for room in the global window, then count a send to this chat as made now."""
         sent = self._recent_sends
         while True:

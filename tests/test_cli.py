@@ -58,7 +58,9 @@ def test_import_both_files_then_status_json(bot: Run) -> None:
     assert (status.returncode, status.stderr) == (0, "")
     report = json.loads(status.stdout)
     assert report.pop("outbox") == {"pending": 0, "sending": 0, "sent": 0, "failed": 0,
-                                    "expired": 0, "unreachable": 0}  # an added key
+                                    "expired": 0, "unreachable": 0,
+                                    "waiting": 0}  # an added key
+    assert report.pop("whatsapp") == {"templates_sent": 0, "by_template": {}}  # added too
     assert report == EXPECTED
     assert "Kabupaten Banjar" in status.stdout  # ensure_ascii=False, indent=2
     assert status.stdout.startswith('{\n  "regency"')

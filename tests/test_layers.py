@@ -12,7 +12,7 @@ TRANSPORT_TOOLING = {"channels", "standin", "standin_whatsapp", "console"}
 CHANNEL_LIBRARIES = {"telegram", "pywa", "pywa_async"}
 # handlers/ modules that are still the Telegram adapter's plumbing (the Application, its
 # rate limiter and the outbox sender's Telegram calls), not conversation.
-TELEGRAM_PLUMBING = {"application.py", "context.py", "outbox_message.py", "outbox_sender.py",
+TELEGRAM_PLUMBING = {"application.py", "context.py", "outbox_sender.py",
                      "presence.py", "rate_limit.py", "registry.py",
                      "remind.py"}  # its daily jobs run on PTB's JobQueue
 

@@ -13,8 +13,11 @@ strictly later, so a renewal that finds another value knows the row is no longer
 
 A row ends ``sent``, ``failed`` (a permanent answer, cause in ``last_error``), ``expired``
 (still unsent when its useful life, ``expires_at``, ran out) or ``unreachable`` (its recipient
-blocked the bot). Rows for an unreachable member are held, not dropped: nobody claims them, and
-they go out when the member writes to the bot again (:func:`resume_for`).
+blocked the bot) or ``waiting`` (WhatsApp, outside the 24-hour window, a kind that has no
+template). Rows for a member no channel reaches are held, not dropped: nobody claims them, and
+they go out when the member writes to the bot again (:func:`resume_for`, :func:`window_opened`).
+Each sent row records the route it took (``channel``, ``chat``, ``message_ids``) and the
+WhatsApp template it went as, if any (templates are billed: :func:`template_counts`).
 """
 
 from __future__ import annotations
@@ -28,9 +31,10 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from kla_bot.domain import OutboxState, Role
-from kla_bot.models import Member, OutboxMessage, Task
-from kla_bot.services import audit, outbox
+from kla_bot.domain import Channel, OutboxState, Role
+from kla_bot.models import Member, MemberAddress, OutboxMessage, Task
+from kla_bot.services import audit, outbox, routes
+from kla_bot.services.addresses import WHATSAPP
 from kla_bot.services.members import coordinators_of
 from kla_bot.services.outbox_kinds import MemberUnreachable, OutboxPayload, load
 from kla_bot.services.workspace import Workspace
@@ -42,11 +46,12 @@ class Claimed:
 
     id: int
     kind: str
-    chat_id: int
+    chat_id: int | None  # a Telegram chat, for a row that is for no member
     recipient_id: int | None
     payload: dict[str, Any]  # as stored; read it with message()
     attempts: int
     language: str | None
+    recipient_name: str | None = None
 
     def message(self) -> OutboxPayload:
         """The typed payload (raises when the stored JSON does not fit its kind)."""
@@ -68,9 +73,8 @@ def _unexpired(now: datetime) -> ColumnElement[bool]:
 
 
 def _held_for_unreachable() -> ColumnElement[bool]:
-    unreachable = select(Member.id).where(Member.reachable.is_(False)).scalar_subquery()
     return and_(OutboxMessage.recipient_id.is_not(None),
-                OutboxMessage.recipient_id.in_(unreachable))
+                OutboxMessage.recipient_id.in_(routes.unreachable_members()))
 
 
 def _waiting(now: datetime) -> ColumnElement[bool]:
@@ -91,7 +95,8 @@ async def expire_due(session: AsyncSession, *, now: datetime) -> list[Ended]:
     why it could not be sent in time); return them for the operator's log."""
     rows = await session.execute(
         update(OutboxMessage)
-        .where(_waiting(now), OutboxMessage.expires_at <= now)
+        .where(or_(_waiting(now), OutboxMessage.state == OutboxState.WAITING),
+               OutboxMessage.expires_at <= now)
         .values(state=OutboxState.EXPIRED, locked_until=None)
         .returning(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.recipient_id,
                    OutboxMessage.last_error)
@@ -116,12 +121,13 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int,
     if not ids:
         return []
     rows = await session.execute(
-        select(OutboxMessage, Member.language)
+        select(OutboxMessage, Member.language, Member.name)
         .outerjoin(Member, Member.id == OutboxMessage.recipient_id)
         .where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id))
     return [Claimed(id=m.id, kind=m.kind, chat_id=m.chat_id, recipient_id=m.recipient_id,
-                    payload=dict(m.payload), attempts=m.attempts, language=language)
-            for m, language in rows]
+                    payload=dict(m.payload), attempts=m.attempts, language=language,
+                    recipient_name=name)
+            for m, language, name in rows]
 
 
 async def renew(session: AsyncSession, ids: Sequence[int], *, held_until: datetime,
@@ -156,18 +162,48 @@ async def release(session: AsyncSession, ids: Sequence[int], *,
             .execution_options(synchronize_session=False))
 
 
-async def mark_sent(session: AsyncSession, row: Claimed, *, message_ids: Sequence[int],
-                    now: datetime) -> None:
-    """Record the delivery, and which tasks the sent message(s) are about."""
+async def mark_sent(session: AsyncSession, row: Claimed, *, channel: Channel, chat: str,
+                    message_ids: Sequence[str], now: datetime,
+                    template: str | None = None) -> None:
+    """Record the delivery — the route it took, the template it went as (WhatsApp, outside
+    the window) — and which tasks the sent message(s) are about."""
+    first = message_ids[0] if message_ids else None
     await session.execute(
         update(OutboxMessage).where(OutboxMessage.id == row.id)
         .values(state=OutboxState.SENT, sent_at=now, locked_until=None, last_error=None,
-                telegram_message_id=message_ids[0], attempts=OutboxMessage.attempts + 1)
+                channel=channel, chat=chat, message_ids=" ".join(message_ids) or None,
+                template=template,
+                # Telegram's id stays a number too: the review cards are found (and edited) by it.
+                telegram_message_id=int(first) if channel == "telegram" and first else None,
+                attempts=OutboxMessage.attempts + 1)
         .execution_options(synchronize_session=False))
     task_ids = list(row.message().task_ids)
     for message_id in message_ids:
-        await outbox.remember_sent(session, channel="telegram", chat=str(row.chat_id),
-                                   message=str(message_id), task_ids=task_ids, now=now)
+        await outbox.remember_sent(session, channel=channel, chat=chat, message=message_id,
+                                   task_ids=task_ids, now=now)
+
+
+async def mark_waiting(session: AsyncSession, row: Claimed, *, error: str) -> None:
+    """Hold the row until the member writes again (:func:`window_opened`): WhatsApp allows
+    no free-form message outside the 24-hour window and this kind has no template."""
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == row.id)
+        .values(state=OutboxState.WAITING, locked_until=None, last_error=error[:500])
+        .execution_options(synchronize_session=False))
+
+
+async def window_opened(session: AsyncSession, member_id: int, *, now: datetime) -> int:
+    """The member wrote on WhatsApp (the 24-hour window is open, the address reachable):
+    what waited for the window, and what bounced off while they were unreachable, is due
+    now. The inbound side calls this on every WhatsApp message. Returns rows made due."""
+    waiting = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.recipient_id == member_id,
+               OutboxMessage.state == OutboxState.WAITING)
+        .values(state=OutboxState.PENDING, not_before=now, locked_until=None)
+        .execution_options(synchronize_session=False))
+    resumed = await resume_for(session, member_id, now=now)
+    return int(waiting.rowcount) + resumed  # type: ignore[attr-defined]
 
 
 async def mark_retry(session: AsyncSession, row: Claimed, *, not_before: datetime,
@@ -192,33 +228,55 @@ async def mark_failed(session: AsyncSession, row: Claimed, *, error: str) -> Non
 
 
 async def mark_unreachable(session: AsyncSession, workspace: Workspace, row: Claimed, *,
-                           reason: str, now: datetime, today_local: str) -> int:
-    """The recipient blocked the bot (or cannot be written to): mark them unreachable, hold
-    every message still queued for them (and this one) until they write again, and queue one
-    notice per coordinator of their clusters (the secretariat when no coordinator is
+                           reason: str, now: datetime, today_local: str,
+                           channel: Channel = "telegram") -> int:
+    """The recipient cannot be written to on ``channel`` (blocked the bot, not a WhatsApp
+    user): mark that channel unreachable. When another channel still reaches them, the row
+    simply goes again (by that channel). Otherwise hold every message still queued for them
+    (and this one) until they write again, and — when this took their last channel — queue
+    one notice per coordinator of their clusters (the secretariat when no coordinator is
     reachable). Returns notices queued."""
+    member = await session.get(Member, row.recipient_id) if row.recipient_id else None
+    reachable_before = member is not None and await routes.can_message(session, member.id)
+    if member is not None and await _mark_channel_unreachable(session, member, channel, now):
+        await audit.record(session, at=now, actor=audit.Actor.system("sender"),
+                           action="member.unreachable", subject_type="member",
+                           subject_id=member.id, regency_id=workspace.regency_id,
+                           reason=reason, **({} if channel == "telegram" else
+                                             {"channel": channel}))
+    if member is not None and await routes.can_message(session, member.id):
+        await mark_retry(session, row, not_before=now, error=f"unreachable on {channel}: "
+                         f"{reason}", count_attempt=True)
+        return 0
     await session.execute(
         update(OutboxMessage).where(OutboxMessage.id == row.id)
         .values(state=OutboxState.UNREACHABLE, locked_until=None,
                 last_error=f"unreachable: {reason}", attempts=OutboxMessage.attempts + 1)
         .execution_options(synchronize_session=False))
-    if row.recipient_id is None:
-        return 0
-    member = await session.get(Member, row.recipient_id)
-    if member is None:
-        return 0
-    was_reachable = member.reachable
-    if was_reachable:
-        member.reachable = False
-        member.unreachable_since = now
-        await audit.record(session, at=now, actor=audit.Actor.system("sender"),
-                           action="member.unreachable", subject_type="member",
-                           subject_id=member.id, regency_id=workspace.regency_id,
-                           reason=reason)
-    if not was_reachable:
+    if member is None or not reachable_before:
         return 0  # someone already told the coordinators
     return await _tell_coordinators(session, workspace, member, reason=reason, now=now,
                                     since_local=today_local)
+
+
+async def _mark_channel_unreachable(session: AsyncSession, member: Member, channel: Channel,
+                                    now: datetime) -> bool:
+    """Mark the member's address on ``channel`` unreachable; True when it was reachable."""
+    if channel == "telegram":
+        if not member.reachable:
+            return False
+        member.reachable = False
+        member.unreachable_since = now
+        await session.flush()
+        return True
+    address = await session.scalar(select(MemberAddress).where(
+        MemberAddress.member_id == member.id, MemberAddress.channel == WHATSAPP))
+    if address is None or not address.reachable:
+        return False
+    address.reachable = False
+    address.unreachable_since = now
+    await session.flush()
+    return True
 
 
 async def resume_for(session: AsyncSession, member_id: int, *, now: datetime) -> int:
@@ -276,12 +334,13 @@ async def _tell_coordinators(session: AsyncSession, workspace: Workspace, member
     for code in member.cluster_codes:
         for c in await coordinators_of(session, workspace, code):
             coordinators[c.id] = c
-    audience = [c for c in coordinators.values()
-                if c.id != member.id and c.reachable and c.chat_id is not None]
+    reachable = set(await session.scalars(select(Member.id).where(
+        Member.id.in_(list(coordinators)), routes.REACHABLE)))
+    audience = [c for c in coordinators.values() if c.id != member.id and c.id in reachable]
     if not audience:
         audience = list(await session.scalars(select(Member).where(
             Member.regency_id == workspace.regency_id, Member.role == Role.SECRETARIAT,
-            Member.reachable.is_(True), Member.chat_id.is_not(None), Member.id != member.id)))
+            routes.REACHABLE, Member.id != member.id)))
     open_tasks = list(await session.scalars(select(Task.id).where(
         Task.cycle_id == workspace.cycle_id, Task.assignee_id == member.id,
         Task.state != "approved")))
@@ -291,9 +350,29 @@ async def _tell_coordinators(session: AsyncSession, workspace: Workspace, member
                                 open_tasks=len(open_tasks), clusters=tuple(member.cluster_codes))
     queued = 0
     for recipient in audience:
-        assert recipient.chat_id is not None
         queued += await outbox.enqueue(
             session, dedupe_key=f"{payload.kind}:{member.id}:{since_local}:{recipient.id}",
-            chat_id=recipient.chat_id, recipient_id=recipient.id,
-            payload=payload, now=now)
+            recipient_id=recipient.id, payload=payload, now=now)
     return queued
+
+
+@dataclass(frozen=True)
+class TemplateCounts:
+    """WhatsApp template messages sent (each one is billed), in all and by template name."""
+
+    sent: int
+    by_template: dict[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"templates_sent": self.sent, "by_template": self.by_template}
+
+
+async def template_counts(session: AsyncSession, workspace: Workspace) -> TemplateCounts:
+    """How many of this regency's outbox rows went out as WhatsApp templates, per name."""
+    rows = await session.execute(
+        select(OutboxMessage.template, func.count())
+        .where(_of_regency(workspace), OutboxMessage.state == OutboxState.SENT,
+               OutboxMessage.template.is_not(None))
+        .group_by(OutboxMessage.template).order_by(OutboxMessage.template))
+    by_template = {str(name): int(n) for name, n in rows}
+    return TemplateCounts(sum(by_template.values()), by_template)

@@ -18,7 +18,7 @@ from kla_bot.db import Database
 from kla_bot.domain import EvidenceState, TaskState
 from kla_bot.file_names import safe_file_name
 from kla_bot.models import Evidence, Member
-from kla_bot.services import audit, members, outbox
+from kla_bot.services import audit, members, outbox, routes
 from kla_bot.services.audit import Actor
 from kla_bot.services.intake import IncomingFile
 from kla_bot.services.member_tasks import TaskView, own_task, task_view
@@ -123,10 +123,9 @@ async def record(session: AsyncSession, workspace: Workspace, *, member_id: int,
     # The notice is the /tinjau card: one shape, read back from what was just recorded.
     payload = (await review_item(session, workspace, evidence.id)).payload()
     for reviewer in await members.reviewers_of(session, workspace, view.cluster_code):
-        if reviewer.chat_id is None or not reviewer.reachable:
+        if not await routes.can_message(session, reviewer.id):
             continue  # they will find it in /tinjau once they open the bot
         await outbox.enqueue(
             session, dedupe_key=f"{payload.kind}:{evidence.id}:{reviewer.id}",
-            chat_id=reviewer.chat_id,
             recipient_id=reviewer.id, payload=payload, now=now)
     return Receipt(view, name, stored.size, stored.sha256, False, evidence.id)

@@ -45,8 +45,8 @@ def useful_until(kind: OutboxKind, now: datetime, day: date | None,
     return None if kept is None else now + kept
 
 
-async def enqueue(session: AsyncSession, *, dedupe_key: str, chat_id: int,
-                  recipient_id: int | None, payload: OutboxPayload, now: datetime,
+async def enqueue(session: AsyncSession, *, dedupe_key: str, recipient_id: int | None,
+                  payload: OutboxPayload, now: datetime, chat_id: int | None = None,
                   not_before: datetime | None = None, day: date | None = None,
                   tz: tzinfo | None = None) -> bool:
     """Queue one message unless one with the same dedupe key exists; True when queued.
@@ -55,7 +55,13 @@ async def enqueue(session: AsyncSession, *, dedupe_key: str, chat_id: int,
     into text and buttons in the recipient's language when it is sent. ``payload.task_ids``
     lists the tasks the message is about, so a reply to it can find its task. A reminder
     passes its local ``day`` and the regency's ``tz``: it is worth sending until that day ends.
+
+    A message for a member goes by the channel the sender chooses when it sends it
+    (:mod:`kla_bot.services.routes`); ``chat_id`` names a Telegram chat for a message that is
+    for no member.
     """
+    if recipient_id is None and chat_id is None:
+        raise ValueError("a message needs a recipient or a Telegram chat")
     kind = payload.kind
     values = dict(dedupe_key=dedupe_key, kind=str(kind), chat_id=chat_id,
                   recipient_id=recipient_id, payload=payload.to_json(), state="pending",

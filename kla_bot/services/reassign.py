@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kla_bot.domain import TaskState
 from kla_bot.models import Member, MemberCluster, Task
 from kla_bot.phones import try_normalize_phone
-from kla_bot.services import audit, outbox
+from kla_bot.services import audit, outbox, routes
 from kla_bot.services.access import AccessDenied, overseer_scope, require_cluster
 from kla_bot.services.members import by_phone
 from kla_bot.services.outbox_kinds import TaskReassigned
@@ -36,14 +36,14 @@ class Reassigned:
 async def _tell(session: AsyncSession, task: Task, recipient: Member,
                 direction: Literal["in", "out"], other: Member, by: Member,
                 now: datetime) -> bool:
-    if recipient.chat_id is None or not recipient.reachable:
+    if not await routes.can_message(session, recipient.id):
         return False
     payload = TaskReassigned(task_ids=(task.id,), task_code=task.code, task_title=task.title,
                              points=task.points, due=task.due_date, direction=direction,
                              other_name=other.name, by_name=by.name)
     key = f"{payload.kind}:{task.id}:{recipient.id}:{direction}:{now.isoformat()}"
-    return await outbox.enqueue(session, dedupe_key=key, chat_id=recipient.chat_id,
-                                recipient_id=recipient.id, payload=payload, now=now)
+    return await outbox.enqueue(session, dedupe_key=key, recipient_id=recipient.id,
+                                payload=payload, now=now)
 
 
 async def reassign(session: AsyncSession, workspace: Workspace, actor: Member, task_code: str,

@@ -5,7 +5,7 @@ open tasks, one escalation per coordinator with overdue tasks in their clusters,
 brief for coordinators and the secretariat, and the last call on the verification day. Every
 message goes into the outbox under ``<kind>:<member_id>:<local date>`` (plus ``@HH:MM`` for a
 day's later slots), so a second firing, a second bot process or a restart in the middle of a
-fan-out never queues anything twice. Only reachable members with a Telegram chat are queued.
+fan-out never queues anything twice. Only members some channel reaches are queued.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot import scheduler
@@ -24,7 +24,7 @@ from kla_bot.config import Settings
 from kla_bot.domain import Role, TaskState
 from kla_bot.models import Indicator, Member, MemberCluster, Task
 from kla_bot.scheduler import Run
-from kla_bot.services import audit, outbox, overdue
+from kla_bot.services import audit, outbox, overdue, routes
 from kla_bot.services.access import overseer_scope
 from kla_bot.services.outbox_kinds import (
     Brief,
@@ -53,8 +53,6 @@ class FanOut:
         return FanOut(self.queued + other.queued, self.already + other.already)
 
 
-# Only members the bot can write to: reachable, with a Telegram chat.
-REACHABLE = and_(Member.reachable.is_(True), Member.chat_id.is_not(None))
 
 
 async def queue_due(session: AsyncSession, workspace: Workspace, settings: Settings,
@@ -95,10 +93,9 @@ async def remind_now(session: AsyncSession, workspace: Workspace, settings: Sett
 
 
 async def _queue(session: AsyncSession, settings: Settings, run: Run,
-                 recipient: tuple[int, int], payload: OutboxPayload, now: datetime) -> FanOut:
-    member_id, chat_id = recipient
+                 member_id: int, payload: OutboxPayload, now: datetime) -> FanOut:
     queued = await outbox.enqueue(
-        session, dedupe_key=f"{run.kind}:{member_id}:{run.dedupe_suffix}", chat_id=chat_id,
+        session, dedupe_key=f"{run.kind}:{member_id}:{run.dedupe_suffix}",
         recipient_id=member_id, payload=payload, now=now, day=run.day, tz=settings.tz)
     return FanOut(1, 0) if queued else FanOut(0, 1)
 
@@ -113,15 +110,15 @@ async def _digests(session: AsyncSession, workspace: Workspace, settings: Settin
                    now: datetime, clusters: frozenset[str] | None) -> FanOut:
     rows = await session.execute(
         select(Task.id, Task.code, Task.title, Task.due_date, Task.points,
-               Indicator.cluster_code, Member.id, Member.chat_id)
+               Indicator.cluster_code, Member.id)
         .join(Indicator, Task.indicator_number == Indicator.number)
         .join(Member, Task.assignee_id == Member.id)
-        .where(Task.cycle_id == workspace.cycle_id, Task.state == TaskState.OPEN, REACHABLE)
+        .where(Task.cycle_id == workspace.cycle_id, Task.state == TaskState.OPEN,
+               routes.REACHABLE)
         .order_by(Member.id, Task.due_date, Task.code_key))
-    tasks: dict[tuple[int, int], list[DigestTask]] = defaultdict(list)
-    concerned: set[tuple[int, int]] = set()
-    for task_id, code, title, due, points, cluster, member_id, chat_id in rows:
-        recipient = (member_id, int(chat_id or 0))  # never 0: REACHABLE needs a chat
+    tasks: dict[int, list[DigestTask]] = defaultdict(list)
+    concerned: set[int] = set()
+    for task_id, code, title, due, points, cluster, recipient in rows:
         tasks[recipient].append(DigestTask(
             id=task_id, code=code, title=title, due=due, points=points,
             overdue=overdue.is_overdue(TaskState.OPEN, due, run.day)))
@@ -139,16 +136,15 @@ async def _digests(session: AsyncSession, workspace: Workspace, settings: Settin
 
 
 async def _overseers(session: AsyncSession, workspace: Workspace,
-                     ) -> dict[tuple[int, int], frozenset[str] | None]:
+                     ) -> dict[int, frozenset[str] | None]:
     """Reachable coordinators (with their clusters) and secretariat members (None: all)."""
     rows = await session.execute(
-        select(Member.id, Member.chat_id, Member.role, MemberCluster.cluster_code)
+        select(Member.id, Member.role, MemberCluster.cluster_code)
         .outerjoin(MemberCluster, MemberCluster.member_id == Member.id)
-        .where(Member.regency_id == workspace.regency_id, REACHABLE,
+        .where(Member.regency_id == workspace.regency_id, routes.REACHABLE,
                Member.role.in_([Role.COORDINATOR, Role.SECRETARIAT])).order_by(Member.id))
-    found: dict[tuple[int, int], set[str] | None] = {}
-    for member_id, chat_id, role, cluster in rows:
-        key = (member_id, int(chat_id or 0))
+    found: dict[int, set[str] | None] = {}
+    for key, role, cluster in rows:
         if role == Role.SECRETARIAT:
             found[key] = None
         else:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 from kla_bot.domain import EvidenceState, Role, TaskState, Who
 from kla_bot.models import Evidence, Indicator, Member, OutboxMessage, PendingReason, Task
-from kla_bot.services import audit, members, outbox
+from kla_bot.services import audit, members, outbox, routes
 from kla_bot.services.access import AccessDenied, Scope, overseer_scope, require_cluster
 from kla_bot.services.outbox_kinds import EvidenceSubmitted, ReviewAccepted, ReviewRejected
 from kla_bot.services.workspace import Workspace
@@ -192,8 +192,8 @@ async def _tell_uploader(session: AsyncSession, item: ReviewItem, reviewer: Memb
     uploader = await session.scalar(
         select(Member).join(Evidence, Evidence.uploaded_by_id == Member.id)
         .where(Evidence.id == item.evidence_id))
-    if uploader is None or uploader.chat_id is None:
-        return False
+    if uploader is None or not await routes.has_address(session, uploader.id):
+        return False  # (an unreachable uploader's result waits until they write again)
     facts: dict[str, Any] = dict(
         task_ids=(item.task_id,), evidence_id=item.evidence_id, task_code=item.task_code,
         task_title=item.task_title, file_name=item.file_name, points=item.points,
@@ -201,8 +201,7 @@ async def _tell_uploader(session: AsyncSession, item: ReviewItem, reviewer: Memb
     payload = (ReviewAccepted(**facts) if reason is None
                else ReviewRejected(**facts, reason=reason))
     return await outbox.enqueue(session, dedupe_key=f"{payload.kind}:{item.evidence_id}",
-                                chat_id=uploader.chat_id, recipient_id=uploader.id,
-                                payload=payload, now=now)
+                                recipient_id=uploader.id, payload=payload, now=now)
 
 
 async def accept(session: AsyncSession, workspace: Workspace, member: Member,
@@ -268,11 +267,11 @@ async def _settle(session: AsyncSession, member: Member, item: ReviewItem) -> li
                      for m in (owed.card_message, owed.prompt_message) if m is not None]
         await session.delete(owed)
     cards = await session.execute(
-        select(OutboxMessage.chat_id, OutboxMessage.telegram_message_id).where(
+        select(OutboxMessage.chat, OutboxMessage.telegram_message_id).where(
             OutboxMessage.dedupe_key.startswith(f"evidence.submitted:{item.evidence_id}:"),
-            OutboxMessage.telegram_message_id.is_not(None)))
+            OutboxMessage.channel == "telegram", OutboxMessage.telegram_message_id.is_not(None)))
     messages += [("telegram", str(chat), str(message)) for chat, message in cards
-                 if message is not None]
+                 if message is not None and chat is not None]
     return list(dict.fromkeys(messages))
 
 

@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from kla_bot.models import AuditEvent, OutboxMessage, PendingChoice
+from kla_bot.models import AuditEvent, Member, OutboxMessage, PendingChoice
 from kla_bot.services.status import build_status
 from tests.members.conftest import World, jpeg_bytes, pdf_bytes
 
@@ -45,7 +45,9 @@ async def test_pdf_replying_to_a_task_message_lands_on_that_task(world: World) -
     assert (world.deps.storage_dir / sha[:2] / sha).read_bytes() == data
     # the coordinator of K3 is notified through the outbox, with the documented payload
     row = await world.scalar(select(OutboxMessage))
-    assert row.kind == "evidence.submitted" and row.chat_id == citra.chat_id
+    assert row.kind == "evidence.submitted"
+    assert await world.scalar(
+        select(Member.chat_id).where(Member.id == row.recipient_id)) == citra.chat_id
     assert row.payload["task_ids"] == [world.tasks["K3-17a"]]
     assert row.payload["sha256"] == sha and row.payload["cluster"] == "K3"
     assert row.payload["storage_key"] == f"{sha[:2]}/{sha}"

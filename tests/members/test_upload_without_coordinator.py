@@ -34,5 +34,8 @@ async def test_upload_for_a_cluster_without_coordinator_is_offered_to_the_secret
     async with world.deps.db.transaction() as s:
         rows = list(await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
     # K1 has no coordinator: the secretariat is offered the file; K3's coordinator gets K3's.
-    assert [(r.kind, r.chat_id, r.payload["cluster"]) for r in rows] == [
+    recipients = [await world.scalar(select(Member.chat_id).where(Member.id == r.recipient_id))
+                  for r in rows]
+    assert [(r.kind, chat, r.payload["cluster"]) for r, chat in zip(rows, recipients,
+                                                                   strict=True)] == [
         ("evidence.submitted", 5009, "K1"), ("evidence.submitted", 5003, "K3")]

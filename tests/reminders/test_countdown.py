@@ -86,7 +86,7 @@ async def test_a_whole_countdown(deps: Deps, app: KlaApplication, stand: BotApiS
         assert row.state == "sent"
         assert local(row.sent_at, deps).endswith("08:00")
         received[row.sent_at.astimezone(WITA).day if row.sent_at else 0].append(
-            (row.chat_id, row.kind))
+            (int(row.chat or 0), row.kind))
 
     routine = [(ANI, "reminder.digest"), (CITRA, "reminder.brief"), (DEWI, "reminder.brief")]
     escalated = [(CITRA, "reminder.escalation")]

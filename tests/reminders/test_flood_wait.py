@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 from telegram.error import RetryAfter
 
-from handlers import outbox_sender
+import kla_bot.outbox_sender
 from handlers.application import build_application
 from handlers.outbox_sender import LEASE, drain
 from handlers.registry import KlaApplication
+from kla_bot.channels.telegram import outbox as telegram_outbox
 from kla_bot.clock import ManualClock, local_today
 from kla_bot.deps import Deps
 from kla_bot.models import Member
@@ -152,13 +153,13 @@ def _slow_sends(monkeypatch: pytest.MonkeyPatch, before_each: Callable[[], Await
                 ) -> None:
     """Run ``before_each`` inside every outbox send, before the request (time passing, another
     worker looking)."""
-    real: Send = outbox_sender.send
+    real: Send = telegram_outbox.send
 
     async def send(*args: Any, **kwargs: Any) -> list[int]:
         await before_each()
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(outbox_sender, "send", send)
+    monkeypatch.setattr(telegram_outbox, "send", send)
 
 
 async def test_a_batch_slower_than_the_lease_keeps_its_rows(
@@ -202,7 +203,7 @@ async def test_the_heartbeat_renews_the_lease_while_a_send_is_in_flight(
         monkeypatch: pytest.MonkeyPatch) -> None:
     deps = bot.bot_data.deps
     await _queue_briefs(deps, standin, 1001)
-    monkeypatch.setattr(outbox_sender, "HEARTBEAT", 0)
+    monkeypatch.setattr(kla_bot.outbox_sender, "HEARTBEAT", 0)
     taken: list[list[Claimed]] = []
 
     async def long_send() -> None:  # one send that takes twice the lease

@@ -75,10 +75,10 @@ async def test_a_job_run_queues_what_the_planner_says(deps: Deps, app: KlaApplic
     clock.set(datetime(2025, 5, 9, 8, 0, tzinfo=WITA))  # Friday, H-7
     await job.run(app)
     await job.run(app)  # fired twice: nothing doubles
-    kinds = sorted((r.chat_id, r.kind) for r in await outbox_rows(deps))
+    assert await drain(app) == 4
+    kinds = sorted((int(r.chat or 0), r.kind) for r in await outbox_rows(deps))
     assert kinds == [(1001, "reminder.digest"), (1002, "reminder.digest"),
                      (2001, "reminder.brief"), (3001, "reminder.brief")]
-    assert await drain(app) == 4
     assert stand.messages_to(1001)[0].plain.startswith("H-7 menuju verifikasi")
 
 

@@ -13,6 +13,7 @@ import re
 from datetime import timedelta
 
 from handlers.coordination import act, local_moment
+from handlers.facts_text import card_lines
 from handlers.registry import Command, Feature, Press, Rendered, renders
 from handlers.tasks import send_data
 from kla_bot.conversation.inputs import Place
@@ -49,11 +50,12 @@ def card(payload: EvidenceSubmitted, t: Translator) -> str:
              for note in (payload.content_notes or "").split(",")
              if t.has(f"evidence.content_note.{note}")]
     warning = "\n" + t("evidence.content_notes", notes=", ".join(notes)) if notes else ""
+    facts = "".join("\n" + line for line in card_lines(payload.facts, t))
     return t("review.card", task=cut["task_code"], title=cut["task_title"],
              indicator=cut["indicator"], cluster=payload.cluster,
              points=payload.points, member=cut["member_name"],
              agency=cut["agency"], file=cut["file_name"],
-             size=t.size(payload.bytes), hash=payload.sha256[:12]) + warning
+             size=t.size(payload.bytes), hash=payload.sha256[:12]) + facts + warning
 
 
 def buttons(evidence_id: int, t: Translator) -> list[list[tuple[str, str]]]:

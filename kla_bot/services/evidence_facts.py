@@ -63,12 +63,13 @@ def judge(facts: Mapping[str, Any] | None, period: Period,
     facts = facts or {}
     dates = _dates(facts)
     inside = [(source, day) for source, day in dates if period.contains(day)]
-    chosen = (inside or dates or [(None, None)])[0]
+    first = (inside or dates)[:1]
+    source, found = first[0] if first else (None, None)
     pages = facts.get("pages")
     quality = tuple(q for q in facts.get("quality") or () if isinstance(q, str))
     return FileNotes(period.start, period.end, kind=facts.get("kind"),
                      pages=pages if isinstance(pages, int) else None,
-                     found=chosen[1], source=chosen[0], outside=bool(dates) and not inside,
+                     found=found, source=source, outside=bool(dates) and not inside,
                      quality=quality, duplicates=tuple(duplicates)[:MAX_DUPLICATES])
 
 

@@ -46,6 +46,7 @@ def dates_in_text(text: str) -> list[date]:
 
 
 def _as_date(match: re.Match[str]) -> date | None:
+    parts: tuple[str | int, ...]
     if match["month"]:
         parts = (match["y1"], MONTHS[match["month"].lower()], match["d1"])
     elif match["m2"]:

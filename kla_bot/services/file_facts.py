@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import logging
 import re
-from contextlib import suppress
 import warnings
 import zipfile
+from contextlib import suppress
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path

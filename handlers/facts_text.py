@@ -40,8 +40,20 @@ def card_lines(notes: FileNotes | None, t: Translator) -> list[str]:
     the same file sent for other tasks."""
     if notes is None:
         return []
+    lines = []
+    if notes.kind is not None:  # None: the facts could not be read (or predate them)
+        lines.append(t("facts.card_line", facts=Raw(" · ".join(_card_facts(notes, t)))))
+    flags = _flags(notes, t)
+    if flags:
+        lines.append(t("facts.card_quality", flags=Raw(flags)))
+    if notes.duplicates:
+        lines.append(t("facts.card_duplicates", codes=", ".join(notes.duplicates)))
+    return lines
+
+
+def _card_facts(notes: FileNotes, t: Translator) -> list[str]:
     parts = []
-    if notes.kind and t.has(f"facts.kind.{notes.kind}"):
+    if t.has(f"facts.kind.{notes.kind}"):
         parts.append(t(f"facts.kind.{notes.kind}"))
     if notes.pages:
         parts.append(t("facts.pages", pages=notes.pages))
@@ -52,10 +64,4 @@ def card_lines(notes: FileNotes | None, t: Translator) -> list[str]:
         found = t(f"facts.source.{notes.source}", day=notes.found)
         key = "facts.outside" if notes.outside else "facts.inside"
         parts.append(t(key, found=Raw(found), period=period))
-    lines = [t("facts.card_line", facts=Raw(" · ".join(parts)))]
-    flags = _flags(notes, t)
-    if flags:
-        lines.append(t("facts.card_quality", flags=Raw(flags)))
-    if notes.duplicates:
-        lines.append(t("facts.card_duplicates", codes=", ".join(notes.duplicates)))
-    return lines
+    return parts

@@ -36,7 +36,7 @@ def facts_of(tmp_path: Path, data: bytes, mime: str) -> dict[str, object]:
 
 
 def dates(facts: dict[str, object]) -> list[tuple[str, str]]:
-    return [(d["source"], d["date"]) for d in facts["dates"]]  # type: ignore[attr-defined,index]
+    return [(d["source"], d["date"]) for d in facts["dates"]]
 
 
 # --- dates written in text -----------------------------------------------------------------
@@ -133,7 +133,7 @@ def test_office_core_properties_created(tmp_path: Path, kind: str, mime: str) ->
     (fm.page((3000, 4000)), []),
 ])
 def test_image_quality_flags(tmp_path: Path, image: object, flags: list[str]) -> None:
-    facts = facts_of(tmp_path, fm.jpeg(image), JPEG)  # type: ignore[arg-type]
+    facts = facts_of(tmp_path, fm.jpeg(image), JPEG)
     assert facts["quality"] == flags, facts
 
 
@@ -141,9 +141,9 @@ def test_measured_values_sit_well_apart_from_the_thresholds(tmp_path: Path) -> N
     sharp = facts_of(tmp_path, fm.jpeg(fm.page()), JPEG)
     blur = facts_of(tmp_path, fm.jpeg(fm.blurred()), JPEG)
     darker = facts_of(tmp_path, fm.jpeg(fm.dark()), JPEG)
-    assert sharp["sharpness"] > 10 * file_facts.BLUR_BELOW > 30 * blur["sharpness"]  # type: ignore[operator]
-    assert darker["sharpness"] > file_facts.BLUR_BELOW  # dark is not blurred  # type: ignore[operator]
-    assert darker["luminance"] < file_facts.DARK_BELOW < sharp["luminance"]  # type: ignore[operator]
+    assert sharp["sharpness"] > 10 * file_facts.BLUR_BELOW > 30 * blur["sharpness"]
+    assert darker["sharpness"] > file_facts.BLUR_BELOW  # dark, not blurred
+    assert darker["luminance"] < file_facts.DARK_BELOW < sharp["luminance"]
 
 
 def test_a_blank_image_is_not_called_blurred(tmp_path: Path) -> None:

@@ -221,3 +221,18 @@ def test_member_and_card_words() -> None:
     en = card_lines(judge({"kind": "pdf", "pages": 3}, Y2024), translator("en"))
     assert en == ["🔎 PDF · 3 pages · no date found"]
     assert member_lines(judge({"kind": "pdf", "pages": 3}, Y2024), t) == []
+
+
+def test_heic_exif_date_and_size_without_decoding(tmp_path: Path) -> None:
+    import io
+
+    import pillow_heif
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif.get_ifd(fm.EXIF_IFD)[fm.DATE_TIME_ORIGINAL] = "2021:03:03 10:15:00"
+    out = io.BytesIO()
+    pillow_heif.from_pillow(fm.page((800, 600))).save(out, quality=60, exif=exif.tobytes())
+    facts = facts_of(tmp_path, out.getvalue(), "image/heic")
+    assert dates(facts) == [("exif", "2021-03-03")]
+    assert (facts["width"], facts["height"], facts["quality"]) == (800, 600, [])

@@ -48,6 +48,7 @@ MAX_MEASURED_PIXELS = 40_000_000  # non-JPEG images larger than this are not dec
 MAX_TEXT_CHARS = 20_000
 MAX_CORE_XML = 256 * 1024
 FACTS_TIMEOUT_S = 10.0
+HEIF_TYPES = ("image/heic", "image/heif", "image/avif")
 
 _LAPLACIAN = ImageFilter.Kernel((3, 3), (0, 1, 0, 1, -4, 1, 0, 1, 0), scale=1, offset=128)
 _EXIF_IFD = 0x8769
@@ -65,6 +66,9 @@ def read_facts(path: Path, mime: str) -> dict[str, Any]:
         if mime == "application/pdf":
             facts["kind"] = KIND_PDF
             _pdf(path, facts)
+        elif mime in HEIF_TYPES:
+            facts["kind"] = KIND_IMAGE
+            _heif(path, facts)
         elif mime.startswith("image/"):
             facts["kind"] = KIND_IMAGE
             _image(path, facts)
@@ -129,8 +133,23 @@ def _image(path: Path, facts: dict[str, Any]) -> None:
             _measure(image, facts)
 
 
-def _exif_date(image: Image.Image) -> date | None:
-    exif = image.getexif().get_ifd(_EXIF_IFD)
+def _heif(path: Path, facts: dict[str, Any]) -> None:
+    """HEIC/HEIF/AVIF (phones): the EXIF date and the size from the container; the pixels are
+    not decoded for the measures (a whole 24 MP decode is most of the sandbox's memory)."""
+    import pillow_heif
+
+    heif = pillow_heif.open_heif(path, convert_hdr_to_8bit=True)
+    facts["width"], facts["height"] = heif.size
+    facts["quality"] = [TINY] if max(heif.size) < TINY_BELOW else []
+    raw = heif.info.get("exif")
+    if isinstance(raw, bytes):
+        exif = Image.Exif()
+        exif.load(raw)
+        _add_date(facts, "exif", _exif_date(exif))
+
+
+def _exif_date(source: Image.Image | Image.Exif) -> date | None:
+    exif = (source if isinstance(source, Image.Exif) else source.getexif()).get_ifd(_EXIF_IFD)
     for tag in (_DATE_TIME_ORIGINAL, _DATE_TIME_DIGITIZED):
         value = exif.get(tag)
         if isinstance(value, bytes):

@@ -74,9 +74,9 @@ def judge(facts: Mapping[str, Any] | None, period: Period,
 
 
 async def duplicates_of(session: AsyncSession, cycle_id: int,
-                        files: Iterable[tuple[int, str]]) -> dict[str, list[str]]:
+                        files: Iterable[tuple[int, str]]) -> dict[tuple[int, str], list[str]]:
     """For each (task id, sha256): the codes of the cycle's other tasks that got the same
-    bytes, keyed by ``"<task id>:<sha256>"``."""
+    bytes (in any state: a file used elsewhere is worth a look either way)."""
     wanted = list(files)
     if not wanted:
         return {}
@@ -87,6 +87,6 @@ async def duplicates_of(session: AsyncSession, cycle_id: int,
     by_sha: dict[str, list[tuple[int, str]]] = {}
     for sha, task_id, code in rows:
         by_sha.setdefault(sha, []).append((task_id, code))
-    return {f"{task_id}:{sha}": list(dict.fromkeys(
+    return {(task_id, sha): list(dict.fromkeys(
         code for other, code in by_sha.get(sha, []) if other != task_id))
         for task_id, sha in wanted}

@@ -91,7 +91,7 @@ class Decision:
     asker_id: int | None = None  # "asked": the coordinator who owes the reason
 
 
-def _items_query() -> Any:  # a Select of the columns of ReviewItem, in order
+def _items_query() -> Any:  # ReviewItem's columns in order, then facts and period (_items)
     uploader = aliased(Member)
     query = (select(Evidence.id, Task.id, Task.code, Task.title, Indicator.number,
                    Indicator.name, Indicator.cluster_code, Task.points, uploader.name,
@@ -118,15 +118,16 @@ async def review_item(session: AsyncSession, workspace: Workspace,
 async def _items(session: AsyncSession, workspace: Workspace, rows: list[Any]) -> list[ReviewItem]:
     """Rows of ``_items_query`` as items, with their file's notes (facts against the task's
     period, the same file sent for other tasks)."""
+    items = [ReviewItem(*row[:-3]) for row in rows]
     dupes = await duplicates_of(session, workspace.cycle_id,
-                                [(row[1], row[12]) for row in rows])
-    items = []
-    for row in rows:
+                                [(item.task_id, item.sha256) for item in items])
+    noted = []
+    for item, row in zip(items, rows, strict=True):
         facts, start, end = row[-3:]
         period = period_of(start, end, workspace.verification_date)
-        notes = judge(facts, period, dupes.get(f"{row[1]}:{row[12]}", ()))
-        items.append(replace(ReviewItem(*row[:-3]), facts=notes))
-    return items
+        notes = judge(facts, period, dupes.get((item.task_id, item.sha256), ()))
+        noted.append(replace(item, facts=notes))
+    return noted
 
 
 def _cluster_filter(scope: Scope) -> list[Any]:

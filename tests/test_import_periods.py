@@ -58,3 +58,13 @@ async def test_a_period_that_is_not_one_is_refused_by_row(deps: Deps, tmp_path: 
     assert f"periode '{text}' bukan tahun atau rentang tanggal" in said(caught.value)
     assert "is not a year or a date range" in said(caught.value, "en")
     assert await periods(deps) == {}
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_every_column_is_named_in_both_languages(lang: str) -> None:
+    """Messages name columns (a missing optional one, a bad cell) in the operator's words."""
+    from kla_bot.i18n import translator
+    from kla_bot.services.imports import MEMBER_COLUMNS, TASK_COLUMNS
+
+    t = translator(lang)
+    assert all(t.has(f"imports.field.{c.field}") for c in (*MEMBER_COLUMNS, *TASK_COLUMNS))

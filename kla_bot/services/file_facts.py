@@ -44,7 +44,8 @@ BLUR_BELOW = 30.0
 FLAT_BELOW = 2.0  # standard deviation of the grey levels: a blank image is not "blurred"
 DARK_BELOW = 50.0  # mean grey level, 0..255
 TINY_BELOW = 640  # longer side in pixels: too small to read a page
-MAX_MEASURED_PIXELS = 40_000_000  # non-JPEG images larger than this are not decoded for it
+MAX_MEASURED_PIXELS = 16_000_000  # larger non-JPEG images are not decoded for the measures:
+# whole, RGB, that is ~50 MB, well inside the sandbox's 200 MB
 MAX_TEXT_CHARS = 20_000
 MAX_CORE_XML = 256 * 1024
 FACTS_TIMEOUT_S = 10.0

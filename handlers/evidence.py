@@ -10,6 +10,7 @@ import logging
 import re
 from pathlib import Path
 
+from handlers.facts_text import member_lines
 from handlers.privacy import private_place
 from handlers.registry import Command, Feature, KlaApplication, Press
 from kla_bot.clock import local_today
@@ -125,9 +126,11 @@ async def _receive_one(turn: Turn, placement: Placement, incoming: IncomingFile,
         log.exception("evidence intake failed")
         return t("evidence.failed"), None
     key = "evidence.duplicate" if receipt.duplicate else "evidence.receipt"
-    return t(key, code=receipt.task.code, title=shorten(receipt.task.title, LINE_FIELD_WIDTH),
+    text = t(key, code=receipt.task.code, title=shorten(receipt.task.title, LINE_FIELD_WIDTH),
              name=shorten(receipt.file_name, LINE_FIELD_WIDTH), size=t.size(receipt.size),
-             hash=receipt.sha256[:12]), receipt
+             hash=receipt.sha256[:12])
+    # The file is accepted either way; a date outside the period or a poor image is told.
+    return "\n".join([text, *member_lines(receipt.notes, t)]), receipt
 
 
 async def pick_pressed(turn: Turn) -> None:

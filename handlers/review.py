@@ -13,6 +13,7 @@ import re
 from datetime import timedelta
 
 from handlers.coordination import act, local_moment
+from handlers.facts_text import card_lines
 from handlers.registry import Command, Feature, Press, Rendered, renders
 from handlers.tasks import send_data
 from kla_bot.conversation.inputs import Place
@@ -26,13 +27,14 @@ from kla_bot.services.access import Session
 from kla_bot.services.outbox_kinds import EvidenceSubmitted, ReviewAccepted, ReviewRejected
 from kla_bot.services.review import Decision, ReviewItem
 from kla_bot.storage import evidence_path
-from kla_bot.text_fit import LINE_FIELD_WIDTH, shorten
+from kla_bot.text_fit import CAPTION_LIMIT, LINE_FIELD_WIDTH, shorten, visible_len
 
 COMMON_REASONS = 4  # review.reasons.r0 … r3 in the catalog
 # Widths of the card's fields from data: together they keep the card within a caption (1024).
 REASON_ECHO_WIDTH = 1000  # the reviewer's own reason, repeated back to them
 CARD_WIDTHS = {"task_code": 40, "task_title": 280, "indicator": 160, "member_name": 60,
                "agency": 80, "file_name": 80}
+MIN_TITLE_WIDTH = 40  # what is left of the title on a card crowded with facts and notes
 PREFIX = "rv:"  # every button of this feature; on_button takes them all
 ACCEPT, REJECT, WHY = f"{PREFIX}ok:", f"{PREFIX}no:", f"{PREFIX}why:"
 _BUTTON = re.compile(rf"^{PREFIX}(ok|no):(\d{{1,12}})$")
@@ -42,18 +44,29 @@ _PROMPT = re.compile(rf"^{WHY}(\d{{1,12}}):")
 
 def card(payload: EvidenceSubmitted, t: Translator) -> str:
     """The text of one submission as a reviewer sees it (notification and /tinjau), short
-    enough to be the caption of the file."""
-    cut = {key: shorten(str(getattr(payload, key)), width)
-           for key, width in CARD_WIDTHS.items()}
+    enough to be the caption of the file: the facts and notes are kept whole, the title gives
+    way when they need the room."""
     notes = [t(f"evidence.content_note.{note}")
              for note in (payload.content_notes or "").split(",")
              if t.has(f"evidence.content_note.{note}")]
     warning = "\n" + t("evidence.content_notes", notes=", ".join(notes)) if notes else ""
+    extra = "".join("\n" + line for line in card_lines(payload.facts, t)) + warning
+    text = _card_fields(payload, t, CARD_WIDTHS["task_title"]) + extra
+    over = visible_len(text) - CAPTION_LIMIT
+    if over > 0:
+        title_width = max(MIN_TITLE_WIDTH, CARD_WIDTHS["task_title"] - over)
+        text = _card_fields(payload, t, title_width) + extra
+    return text
+
+
+def _card_fields(payload: EvidenceSubmitted, t: Translator, title_width: int) -> str:
+    cut = {key: shorten(str(getattr(payload, key)), width)
+           for key, width in {**CARD_WIDTHS, "task_title": title_width}.items()}
     return t("review.card", task=cut["task_code"], title=cut["task_title"],
              indicator=cut["indicator"], cluster=payload.cluster,
              points=payload.points, member=cut["member_name"],
              agency=cut["agency"], file=cut["file_name"],
-             size=t.size(payload.bytes), hash=payload.sha256[:12]) + warning
+             size=t.size(payload.bytes), hash=payload.sha256[:12])
 
 
 def buttons(evidence_id: int, t: Translator) -> list[list[tuple[str, str]]]:

@@ -3,8 +3,9 @@
 
 Catalogs live in ``kla_bot/locales/<lang>/<area>.toml``; a key ``welcome`` in ``start.toml``
 is looked up as ``start.welcome``. Placeholders are ``{name}`` or ``{name:spec}`` where spec is
-``date`` (Jumat, 16 Mei 2025), ``sdate`` (16 Mei), ``num`` (1.234,5), ``int`` or ``time``
-(an aware datetime as "pukul 13.19 WITA" / "at 13:19 WITA", in the datetime's own zone).
+``date`` (Jumat, 16 Mei 2025), ``sdate`` (16 Mei), ``ldate`` (16 Mei 2025), ``num`` (1.234,5),
+``int`` or ``time`` (an aware datetime as "pukul 13.19 WITA" / "at 13:19 WITA", in the
+datetime's own zone).
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ class _Formatter(string.Formatter):
             return format_date(_as_date(value), "EEEE, d MMMM y", locale=self.lang)
         if format_spec == "sdate":
             return format_date(_as_date(value), "d MMM", locale=self.lang)
+        if format_spec == "ldate":
+            return format_date(_as_date(value), "d MMMM y", locale=self.lang)
         if format_spec == "num":
             return str(format_decimal(Decimal(str(value)).normalize(), format="#,##0.##",
                                       locale=self.lang))

@@ -187,6 +187,9 @@ class Task(Base):
     due_is_default: Mapped[bool] = mapped_column(Boolean, default=False,
                                                  server_default=false())
     notes: Mapped[str | None] = mapped_column(Text)
+    # The period its evidence must cover (None: the calendar year before the verification).
+    period_start: Mapped[date | None]
+    period_end: Mapped[date | None]
     state: Mapped[str] = mapped_column(String(16), default="open")
     last_rejection_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
@@ -214,6 +217,8 @@ class Evidence(Base):
     telegram_file_kind: Mapped[str | None] = mapped_column(String(16))  # document or photo
     # What the content check found that a reviewer should know (validation.NOTE_*), comma-separated.
     content_notes: Mapped[str | None] = mapped_column(String(200))
+    # What the file itself says (services.file_facts), read once at intake; None: nothing.
+    facts: Mapped[dict[str, Any] | None]
     state: Mapped[str] = mapped_column(String(16), default="submitted")
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     review_reason: Mapped[str | None] = mapped_column(Text)

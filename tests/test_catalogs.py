@@ -65,7 +65,8 @@ def test_every_text_has_the_same_placeholders_in_both_languages() -> None:
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_text_formats_with_sample_values(lang: str) -> None:
-    samples = {"date": date(2025, 5, 16), "sdate": date(2025, 5, 16), "num": Decimal("1234.5"),
+    samples = {"date": date(2025, 5, 16), "sdate": date(2025, 5, 16),
+               "ldate": date(2025, 5, 16), "num": Decimal("1234.5"),
                "int": 1234, "time": datetime(2025, 5, 16, 5, 19, tzinfo=UTC), "": "x"}
     t = Translator(lang)
     for key, text in load_catalog(lang).items():

@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from kla_bot.domain import Role
 from kla_bot.errors import Reason
 from kla_bot.phones import PhoneError, normalize_phone
+from kla_bot.services.periods import Period, parse_day, parse_period
 from kla_bot.tabular import Column, Row
 
 # The first alias of each column is the one named in messages; the others are variants seen
@@ -47,6 +48,7 @@ TASK_COLUMNS = (
     Column("due", ("tenggat", "tenggat_waktu", "batas_waktu", "deadline", "due_date"),
            required=False),
     Column("notes", ("catatan", "keterangan", "ket", "note", "remarks"), required=False),
+    Column("period", ("periode", "periode_data", "tahun_data", "period"), required=False),
 )
 # Longest accepted text per field, in characters (after spaces are collapsed): enough for any
 # real name or title, short enough for a chat message, a button and a workbook cell.
@@ -90,6 +92,7 @@ class TaskRow:
     assignee_id: int
     due: date | None
     notes: str | None
+    period: Period | None = None  # None: the year before the verification
 
 
 def parse_member(row: Row, cluster_codes: Sequence[str],
@@ -126,7 +129,8 @@ def parse_task(row: Row, indicators: set[int], members: dict[str, int],
                reasons: list[Reason]) -> TaskRow | None:
     """A tasks-file row checked: indicator known, points decimal, assignee an existing member.
 
-    ``due`` is None when the file gives none: the task then follows the verification date."""
+    ``due`` (``period``) is None when the file gives none: the task then follows the
+    verification date (covers the year before it)."""
     _characters(row, reasons)
     code = row.get("code")
     if not code:
@@ -147,9 +151,11 @@ def parse_task(row: Row, indicators: set[int], members: dict[str, int],
     if len(notes) > LIMITS["notes"]:
         reasons.append(_reason("too_long", field=_field("notes"), limit=LIMITS["notes"],
                                length=len(notes)))
+    period = _period(row.get("period"), reasons)
     if reasons or indicator is None or points is None or assignee_id is None:
         return None
-    return TaskRow(row.number, code, indicator, title, points, assignee_id, due, notes or None)
+    return TaskRow(row.number, code, indicator, title, points, assignee_id, due, notes or None,
+                   period)
 
 
 def _text(row: Row, field: str, reasons: list[Reason]) -> str:
@@ -233,18 +239,20 @@ def _due(text: str, reasons: list[Reason]) -> date | None:
     """The date; None when not given (or not a date: then with a reason)."""
     if not text:
         return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        pass
-    match = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
-    if match:  # day first, as Indonesian spreadsheets write dates
-        try:
-            return date(int(match[3]), int(match[2]), int(match[1]))
-        except ValueError:
-            pass
-    reasons.append(_reason("due_not_a_date", text=text))
-    return None
+    day = parse_day(text)  # ISO, or day first as Indonesian spreadsheets write dates
+    if day is None:
+        reasons.append(_reason("due_not_a_date", text=text))
+    return day
+
+
+def _period(text: str, reasons: list[Reason]) -> Period | None:
+    """A year or a date range; None when not given (or not a period: then with a reason)."""
+    if not text:
+        return None
+    period = parse_period(text)
+    if period is None:
+        reasons.append(_reason("period_not_valid", text=text))
+    return period
 
 
 def _reason(name: str, **params: object) -> Reason:

@@ -228,7 +228,9 @@ async def write_tasks(session: AsyncSession, workspace: Workspace, parsed: Seque
             "code": item.code, "indicator_number": item.indicator, "title": item.title,
             "points": item.points, "assignee_id": item.assignee_id,
             "due_date": item.due or default_due(workspace.verification_date),
-            "due_is_default": item.due is None, "notes": item.notes}
+            "due_is_default": item.due is None, "notes": item.notes,
+            "period_start": item.period.start if item.period else None,
+            "period_end": item.period.end if item.period else None}
         if task is None:
             new[item.code.upper()] = values
             continue

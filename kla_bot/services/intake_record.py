@@ -6,10 +6,12 @@ audit event, the reviewers' notifications) is one unit of work after the file is
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,8 +22,11 @@ from kla_bot.file_names import safe_file_name
 from kla_bot.models import Evidence, Member
 from kla_bot.services import audit, members, outbox, routes
 from kla_bot.services.audit import Actor
+from kla_bot.services.evidence_facts import FileNotes, judge
+from kla_bot.services.file_facts import read_facts_safely
 from kla_bot.services.intake import IncomingFile
 from kla_bot.services.member_tasks import TaskView, own_task, task_view
+from kla_bot.services.periods import period_of
 from kla_bot.services.review import review_item
 from kla_bot.services.workspace import Workspace
 from kla_bot.storage import EvidenceStore, StorageRefused, StoredFile
@@ -43,6 +48,7 @@ class Receipt:
     sha256: str
     duplicate: bool
     evidence_id: int
+    notes: FileNotes | None = None  # what the file says, against the task's period
 
 
 def sanitize_name(name: str | None, fallback: str, extension: str) -> str:
@@ -67,10 +73,14 @@ async def receive_file(db: Database, workspace: Workspace, store: EvidenceStore,
     except Exception as exc:
         log.warning("evidence download failed: %r", exc)
         raise IntakeFailed from exc
+    # Read once, outside any transaction, in the checks' sandbox; never a reason to refuse.
+    facts = await asyncio.to_thread(read_facts_safely, store.path_of(stored.storage_key),
+                                    stored.mime)
     try:
         async with db.transaction() as session:
             return await record(session, workspace, member_id=member_id, task_id=task_id,
-                                incoming=incoming, stored=stored, now=now, today=today)
+                                incoming=incoming, stored=stored, now=now, today=today,
+                                facts=facts)
     except Exception:
         if not stored.already_stored:
             await _discard_if_unused(db, store, stored)
@@ -87,7 +97,7 @@ async def _discard_if_unused(db: Database, store: EvidenceStore, stored: StoredF
 
 async def record(session: AsyncSession, workspace: Workspace, *, member_id: int, task_id: int,
                  incoming: IncomingFile, stored: StoredFile, now: datetime,
-                 today: date) -> Receipt:
+                 today: date, facts: dict[str, Any] | None = None) -> Receipt:
     """Record a stored file for the task: Evidence, task ``submitted``, audit, notifications.
 
     The same bytes for the same task again change nothing (the receipt says so)."""
@@ -110,7 +120,7 @@ async def record(session: AsyncSession, workspace: Workspace, *, member_id: int,
         size_bytes=stored.size, mime=stored.mime, original_name=name,
         storage_key=stored.storage_key, telegram_file_unique_id=incoming.file_unique_id,
         telegram_file_id=incoming.file_id, telegram_file_kind=incoming.kind,
-        content_notes=",".join(stored.notes) or None,
+        content_notes=",".join(stored.notes) or None, facts=facts,
         state=EvidenceState.SUBMITTED, uploaded_at=now)
     session.add(evidence)
     task.state = TaskState.SUBMITTED
@@ -128,4 +138,6 @@ async def record(session: AsyncSession, workspace: Workspace, *, member_id: int,
         await outbox.enqueue(
             session, dedupe_key=f"{payload.kind}:{evidence.id}:{reviewer.id}",
             recipient_id=reviewer.id, payload=payload, now=now)
-    return Receipt(view, name, stored.size, stored.sha256, False, evidence.id)
+    notes = judge(facts, period_of(task.period_start, task.period_end,
+                                   workspace.verification_date))
+    return Receipt(view, name, stored.size, stored.sha256, False, evidence.id, notes)

@@ -18,6 +18,8 @@ from typing import Any, ClassVar, Literal, Self
 
 from pydantic import TypeAdapter
 
+from kla_bot.services.evidence_facts import FileNotes
+
 
 class OutboxKind(StrEnum):
     """Every kind of message the outbox sends (the stored ``kind`` column)."""
@@ -171,6 +173,7 @@ class EvidenceSubmitted(OutboxPayload):
     file_id: str | None = None
     file_kind: str | None = None
     content_notes: str | None = None  # comma-separated validation notes
+    facts: FileNotes | None = None  # what the file says (date, period, quality, duplicates)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,7 +20,9 @@ from kla_bot.domain import EvidenceState, Role, TaskState, Who
 from kla_bot.models import Evidence, Indicator, Member, OutboxMessage, PendingReason, Task
 from kla_bot.services import audit, members, outbox, routes
 from kla_bot.services.access import AccessDenied, Scope, overseer_scope, require_cluster
+from kla_bot.services.evidence_facts import FileNotes, duplicates_of, judge
 from kla_bot.services.outbox_kinds import EvidenceSubmitted, ReviewAccepted, ReviewRejected
+from kla_bot.services.periods import period_of
 from kla_bot.services.workspace import Workspace
 
 MAX_REASON_CHARS = 500
@@ -52,6 +54,7 @@ class ReviewItem:
     file_id: str | None = None  # Telegram's, to show the file without uploading it again
     file_kind: str | None = None
     content_notes: str | None = None
+    facts: FileNotes | None = None
 
     def payload(self) -> EvidenceSubmitted:
         """The ``evidence.submitted`` outbox payload (also the card of ``/tinjau``)."""
@@ -61,7 +64,8 @@ class ReviewItem:
             cluster=self.cluster, points=self.points, member_name=self.member_name,
             agency=self.agency, file_name=self.file_name, bytes=self.bytes,
             sha256=self.sha256, mime=self.mime, storage_key=self.storage_key,
-            file_id=self.file_id, file_kind=self.file_kind, content_notes=self.content_notes)
+            file_id=self.file_id, file_kind=self.file_kind, content_notes=self.content_notes,
+            facts=self.facts)
 
 
 @dataclass(frozen=True)
@@ -87,14 +91,14 @@ class Decision:
     asker_id: int | None = None  # "asked": the coordinator who owes the reason
 
 
-def _items_query() -> Any:  # a Select of the columns of ReviewItem, in order
+def _items_query() -> Any:  # ReviewItem's columns in order, then facts and period (_items)
     uploader = aliased(Member)
     query = (select(Evidence.id, Task.id, Task.code, Task.title, Indicator.number,
                    Indicator.name, Indicator.cluster_code, Task.points, uploader.name,
                    uploader.agency, Evidence.original_name, Evidence.size_bytes,
                    Evidence.sha256, Evidence.mime, Evidence.storage_key, Evidence.uploaded_at,
                    Evidence.state, Evidence.telegram_file_id, Evidence.telegram_file_kind,
-                   Evidence.content_notes)
+                   Evidence.content_notes, Evidence.facts, Task.period_start, Task.period_end)
             .join(Task, Task.id == Evidence.task_id)
             .join(Indicator, Indicator.number == Task.indicator_number)
             .join(uploader, uploader.id == Evidence.uploaded_by_id))
@@ -108,7 +112,22 @@ async def review_item(session: AsyncSession, workspace: Workspace,
         Evidence.id == evidence_id, Task.cycle_id == workspace.cycle_id))).first()
     if row is None:
         raise AccessDenied("review.stale")
-    return ReviewItem(*row)
+    return (await _items(session, workspace, [row]))[0]
+
+
+async def _items(session: AsyncSession, workspace: Workspace, rows: list[Any]) -> list[ReviewItem]:
+    """Rows of ``_items_query`` as items, with their file's notes (facts against the task's
+    period, the same file sent for other tasks)."""
+    items = [ReviewItem(*row[:-3]) for row in rows]
+    dupes = await duplicates_of(session, workspace.cycle_id,
+                                [(item.task_id, item.sha256) for item in items])
+    noted = []
+    for item, row in zip(items, rows, strict=True):
+        facts, start, end = row[-3:]
+        period = period_of(start, end, workspace.verification_date)
+        notes = judge(facts, period, dupes.get((item.task_id, item.sha256), ()))
+        noted.append(replace(item, facts=notes))
+    return noted
 
 
 def _cluster_filter(scope: Scope) -> list[Any]:
@@ -126,7 +145,7 @@ async def waiting_for(session: AsyncSession, workspace: Workspace, member: Membe
     total = await session.scalar(
         select(func.count()).select_from(Evidence).join(Task, Task.id == Evidence.task_id)
         .join(Indicator, Indicator.number == Task.indicator_number).where(*where))
-    return Waiting([ReviewItem(*row) for row in rows], int(total or 0))
+    return Waiting(await _items(session, workspace, list(rows)), int(total or 0))
 
 
 async def waiting_count(session: AsyncSession, workspace: Workspace, member_id: int) -> int:

@@ -4,8 +4,8 @@ What the file itself says (type, pages, the date it was made, image quality) is 
 intake and kept on the evidence; a task may carry the period its evidence must cover (none:
 the calendar year before the verification date).
 
-Revision ID: 0010
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -43,6 +43,13 @@ class TaskState(StrEnum):
     OPEN = "open"
     SUBMITTED = "submitted"
     APPROVED = "approved"
+    # Dropped from the list by the secretariat (a re-import without it, confirmed): kept with
+    # its evidence and history, never reminded, counted or shown as open again.
+    CANCELLED = "cancelled"
+
+
+# States in which a task still waits for its evidence or its review (reminded, counted).
+LIVE_TASK_STATES: tuple[str, ...] = (TaskState.OPEN.value, TaskState.SUBMITTED.value)
 
 
 class Role(StrEnum):

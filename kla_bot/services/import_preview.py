@@ -1,0 +1,350 @@
+"""Imports by message: a spreadsheet the secretariat sends is previewed, then applied on
+Terapkan exactly as previewed.
+
+Recognition reads each sheet with the importers' own header rules (``kla_bot.tabular``): a
+sheet is a members or a tasks sheet when its header names every required column of one. The
+preview runs the SAME check and write services as ``python bot.py import`` inside a savepoint
+that is rolled back, so its counts are what the write would do and nothing is kept.
+
+"Exactly what was previewed": the pending import keeps the file (content-addressed in the
+store) and a fingerprint of the file and of the members and tasks it could touch. Apply
+recomputes the fingerprint in its own transaction; equal, it writes (the same file on the same
+data gives the same writes); different, it writes nothing and previews again.
+
+Tasks no longer in a re-imported tasks file are only listed; they are cancelled by
+:func:`cancel_missing`, after a second confirmation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kla_bot.domain import Role, TaskState
+from kla_bot.errors import UserError
+from kla_bot.models import Member, PendingImport, Task
+from kla_bot.services import audit
+from kla_bot.services.access import AccessDenied
+from kla_bot.services.audit import Actor
+from kla_bot.services.import_rows import RowError
+from kla_bot.services.imports import (
+    MEMBER_COLUMNS,
+    TASK_COLUMNS,
+    ImportRejected,
+    check_members,
+    check_tasks,
+    write_members,
+    write_tasks,
+)
+from kla_bot.services.workspace import Workspace
+from kla_bot.storage import evidence_key, evidence_path
+from kla_bot.tabular import Table, read_sheet, sheet_names
+
+SUFFIXES = (".xlsx", ".csv")
+KINDS = (("members", MEMBER_COLUMNS), ("tasks", TASK_COLUMNS))  # members first: tasks name them
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One recognised sheet of the file."""
+
+    kind: str  # members | tasks
+    index: int
+    name: str
+    table: Table
+
+
+@dataclass(frozen=True)
+class SheetPlan:
+    kind: str
+    name: str
+    created: int
+    updated: int
+    unchanged: int
+    errors: tuple[RowError, ...]
+    ignored: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MissingTask:
+    id: int
+    code: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What applying the file would do (or did)."""
+
+    sheets: tuple[SheetPlan, ...]
+    missing: tuple[MissingTask, ...]
+    fingerprint: str
+
+    @property
+    def changes(self) -> int:
+        return sum(s.created + s.updated for s in self.sheets)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer to Terapkan: ``applied`` (the plan written) or a fresh ``plan`` (stale)."""
+
+    applied: bool
+    plan: Plan
+    pending_id: int
+
+
+class PendingGone(AccessDenied):
+    """The preview was already applied or cancelled (a second press, an old message)."""
+
+
+def suffix_of(file_name: str | None) -> str | None:
+    """``.xlsx`` or ``.csv`` when the name says the file is a spreadsheet the importer reads."""
+    suffix = Path(file_name or "").suffix.lower()
+    return suffix if suffix in SUFFIXES else None
+
+
+def recognise(path: Path, suffix: str) -> list[Sheet]:
+    """The members and tasks sheets of a file (members first); empty when it has none."""
+    try:
+        names = sheet_names(path) if suffix == ".xlsx" else [path.name]
+    except UserError:
+        return []
+    found: list[Sheet] = []
+    for index, name in enumerate(names):
+        for kind, columns in KINDS:
+            try:
+                table = read_sheet(path, columns, sheet=index, suffix=suffix)
+            except UserError:
+                continue  # not this kind of sheet (or unreadable): the next kind, sheet
+            found.append(Sheet(kind, index, name, table))
+            break
+    return sorted(found, key=lambda s: (s.kind != "members", s.index))
+
+
+def keep_file(root: Path, data: bytes) -> str:
+    """Store the file content-addressed, like evidence; its storage key."""
+    key = evidence_key(hashlib.sha256(data).hexdigest())
+    path = evidence_path(root, key)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return key
+
+
+def read_kept(root: Path, key: str, file_name: str) -> list[Sheet]:
+    suffix = suffix_of(file_name) or ".csv"
+    return recognise(evidence_path(root, key), suffix)
+
+
+async def secretariat_names(session: AsyncSession, workspace: Workspace) -> list[str]:
+    """Who may import: the secretariat's members, by name."""
+    return list(await session.scalars(
+        select(Member.name).where(Member.regency_id == workspace.regency_id,
+                                  Member.role == Role.SECRETARIAT).order_by(Member.name)))
+
+
+async def plan(session: AsyncSession, workspace: Workspace, sheets: Sequence[Sheet],
+               file_sha: str, actor: Actor, now: datetime, *, write_if: str | None = None) -> Plan:
+    """Check and write every sheet inside a savepoint; keep the writes only when the data's
+    fingerprint equals ``write_if`` (apply), else roll them back (preview)."""
+    fingerprint = await _fingerprint(session, workspace, file_sha)
+    missing = await _missing(session, workspace, sheets)
+    keep = write_if is not None and write_if == fingerprint
+    savepoint = await session.begin_nested()
+    try:
+        results = [await _run(session, workspace, sheet, actor, now) for sheet in sheets]
+    except BaseException:
+        await savepoint.rollback()
+        raise
+    if keep:
+        await savepoint.commit()
+    else:
+        await savepoint.rollback()
+    return Plan(tuple(results), missing, fingerprint)
+
+
+async def _run(session: AsyncSession, workspace: Workspace, sheet: Sheet, actor: Actor,
+               now: datetime) -> SheetPlan:
+    errors: tuple[RowError, ...] = ()
+    rows = sheet.table.rows
+    items: Any
+    try:
+        items = (await check_members(session, rows, sheet.name) if sheet.kind == "members"
+                 else await check_tasks(session, workspace, rows, sheet.name))
+    except ImportRejected as rejected:
+        items, errors = rejected.parsed, rejected.errors
+    if sheet.kind == "members":
+        created, updated = await write_members(session, workspace, items, now, actor=actor)
+    else:
+        created, updated = await write_tasks(session, workspace, items, now, actor=actor)
+    return SheetPlan(sheet.kind, sheet.name, created, updated, len(items) - created - updated,
+                     errors, sheet.table.ignored)
+
+
+async def _fingerprint(session: AsyncSession, workspace: Workspace, file_sha: str) -> str:
+    """The file and every stored value an import of it reads or writes (states only as
+    cancelled or not: evidence arriving in between changes nothing an import does)."""
+    members = [[m.phone, m.name, m.agency, m.role, sorted(m.cluster_codes)]
+               for m in await session.scalars(
+                   select(Member).where(Member.regency_id == workspace.regency_id)
+                   .order_by(Member.id))]
+    tasks = [[r.code_key, r.code, r.indicator_number, r.title, str(r.points), r.assignee_id,
+              r.due_date.isoformat(), r.due_is_default, r.notes,
+              r.state == TaskState.CANCELLED]
+             for r in await session.execute(
+                 select(Task.code_key, Task.code, Task.indicator_number, Task.title,
+                        Task.points, Task.assignee_id, Task.due_date, Task.due_is_default,
+                        Task.notes, Task.state)
+                 .where(Task.cycle_id == workspace.cycle_id).order_by(Task.id))]
+    data = json.dumps([file_sha, members, tasks], ensure_ascii=False, default=str)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+async def _missing(session: AsyncSession, workspace: Workspace,
+                   sheets: Sequence[Sheet]) -> tuple[MissingTask, ...]:
+    """Tasks of the cycle a tasks file no longer names (bad rows still name theirs)."""
+    task_sheets = [s for s in sheets if s.kind == "tasks"]
+    if not task_sheets:
+        return ()
+    named = {row.get("code").upper() for s in task_sheets for row in s.table.rows}
+    return tuple(MissingTask(task_id, code) for task_id, code, key in await session.execute(
+        select(Task.id, Task.code, Task.code_key)
+        .where(Task.cycle_id == workspace.cycle_id, Task.state != TaskState.CANCELLED)
+        .order_by(Task.code_key)) if key not in named)
+
+
+async def _secretariat(session: AsyncSession, workspace: Workspace, member_id: int) -> Member:
+    member = await session.get(Member, member_id)
+    if member is None or member.regency_id != workspace.regency_id \
+            or member.role != Role.SECRETARIAT:
+        raise AccessDenied("secretariat.import.only_secretariat_short")
+    return member
+
+
+async def open_pending(session: AsyncSession, workspace: Workspace, member: Member, *,
+                       file_name: str, storage_key: str, sheets: Sequence[Sheet],
+                       now: datetime) -> tuple[Plan, int]:
+    """Preview a received file and remember it for Terapkan; (the plan, the pending id)."""
+    await _secretariat(session, workspace, member.id)
+    sha = storage_key.rsplit("/", 1)[-1]
+    result = await plan(session, workspace, sheets, sha, Actor.member(member), now)
+    pending = PendingImport(regency_id=workspace.regency_id, member_id=member.id,
+                            file_name=file_name[:255], storage_key=storage_key,
+                            fingerprint=result.fingerprint,
+                            missing=[m.id for m in result.missing], state="previewed",
+                            created_at=now)
+    session.add(pending)
+    await session.flush()
+    await audit.record(session, at=now, actor=Actor.member(member), action="import.previewed",
+                       subject_type="pending_import", subject_id=pending.id,
+                       regency_id=workspace.regency_id, file=pending.file_name,
+                       sha256=sha, **_summary(result))
+    return result, pending.id
+
+
+async def _pending(session: AsyncSession, workspace: Workspace, member: Member,
+                   pending_id: int, state: str) -> PendingImport:
+    pending = await session.get(PendingImport, pending_id)
+    if pending is None or pending.regency_id != workspace.regency_id:
+        raise PendingGone("secretariat.import.gone")
+    if pending.state != state:
+        raise PendingGone("secretariat.import.gone")
+    await _secretariat(session, workspace, member.id)
+    return pending
+
+
+async def apply(session: AsyncSession, workspace: Workspace, member: Member, pending_id: int,
+                storage_root: Path, now: datetime) -> Outcome:
+    """Terapkan: write what the preview showed, or (the data changed) preview again."""
+    pending = await _pending(session, workspace, member, pending_id, "previewed")
+    sheets = read_kept(storage_root, pending.storage_key, pending.file_name)
+    sha = pending.storage_key.rsplit("/", 1)[-1]
+    actor = Actor.member(member)
+    result = await plan(session, workspace, sheets, sha, actor, now,
+                        write_if=pending.fingerprint)
+    if result.fingerprint != pending.fingerprint:
+        pending.fingerprint = result.fingerprint
+        pending.missing = [m.id for m in result.missing]
+        await audit.record(session, at=now, actor=actor, action="import.stale",
+                           subject_type="pending_import", subject_id=pending.id,
+                           regency_id=workspace.regency_id, **_summary(result))
+        return Outcome(False, result, pending.id)
+    pending.state, pending.decided_at = "applied", now
+    await audit.record(session, at=now, actor=actor, action="import.applied",
+                       subject_type="pending_import", subject_id=pending.id,
+                       regency_id=workspace.regency_id, file=pending.file_name,
+                       **_summary(result))
+    return Outcome(True, result, pending.id)
+
+
+async def discard(session: AsyncSession, workspace: Workspace, member: Member,
+                  pending_id: int, now: datetime) -> None:
+    """Batal: nothing is written; the preview is closed."""
+    pending = await _pending(session, workspace, member, pending_id, "previewed")
+    pending.state, pending.decided_at = "cancelled", now
+    await audit.record(session, at=now, actor=Actor.member(member), action="import.cancelled",
+                       subject_type="pending_import", subject_id=pending.id,
+                       regency_id=workspace.regency_id, file=pending.file_name)
+
+
+async def missing_tasks(session: AsyncSession, pending_id: int) -> list[MissingTask]:
+    pending = await session.get(PendingImport, pending_id)
+    if pending is None or not pending.missing:
+        return []
+    return [MissingTask(i, c) for i, c in await session.execute(
+        select(Task.id, Task.code).where(Task.id.in_(pending.missing),
+                                         Task.state != TaskState.CANCELLED)
+        .order_by(Task.code_key))]
+
+
+async def cancel_missing(session: AsyncSession, workspace: Workspace, member: Member,
+                         pending_id: int, now: datetime, *, confirm: bool) -> list[str]:
+    """The second confirmation: cancel the tasks an applied file no longer names (``confirm``)
+    or leave them (not ``confirm``). The codes cancelled."""
+    pending = await _pending(session, workspace, member, pending_id, "applied")
+    if not pending.missing:
+        raise PendingGone("secretariat.import.gone")
+    actor = Actor.member(member)
+    cancelled: list[str] = []
+    if confirm:
+        for task in await session.scalars(
+                select(Task).where(Task.id.in_(pending.missing),
+                                   Task.cycle_id == workspace.cycle_id,
+                                   Task.state != TaskState.CANCELLED).order_by(Task.code_key)):
+            await audit.record(session, at=now, actor=actor, action="task.cancelled",
+                               subject_type="task", subject_id=task.id,
+                               regency_id=workspace.regency_id, code=task.code,
+                               previous_state=task.state, pending_import=pending.id)
+            task.state, task.updated_at = TaskState.CANCELLED.value, now
+            cancelled.append(task.code)
+    else:
+        await audit.record(session, at=now, actor=actor, action="import.kept_missing",
+                           subject_type="pending_import", subject_id=pending.id,
+                           regency_id=workspace.regency_id, tasks=len(pending.missing))
+    pending.missing = []
+    return cancelled
+
+
+def _summary(result: Plan) -> dict[str, Any]:
+    return {"sheets": [{"kind": s.kind, "created": s.created, "updated": s.updated,
+                        "unchanged": s.unchanged, "bad_rows": [e.row for e in s.errors]}
+                       for s in result.sheets],
+            "missing": [m.code for m in result.missing]}
+
+
+def temp_copy(data: bytes, suffix: str) -> tempfile.TemporaryDirectory[str]:
+    """A temporary folder holding ``data`` as ``file<suffix>`` (recognition reads a path)."""
+    folder = tempfile.TemporaryDirectory(prefix="kla-import-")
+    (Path(folder.name) / f"file{suffix}").write_bytes(data)
+    return folder

@@ -76,9 +76,9 @@ async def file_sent(turn: Turn) -> bool:
         data += chunk
         if len(data) > limit:
             return False  # the intake refuses it with its own words
-    folder = imports.temp_copy(bytes(data), suffix)
-    with folder:
-        sheets = imports.recognise(Path(folder.name) / f"file{suffix}", suffix)
+    with imports.temp_copy(bytes(data), suffix) as folder:
+        sheets = imports.recognise(Path(folder) / f"file{suffix}", suffix,
+                                   incoming.file_name or "")
     if not sheets:
         return False
     t = turn.translator_for(member.language)
@@ -86,7 +86,6 @@ async def file_sent(turn: Turn) -> bool:
         await turn.reply(_only_secretariat(t, names, "import"))
         return True
     key = imports.keep_file(deps.storage_dir, bytes(data))
-    sheets = imports.read_kept(deps.storage_dir, key, incoming.file_name or f"file{suffix}")
     try:
         async with deps.db.transaction() as session:
             fresh = await session.get(Member, member.id)

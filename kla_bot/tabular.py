@@ -78,15 +78,12 @@ def read_table(path: Path, columns: Sequence[Column]) -> list[Row]:
     return read_sheet(path, columns).rows
 
 
-def read_sheet(path: Path, columns: Sequence[Column], *, sheet: int = 0,
-               suffix: str | None = None) -> Table:
-    """The data rows of ``path`` with the header found and ignored columns named.
-
-    ``sheet``: which worksheet of a workbook (the first by default); ``suffix``: the file's
-    type when its name does not say (a file kept content-addressed in the store)."""
+def read_sheet(path: Path, columns: Sequence[Column], *, sheet: int = 0) -> Table:
+    """The data rows of ``path`` with the header found and ignored columns named
+    (``sheet``: which worksheet of a workbook, the first by default)."""
     if not path.is_file():
         raise UserError("imports.file.missing", path=path)
-    suffix = (suffix or path.suffix).lower()
+    suffix = path.suffix.lower()
     if suffix == ".csv":
         raw_rows = _csv_rows(path)
     elif suffix == ".xlsx":

@@ -112,17 +112,18 @@ def suffix_of(file_name: str | None) -> str | None:
     return suffix if suffix in SUFFIXES else None
 
 
-def recognise(path: Path, suffix: str) -> list[Sheet]:
-    """The members and tasks sheets of a file (members first); empty when it has none."""
+def recognise(path: Path, suffix: str, file_name: str = "") -> list[Sheet]:
+    """The members and tasks sheets of a file (members first); empty when it has none. A CSV
+    file's one sheet is named after the file (``file_name``, as the sender called it)."""
     try:
-        names = sheet_names(path) if suffix == ".xlsx" else [path.name]
+        names = sheet_names(path) if suffix == ".xlsx" else [file_name or path.name]
     except UserError:
         return []
     found: list[Sheet] = []
     for index, name in enumerate(names):
         for kind, columns in KINDS:
             try:
-                table = read_sheet(path, columns, sheet=index, suffix=suffix)
+                table = read_sheet(path, columns, sheet=index)
             except UserError:
                 continue  # not this kind of sheet (or unreadable): the next kind, sheet
             found.append(Sheet(kind, index, name, table))
@@ -143,8 +144,11 @@ def keep_file(root: Path, data: bytes) -> str:
 
 
 def read_kept(root: Path, key: str, file_name: str) -> list[Sheet]:
+    """The sheets of a kept file (read from a copy named as its type: openpyxl reads only
+    files whose name ends in .xlsx, and the store names files by their hash)."""
     suffix = suffix_of(file_name) or ".csv"
-    return recognise(evidence_path(root, key), suffix)
+    with temp_copy(evidence_path(root, key).read_bytes(), suffix) as folder:
+        return recognise(Path(folder) / f"file{suffix}", suffix, file_name)
 
 
 async def secretariat_names(session: AsyncSession, workspace: Workspace) -> list[str]:

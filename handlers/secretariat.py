@@ -215,7 +215,7 @@ async def missing_pressed(turn: Turn) -> None:
 FEATURE = Feature(
     name="secretariat",
     commands=(Command("templat", "template", template, "secretariat.menu",
-                      roles=frozenset({Role.SECRETARIAT}), private=True),),
+                      roles=frozenset({Role.SECRETARIAT})),),
     presses=(Press(APPLY, apply_pressed), Press(DISCARD, discard_pressed),
              Press(DROP, missing_pressed), Press(KEEP, missing_pressed)),
     takes_files=file_sent,

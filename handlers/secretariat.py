@@ -157,8 +157,10 @@ async def apply_pressed(turn: Turn) -> None:
         return
     await turn.ack()
     if not outcome.applied:
-        await turn.show(t("secretariat.import.stale") + "\n\n"
-                        + preview_text(t, "", outcome.plan), _buttons(t, pending_id))
+        # A new message, not an edit: a long preview is split over several (edits are not).
+        await turn.show(t("secretariat.import.stale"))
+        await turn.reply(preview_text(t, outcome.file_name, outcome.plan),
+                         _buttons(t, pending_id))
         return
     lines = [t("secretariat.import.applied")]
     lines += [t(f"secretariat.import.applied_{s.kind}", created=s.created, updated=s.updated,

@@ -100,6 +100,7 @@ class Outcome:
     applied: bool
     plan: Plan
     pending_id: int
+    file_name: str
 
 
 class PendingGone(AccessDenied):
@@ -259,7 +260,9 @@ async def open_pending(session: AsyncSession, workspace: Workspace, member: Memb
 
 async def _pending(session: AsyncSession, workspace: Workspace, member: Member,
                    pending_id: int, state: str) -> PendingImport:
-    pending = await session.get(PendingImport, pending_id)
+    # Locked: two presses of Terapkan at once apply it once (PostgreSQL; SQLite's write lock
+    # already serialises them).
+    pending = await session.get(PendingImport, pending_id, with_for_update=True)
     if pending is None or pending.regency_id != workspace.regency_id:
         raise PendingGone("secretariat.import.gone")
     if pending.state != state:
@@ -283,13 +286,13 @@ async def apply(session: AsyncSession, workspace: Workspace, member: Member, pen
         await audit.record(session, at=now, actor=actor, action="import.stale",
                            subject_type="pending_import", subject_id=pending.id,
                            regency_id=workspace.regency_id, **_summary(result))
-        return Outcome(False, result, pending.id)
+        return Outcome(False, result, pending.id, pending.file_name)
     pending.state, pending.decided_at = "applied", now
     await audit.record(session, at=now, actor=actor, action="import.applied",
                        subject_type="pending_import", subject_id=pending.id,
                        regency_id=workspace.regency_id, file=pending.file_name,
                        **_summary(result))
-    return Outcome(True, result, pending.id)
+    return Outcome(True, result, pending.id, pending.file_name)
 
 
 async def discard(session: AsyncSession, workspace: Workspace, member: Member,

@@ -135,14 +135,15 @@ async def test_data_changed_between_preview_and_apply_gives_a_new_preview(
         await s.execute(update(Member).where(Member.id == cw.world.ids[DEWI])
                         .values(agency="Disdukcapil Banjar"))
     before = await data_snapshot(cw)
-    await cw.press(SITI, preview, "Terapkan")
-    assert "Data berubah sejak pratinjau dibuat" in preview.plain
-    assert "0 baru, 0 berubah, 1 tidak berubah" in preview.plain
-    assert preview.buttons == ["Terapkan", "Batal"]
+    fresh = (await cw.press(SITI, preview, "Terapkan"))[-1]
+    assert "Data berubah sejak pratinjau dibuat" in preview.plain and preview.buttons == []
+    assert "Pratinjau impor dewi.csv" in fresh.plain
+    assert "0 baru, 0 berubah, 1 tidak berubah" in fresh.plain
+    assert fresh.buttons == ["Terapkan", "Batal"]
     assert await data_snapshot(cw) == before
     assert "import.stale" in [a[1] for a in await audit_actions(deps)]
-    await cw.press(SITI, preview, "Terapkan")
-    assert "Impor diterapkan" in preview.plain
+    await cw.press(SITI, fresh, "Terapkan")
+    assert "Impor diterapkan" in fresh.plain
 
 
 async def test_a_task_dropped_from_a_reimport_is_cancelled_only_when_confirmed(

@@ -65,6 +65,15 @@ class EvidenceState(StrEnum):
     SUPERSEDED = "superseded"
 
 
+def state_from_files(evidence_states: set[str]) -> TaskState:
+    """A task follows its files: any accepted → approved, any waiting → submitted, else open."""
+    if EvidenceState.APPROVED in evidence_states:
+        return TaskState.APPROVED
+    if EvidenceState.SUBMITTED in evidence_states:
+        return TaskState.SUBMITTED
+    return TaskState.OPEN
+
+
 class OutboxState(StrEnum):
     PENDING = "pending"
     SENDING = "sending"

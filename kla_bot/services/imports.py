@@ -4,7 +4,8 @@ A file is validated whole before anything is written: on any bad row nothing cha
 every bad row is reported. Members are upserted by normalised phone, tasks by code
 (case-insensitive) within the current cycle. Importing the same file again changes nothing:
 rows equal to what is stored are left alone (no timestamp bump, no audit event). An import
-never deletes anything and never touches a task's state or its evidence.
+never deletes anything and never touches a task's evidence, nor its state, except that a
+cancelled task listed again is live again (open, submitted or approved, as its files say).
 
 ``import_members``/``import_tasks`` do it in the caller's unit of work (small files, the
 demo). ``import_in_batches`` (the command line) validates in a read-only snapshot, then writes
@@ -25,8 +26,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot.db import Database
+from kla_bot.domain import TaskState, state_from_files
 from kla_bot.errors import Reason, UserError
-from kla_bot.models import Cluster, Indicator, Member, MemberCluster, Task
+from kla_bot.models import Cluster, Evidence, Indicator, Member, MemberCluster, Task
 from kla_bot.services import audit
 from kla_bot.services.audit import Actor, record
 from kla_bot.services.due_dates import default_due
@@ -236,6 +238,11 @@ async def write_tasks(session: AsyncSession, workspace: Workspace, parsed: Seque
             new[item.code.upper()] = values
             continue
         changes = _changes(task, values)
+        if task.state == TaskState.CANCELLED:
+            revived = state_from_files(set(await session.scalars(
+                select(Evidence.state).where(Evidence.task_id == task.id))))
+            changes["state"] = [task.state, revived.value]
+            task.state = revived.value
         if changes:
             for key, value in values.items():
                 setattr(task, key, value)

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from handlers.registry import KlaApplication
 from kla_bot.domain import TaskState
 from kla_bot.models import Evidence, Member, OutboxMessage, Task
-from kla_bot.services import reminders
+from kla_bot.services import reminders, review
 from kla_bot.services.outbox_kinds import OutboxKind
 from kla_bot.services.status import build_status
 from kla_bot.standin import BotApiStandin
@@ -193,6 +193,21 @@ async def test_a_task_dropped_from_a_reimport_is_cancelled_only_when_confirmed(
             Task.state == TaskState.CANCELLED)))
     assert reminded and not reminded & cancelled_ids
     assert (await task_row(deps, "K3-15a")).id in reminded
+
+    # Its file waits for no review; a decision on an old card leaves the task cancelled.
+    async with deps.db.transaction() as s:
+        ahmad = await s.get(Member, world.ids[AHMAD])
+        assert ahmad is not None
+        assert (await review.waiting_for(s, deps.workspace, ahmad)).total == 0
+        await review.accept(s, deps.workspace, ahmad, evidence_id, deps.clock.now())
+    assert (await task_row(deps, "K3-17a")).state == TaskState.CANCELLED
+
+    # Listed again, the tasks are live again, as their files say.
+    preview = (await send_file(cw, SITI, csv_bytes(fixture_rows("tugas.csv")), "tugas.csv"))[-1]
+    assert "0 baru, 2 berubah, 6 tidak berubah" in preview.plain
+    await cw.press(SITI, preview, "Terapkan")
+    assert (await task_row(deps, "K3-17a")).state == TaskState.APPROVED
+    assert (await task_row(deps, "K3-13a")).state == TaskState.OPEN
 
 
 async def test_keeping_the_dropped_tasks_cancels_nothing(

@@ -2,8 +2,9 @@
 
 A .xlsx/.csv file sent privately is asked here before the evidence intake: when its headers
 make it a members or tasks sheet, a secretariat sender gets a preview with Terapkan / Batal
-and anyone else is told who may import; any other file goes on to the evidence intake as
-before. The rules are the services' (:mod:`kla_bot.services.import_preview`).
+and anyone else is told who may import (when it is unmistakably an import list: a member's
+evidence may be a roster of names and phones); any other file goes on to the evidence intake
+as before. The rules are the services' (:mod:`kla_bot.services.import_preview`).
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ async def file_sent(turn: Turn) -> bool:
         return False
     t = turn.translator_for(member.language)
     if member.role != Role.SECRETARIAT:
+        if not imports.unmistakable(sheets):
+            return False  # a list of people as evidence, most likely
         await turn.reply(_only_secretariat(t, names, "import"))
         return True
     key = imports.keep_file(deps.storage_dir, bytes(data))

@@ -132,6 +132,14 @@ def recognise(path: Path, suffix: str, file_name: str = "") -> list[Sheet]:
     return sorted(found, key=lambda s: (s.kind != "members", s.index))
 
 
+def unmistakable(sheets: Sequence[Sheet]) -> bool:
+    """Whether the file is an import list beyond doubt, not evidence that happens to list
+    people: a tasks sheet, or a members sheet with a role or cluster column. (A roster of
+    names, phones and agencies may well be a member's evidence: it goes to the intake.)"""
+    return any(s.kind == "tasks" or not {"role", "clusters"} <= set(s.table.absent)
+               for s in sheets)
+
+
 def keep_file(root: Path, data: bytes) -> str:
     """Store the file content-addressed, like evidence; its storage key."""
     key = evidence_key(hashlib.sha256(data).hexdigest())

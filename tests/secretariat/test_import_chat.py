@@ -236,6 +236,18 @@ async def test_a_member_cannot_import_and_is_told_who_can(
     assert await pending(cw) == []
 
 
+async def test_a_members_roster_without_roles_from_a_member_is_evidence(
+        bot: KlaApplication, standin: BotApiStandin) -> None:
+    cw = await chat_world(bot, standin)
+    roster = xlsx_bytes(("Forum Anak", [
+        ["Nama", "No. HP", "Instansi"],
+        ["Andi Saputra", "0812-0000-0031", "SMPN 1 Martapura"]]))
+    answer = (await send_file(cw, RINA, roster, "forum-anak.xlsx"))[-1]
+    assert "hanya sekretariat" not in answer.plain
+    assert any(d and d.startswith("ev:") for d in answer.callback_data)  # which task?
+    assert await pending(cw) == []
+
+
 async def test_a_spreadsheet_that_is_not_an_import_sheet_is_evidence_as_before(
         bot: KlaApplication, standin: BotApiStandin) -> None:
     cw = await chat_world(bot, standin)

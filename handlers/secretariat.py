@@ -9,8 +9,8 @@ as before. The rules are the services' (:mod:`kla_bot.services.import_preview`).
 
 from __future__ import annotations
 
+import asyncio
 import html
-from pathlib import Path
 
 from handlers.coordination import act
 from handlers.registry import Command, Feature, Press
@@ -77,9 +77,9 @@ async def file_sent(turn: Turn) -> bool:
         data += chunk
         if len(data) > limit:
             return False  # the intake refuses it with its own words
-    with imports.temp_copy(bytes(data), suffix) as folder:
-        sheets = imports.recognise(Path(folder) / f"file{suffix}", suffix,
-                                   incoming.file_name or "")
+    file_name = incoming.file_name or f"file{suffix}"
+    # Parsing a workbook takes a while: not on the event loop, which serves everyone.
+    sheets = await asyncio.to_thread(imports.recognise_bytes, bytes(data), file_name)
     if not sheets:
         return False
     t = turn.translator_for(member.language)
@@ -94,12 +94,12 @@ async def file_sent(turn: Turn) -> bool:
             fresh = await session.get(Member, member.id)
             assert fresh is not None
             plan, pending_id = await imports.open_pending(
-                session, deps.workspace, fresh, file_name=incoming.file_name or "",
+                session, deps.workspace, fresh, file_name=file_name,
                 storage_key=key, sheets=sheets, now=deps.clock.now())
     except AccessDenied as refusal:
         await turn.reply(t(refusal.key, **refusal.params))
         return True
-    await turn.reply(preview_text(t, incoming.file_name or "", plan), _buttons(t, pending_id))
+    await turn.reply(preview_text(t, file_name, plan), _buttons(t, pending_id))
     return True
 
 

@@ -152,12 +152,19 @@ def keep_file(root: Path, data: bytes) -> str:
     return key
 
 
-def read_kept(root: Path, key: str, file_name: str) -> list[Sheet]:
-    """The sheets of a kept file (read from a copy named as its type: openpyxl reads only
+def recognise_bytes(data: bytes, file_name: str) -> list[Sheet]:
+    """The sheets of a file's bytes (read from a copy named as its type: openpyxl reads only
     files whose name ends in .xlsx, and the store names files by their hash)."""
     suffix = suffix_of(file_name) or ".csv"
-    with temp_copy(evidence_path(root, key).read_bytes(), suffix) as folder:
-        return recognise(Path(folder) / f"file{suffix}", suffix, file_name)
+    with tempfile.TemporaryDirectory(prefix="kla-import-") as folder:
+        path = Path(folder) / f"file{suffix}"
+        path.write_bytes(data)
+        return recognise(path, suffix, file_name)
+
+
+def read_kept(root: Path, key: str, file_name: str) -> list[Sheet]:
+    """The sheets of a file kept in the store."""
+    return recognise_bytes(evidence_path(root, key).read_bytes(), file_name)
 
 
 async def secretariat_names(session: AsyncSession, workspace: Workspace) -> list[str]:
@@ -357,9 +364,3 @@ def _summary(result: Plan) -> dict[str, Any]:
                        for s in result.sheets],
             "missing": [m.code for m in result.missing]}
 
-
-def temp_copy(data: bytes, suffix: str) -> tempfile.TemporaryDirectory[str]:
-    """A temporary folder holding ``data`` as ``file<suffix>`` (recognition reads a path)."""
-    folder = tempfile.TemporaryDirectory(prefix="kla-import-")
-    (Path(folder.name) / f"file{suffix}").write_bytes(data)
-    return folder

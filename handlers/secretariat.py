@@ -21,6 +21,7 @@ from kla_bot.conversation.turn import Turn
 from kla_bot.domain import Role
 from kla_bot.i18n import Raw, Translator
 from kla_bot.models import Member
+from kla_bot.services import import_pending as pending
 from kla_bot.services import import_preview as imports
 from kla_bot.services.access import AccessDenied, Session
 from kla_bot.services.import_template import template_workbook
@@ -36,7 +37,7 @@ async def template(turn: Turn) -> None:
     deps = turn.deps
 
     async def work(session: Session, member: Member) -> tuple[str, list[str]]:
-        return member.role, await imports.secretariat_names(session, deps.workspace)
+        return member.role, await pending.secretariat_names(session, deps.workspace)
 
     found, t = await act(turn, work)
     if found is None:
@@ -71,7 +72,7 @@ async def file_sent(turn: Turn) -> bool:
         member = await by_who(session, deps.workspace, turn.who)
         if member is None:
             return False
-        names = await imports.secretariat_names(session, deps.workspace)
+        names = await pending.secretariat_names(session, deps.workspace)
     data = bytearray()
     async for chunk in turn.port.download(incoming):
         data += chunk
@@ -93,7 +94,7 @@ async def file_sent(turn: Turn) -> bool:
         async with deps.db.transaction() as session:
             fresh = await session.get(Member, member.id)
             assert fresh is not None
-            plan, pending_id = await imports.open_pending(
+            plan, pending_id = await pending.open_pending(
                 session, deps.workspace, fresh, file_name=file_name,
                 storage_key=key, sheets=sheets, now=deps.clock.now())
     except AccessDenied as refusal:
@@ -151,8 +152,8 @@ async def apply_pressed(turn: Turn) -> None:
         await turn.ack()
         return
 
-    async def work(session: Session, member: Member) -> imports.Outcome:
-        return await imports.apply(session, deps.workspace, member, pending_id,
+    async def work(session: Session, member: Member) -> pending.Outcome:
+        return await pending.apply(session, deps.workspace, member, pending_id,
                                    deps.storage_dir, deps.clock.now())
 
     outcome, t = await act(turn, work)
@@ -184,7 +185,7 @@ async def discard_pressed(turn: Turn) -> None:
         return
 
     async def work(session: Session, member: Member) -> bool:
-        await imports.discard(session, deps.workspace, member, pending_id, deps.clock.now())
+        await pending.discard(session, deps.workspace, member, pending_id, deps.clock.now())
         return True
 
     done, t = await act(turn, work)
@@ -203,7 +204,7 @@ async def missing_pressed(turn: Turn) -> None:
         return
 
     async def work(session: Session, member: Member) -> list[str]:
-        return await imports.cancel_missing(session, deps.workspace, member, pending_id,
+        return await pending.cancel_missing(session, deps.workspace, member, pending_id,
                                             deps.clock.now(), confirm=confirm)
 
     cancelled, t = await act(turn, work)

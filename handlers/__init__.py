@@ -18,6 +18,7 @@ from handlers import (
     remind,
     report,
     review,
+    secretariat,
     start,
     status,
     tasks,
@@ -35,6 +36,7 @@ FEATURES: tuple[Feature, ...] = (
     members_list.FEATURE,
     report.FEATURE,
     remind.FEATURE,
+    secretariat.FEATURE,
     evidence.FEATURE,
     chatter.FEATURE,
 )

@@ -107,6 +107,9 @@ class Feature:
     commands: tuple[Command, ...] = ()
     presses: tuple[Press, ...] = ()
     reads_files: TurnCallback | None = None
+    # Asked before any ``reads_files`` (True: it took the file): the secretariat's import
+    # sheets, which would otherwise be filed as evidence.
+    takes_files: TextReader | None = None
     reads_contacts: TurnCallback | None = None
     reads_text: TextReader | None = None
     reads_text_first: bool = False

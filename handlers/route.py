@@ -56,6 +56,9 @@ async def dispatch(turn: Turn) -> None:
         return
     if inbound.file is not None:
         for feature in FEATURES:
+            if feature.takes_files is not None and await feature.takes_files(turn):
+                return
+        for feature in FEATURES:
             if feature.reads_files is not None:
                 await feature.reads_files(turn)
                 return

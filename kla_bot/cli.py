@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "export": "kla_bot.cli_export:run_export",
     "audit": "kla_bot.cli_export:run_audit",
     "invite": "kla_bot.cli:run_invite",
+    "template": "kla_bot.cli_template:run_template",
     "console": "kla_bot.console.main:run_console",
     "demo": "kla_bot.console.main:run_demo",
     "whatsapp": "kla_bot.cli_whatsapp:run_whatsapp",
@@ -69,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--all", action="store_true", help=h("all"))
     command("audit").add_argument("--limit", type=int, default=200, help=h("limit"))
     command("invite").add_argument("phone", help=h("phone"))
+    tpl = command("template")
+    tpl.add_argument("--out", type=Path, required=True, help=h("template_out"))
+    tpl.add_argument("--lang", choices=list(LANGUAGES), default=None, help=h("template_lang"))
     command("console").add_argument("--as", dest="as_phone", default=None, help=h("as"))
     demo = command("demo")
     demo.add_argument("--keep", action="store_true", help=h("keep"))

@@ -43,6 +43,13 @@ class TaskState(StrEnum):
     OPEN = "open"
     SUBMITTED = "submitted"
     APPROVED = "approved"
+    # Dropped from the list by the secretariat (a re-import without it, confirmed): kept with
+    # its evidence and history, never reminded, counted or shown as open again.
+    CANCELLED = "cancelled"
+
+
+# States in which a task still waits for its evidence or its review (reminded, counted).
+LIVE_TASK_STATES: tuple[str, ...] = (TaskState.OPEN.value, TaskState.SUBMITTED.value)
 
 
 class Role(StrEnum):
@@ -56,6 +63,15 @@ class EvidenceState(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     SUPERSEDED = "superseded"
+
+
+def state_from_files(evidence_states: set[str]) -> TaskState:
+    """A task follows its files: any accepted → approved, any waiting → submitted, else open."""
+    if EvidenceState.APPROVED in evidence_states:
+        return TaskState.APPROVED
+    if EvidenceState.SUBMITTED in evidence_states:
+        return TaskState.SUBMITTED
+    return TaskState.OPEN
 
 
 class OutboxState(StrEnum):

@@ -298,6 +298,25 @@ class PendingReason(Base):
     created_at: Mapped[datetime]
 
 
+class PendingImport(Base):
+    """A spreadsheet the secretariat sent, previewed and waiting for Terapkan / Batal. The
+    file is kept content-addressed in the store (``storage_key``); ``fingerprint`` is the hash
+    of what the preview showed, so apply writes exactly that or previews again. ``missing``:
+    ids of tasks no longer in the file, cancelled only on a second confirmation."""
+
+    __tablename__ = "pending_imports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    regency_id: Mapped[int] = mapped_column(ForeignKey("regencies.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    file_name: Mapped[str] = mapped_column(String(255))
+    storage_key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    missing: Mapped[list[int]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16))  # previewed, applied, cancelled, dropped
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+
 class AuditEvent(Base):
     """Who did what to which record, and when."""
 

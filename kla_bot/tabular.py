@@ -78,15 +78,16 @@ def read_table(path: Path, columns: Sequence[Column]) -> list[Row]:
     return read_sheet(path, columns).rows
 
 
-def read_sheet(path: Path, columns: Sequence[Column]) -> Table:
-    """The data rows of ``path`` with the header found and ignored columns named."""
+def read_sheet(path: Path, columns: Sequence[Column], *, sheet: int = 0) -> Table:
+    """The data rows of ``path`` with the header found and ignored columns named
+    (``sheet``: which worksheet of a workbook, the first by default)."""
     if not path.is_file():
         raise UserError("imports.file.missing", path=path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         raw_rows = _csv_rows(path)
     elif suffix == ".xlsx":
-        raw_rows = _xlsx_rows(path)
+        raw_rows = _xlsx_rows(path, sheet)
     else:
         raise UserError("imports.file.wrong_type", path=path)
     top: list[list[str]] = []
@@ -196,7 +197,21 @@ def _csv_rows(path: Path) -> Iterator[list[str]]:
                         limit=csv.field_size_limit()) from exc
 
 
-def _xlsx_rows(path: Path) -> Iterator[list[str]]:
+def sheet_names(path: Path) -> list[str]:
+    """The worksheets of a workbook, in order; UserError when it cannot be read."""
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True)
+    except Exception as exc:  # an untrusted file: one line, no traceback
+        raise UserError("imports.file.bad_xlsx", path=path) from exc
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
+def _xlsx_rows(path: Path, index: int = 0) -> Iterator[list[str]]:
     import openpyxl
 
     try:
@@ -204,7 +219,7 @@ def _xlsx_rows(path: Path) -> Iterator[list[str]]:
     except Exception as exc:  # any malformed part of an untrusted file: one line, no traceback
         raise UserError("imports.file.bad_xlsx", path=path) from exc
     try:
-        sheet = workbook.worksheets[0]
+        sheet = workbook.worksheets[index]
         merged = _MergedCells.of(sheet)
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             yield merged.fill([_cell_text(v) for v in values], number)

@@ -31,7 +31,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from kla_bot.domain import Channel, OutboxState, Role
+from kla_bot.domain import LIVE_TASK_STATES, Channel, OutboxState, Role
 from kla_bot.models import Member, MemberAddress, OutboxMessage, Task
 from kla_bot.services import audit, outbox, routes
 from kla_bot.services.addresses import WHATSAPP
@@ -343,7 +343,7 @@ async def _tell_coordinators(session: AsyncSession, workspace: Workspace, member
             routes.REACHABLE, Member.id != member.id)))
     open_tasks = list(await session.scalars(select(Task.id).where(
         Task.cycle_id == workspace.cycle_id, Task.assignee_id == member.id,
-        Task.state != "approved")))
+        Task.state.in_(LIVE_TASK_STATES))))
     payload = MemberUnreachable(member_id=member.id, member_name=member.name,
                                 agency=member.agency, reason=reason,
                                 since=date.fromisoformat(since_local),

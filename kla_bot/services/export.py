@@ -172,10 +172,11 @@ async def collect(session: AsyncSession, workspace: Workspace, settings: Setting
         evs = by_task.get(task.id, [])
         overdue = is_overdue(task.state, task.due_date, today)
         s = clusters[cl.code]
-        s["total"] += 1
-        s[task.state] = s.get(task.state, 0) + 1
-        s["overdue"] += overdue
-        s["points"] += task.points
+        if task.state != TaskState.CANCELLED:  # listed with its files, counted nowhere
+            s["total"] += 1
+            s[task.state] = s.get(task.state, 0) + 1
+            s["overdue"] += overdue
+            s["points"] += task.points
         if task.state == TaskState.APPROVED:
             s["approved_points"] += task.points
         decided = [e for e in evs if e[0].reviewed_at is not None]

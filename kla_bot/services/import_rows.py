@@ -61,6 +61,7 @@ ROLE_ALIASES = {
     "secretariat": Role.SECRETARIAT, "sekretariat": Role.SECRETARIAT,
 }
 MAX_POINTS = Decimal(1000)
+_LABELLED_INDICATOR = re.compile(r"^(\d{1,3})\s*[—–-]\s*\S")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 
 
@@ -204,8 +205,10 @@ def _indicator(text: str, known: set[int], reasons: list[Reason]) -> int | None:
     if not text:
         reasons.append(_empty("indicator"))
         return None
+    # "17 — Tersedia Kawasan Tanpa Rokok…": the template's drop-down shows number and name.
+    labelled = _LABELLED_INDICATOR.match(text)
     try:
-        number = int(text)
+        number = int(labelled[1] if labelled else text)
     except ValueError:
         reasons.append(_reason("indicator_not_a_number", text=text, first=1,
                                last=max(known, default=24)))

@@ -4,7 +4,8 @@ A file is validated whole before anything is written: on any bad row nothing cha
 every bad row is reported. Members are upserted by normalised phone, tasks by code
 (case-insensitive) within the current cycle. Importing the same file again changes nothing:
 rows equal to what is stored are left alone (no timestamp bump, no audit event). An import
-never deletes anything and never touches a task's state or its evidence.
+never deletes anything and never touches a task's evidence, nor its state, except that a
+cancelled task listed again is live again (open, submitted or approved, as its files say).
 
 ``import_members``/``import_tasks`` do it in the caller's unit of work (small files, the
 demo). ``import_in_batches`` (the command line) validates in a read-only snapshot, then writes
@@ -25,8 +26,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot.db import Database
+from kla_bot.domain import TaskState, state_from_files
 from kla_bot.errors import Reason, UserError
-from kla_bot.models import Cluster, Indicator, Member, MemberCluster, Task
+from kla_bot.models import Cluster, Evidence, Indicator, Member, MemberCluster, Task
 from kla_bot.services import audit
 from kla_bot.services.audit import Actor, record
 from kla_bot.services.due_dates import default_due
@@ -56,10 +58,13 @@ BATCH_PAUSE_S = 0.12
 class ImportRejected(UserError):
     """The file has bad rows; nothing was written. The details list every one."""
 
-    def __init__(self, what: str, errors: Sequence[RowError]) -> None:
+    def __init__(self, what: str, errors: Sequence[RowError],
+                 parsed: Sequence[MemberRow] | Sequence[TaskRow] = ()) -> None:
         key = "imports.rejected_one" if len(errors) == 1 else "imports.rejected"
         super().__init__(key, file=what, count=len(errors))
         self.errors = tuple(errors)
+        # The good rows: an import by message may write them alone once the preview is agreed.
+        self.parsed: Sequence[MemberRow] | Sequence[TaskRow] = parsed
         self.details = tuple(Reason.of("imports.row", row=e.row, reasons=e.reasons)
                              for e in errors)
 
@@ -140,12 +145,12 @@ async def check_members(session: AsyncSession, rows: Sequence[Row],
         first_row_of[item.phone] = row.number
         parsed.append(item)
     if errors:
-        raise ImportRejected(source, errors)
+        raise ImportRejected(source, errors, parsed)
     return parsed
 
 
 async def write_members(session: AsyncSession, workspace: Workspace, parsed: Sequence[MemberRow],
-                        now: datetime) -> tuple[int, int]:
+                        now: datetime, *, actor: Actor = CLI) -> tuple[int, int]:
     """Upsert checked rows by phone; (created, updated)."""
     existing = {m.phone: m for m in await session.scalars(
         select(Member).where(Member.regency_id == workspace.regency_id,
@@ -173,12 +178,12 @@ async def write_members(session: AsyncSession, workspace: Workspace, parsed: Seq
             member.name, member.agency, member.role = item.name, item.agency, item.role
             member.updated_at = now
             updated += 1
-            await record(session, at=now, actor=CLI, action="member.imported",
+            await record(session, at=now, actor=actor, action="member.imported",
                          subject_type="member", subject_id=member.id,
                          regency_id=workspace.regency_id, changed=changes)
     await session.flush()  # one round trip for all new members, then their ids are known
     for member, item in new:
-        await record(session, at=now, actor=CLI, action="member.imported",
+        await record(session, at=now, actor=actor, action="member.imported",
                      subject_type="member", subject_id=member.id,
                      regency_id=workspace.regency_id, created=True, name=item.name,
                      phone=item.phone, agency=item.agency, role=item.role,
@@ -209,12 +214,12 @@ async def check_tasks(session: AsyncSession, workspace: Workspace, rows: Sequenc
         first_row_of[key] = row.number
         parsed.append(item)
     if errors:
-        raise ImportRejected(source, errors)
+        raise ImportRejected(source, errors, parsed)
     return parsed
 
 
 async def write_tasks(session: AsyncSession, workspace: Workspace, parsed: Sequence[TaskRow],
-                      now: datetime) -> tuple[int, int]:
+                      now: datetime, *, actor: Actor = CLI) -> tuple[int, int]:
     """Upsert checked rows by code; (created, updated). New tasks and all audit events go in
     one statement each (thousands of rows: one round trip, not one per row)."""
     existing = {t.code_key: t for t in await session.scalars(
@@ -235,11 +240,16 @@ async def write_tasks(session: AsyncSession, workspace: Workspace, parsed: Seque
             new[item.code.upper()] = values
             continue
         changes = _changes(task, values)
+        if task.state == TaskState.CANCELLED:
+            revived = state_from_files(set(await session.scalars(
+                select(Evidence.state).where(Evidence.task_id == task.id))))
+            changes["state"] = [task.state, revived.value]
+            task.state = revived.value
         if changes:
             for key, value in values.items():
                 setattr(task, key, value)
             task.updated_at = now
-            events.append(audit.event(at=now, actor=CLI, action="task.imported",
+            events.append(audit.event(at=now, actor=actor, action="task.imported",
                                       subject_type="task", subject_id=task.id,
                                       regency_id=workspace.regency_id, code=item.code,
                                       changed=changes))
@@ -251,7 +261,7 @@ async def write_tasks(session: AsyncSession, workspace: Workspace, parsed: Seque
         ids = {key: task_id for key, task_id in await session.execute(
             select(Task.code_key, Task.id).where(Task.cycle_id == workspace.cycle_id,
                                                  Task.code_key.in_(list(new))))}
-        events += [audit.event(at=now, actor=CLI, action="task.imported", subject_type="task",
+        events += [audit.event(at=now, actor=actor, action="task.imported", subject_type="task",
                                subject_id=ids[key], regency_id=workspace.regency_id,
                                created=True, **{k: _jsonable(v) for k, v in values.items()})
                    for key, values in new.items()]

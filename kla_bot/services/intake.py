@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kla_bot.domain import Who
+from kla_bot.domain import TaskState, Who
 from kla_bot.models import Member, PendingChoice, PendingReason, Task
 from kla_bot.services import members, outbox
 from kla_bot.services.access import AccessDenied
@@ -181,7 +181,8 @@ async def _explicit_target(session: AsyncSession, workspace: Workspace, member: 
     codes = {word.upper().strip(".") for word in _WORD.findall(caption or "")}
     if codes:
         found = list(await session.scalars(select(Task.id).where(
-            Task.cycle_id == workspace.cycle_id, Task.code_key.in_(codes))))
+            Task.cycle_id == workspace.cycle_id, Task.code_key.in_(codes),
+            Task.state != TaskState.CANCELLED)))
         if len(found) == 1:
             return found[0], []
         if found:

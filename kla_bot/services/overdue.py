@@ -14,7 +14,7 @@ from sqlalchemy import and_, case
 from sqlalchemy.sql.elements import ColumnElement
 
 from kla_bot.clock import days_left
-from kla_bot.domain import TaskState
+from kla_bot.domain import LIVE_TASK_STATES
 from kla_bot.models import Task
 
 
@@ -25,12 +25,12 @@ def days_late(due: date, today: date) -> int:
 
 def is_overdue(state: str, due: date, today: date, *, for_days: int = 1) -> bool:
     """The rule for a task already read: ``state``, ``due`` date, the local ``today``."""
-    return state != TaskState.APPROVED.value and days_late(due, today) >= for_days
+    return state in LIVE_TASK_STATES and days_late(due, today) >= for_days
 
 
 def overdue(today: date, *, for_days: int = 1) -> ColumnElement[bool]:
     """The rule as a SQL condition on ``Task`` (for WHERE)."""
-    return and_(Task.state != TaskState.APPROVED.value,
+    return and_(Task.state.in_(LIVE_TASK_STATES),
                 Task.due_date <= today - timedelta(days=for_days))
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot import scheduler
 from kla_bot.config import Settings
-from kla_bot.domain import Role, TaskState
+from kla_bot.domain import LIVE_TASK_STATES, Role, TaskState
 from kla_bot.models import Indicator, Member, MemberCluster, Task
 from kla_bot.scheduler import Run
 from kla_bot.services import audit, outbox, overdue, routes
@@ -210,7 +210,7 @@ async def _last_calls(session: AsyncSession, workspace: Workspace, settings: Set
     rows = await session.execute(
         select(Indicator.cluster_code, Task.state, func.count(), func.sum(Task.points))
         .join(Indicator, Task.indicator_number == Indicator.number)
-        .where(Task.cycle_id == workspace.cycle_id, Task.state != TaskState.APPROVED)
+        .where(Task.cycle_id == workspace.cycle_id, Task.state.in_(LIVE_TASK_STATES))
         .group_by(Indicator.cluster_code, Task.state))
     per_cluster = [(cluster, state, int(count), Decimal(points or 0))
                    for cluster, state, count, points in rows]

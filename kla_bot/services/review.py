@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from kla_bot.domain import EvidenceState, Role, TaskState, Who
+from kla_bot.domain import EvidenceState, Role, TaskState, Who, state_from_files
 from kla_bot.models import Evidence, Indicator, Member, OutboxMessage, PendingReason, Task
 from kla_bot.services import audit, members, outbox, routes
 from kla_bot.services.access import AccessDenied, Scope, overseer_scope, require_cluster
@@ -138,8 +138,9 @@ async def waiting_for(session: AsyncSession, workspace: Workspace, member: Membe
                       limit: int = 10) -> Waiting:
     """The files waiting for this coordinator's review, oldest first (``/tinjau``)."""
     scope = overseer_scope(member)
+    # A cancelled task's files wait for nobody (they stay stored, with the task).
     where = [Task.cycle_id == workspace.cycle_id, Evidence.state == EvidenceState.SUBMITTED,
-             *_cluster_filter(scope)]
+             Task.state != TaskState.CANCELLED, *_cluster_filter(scope)]
     rows = await session.execute(_items_query().where(*where)
                                  .order_by(Evidence.uploaded_at, Evidence.id).limit(limit))
     total = await session.scalar(
@@ -186,15 +187,15 @@ async def _decide(session: AsyncSession, member: Member, item: ReviewItem, state
         .values(state=state, reviewer_id=member.id, reviewed_at=now, review_reason=reason))
     if not result.rowcount:  # type: ignore[attr-defined]
         return False
-    # The task follows its files: any accepted → approved, any waiting → submitted, else open.
-    states = set(await session.scalars(
-        select(Evidence.state).where(Evidence.task_id == item.task_id)))
-    task_state = (TaskState.APPROVED if EvidenceState.APPROVED in states
-                  else TaskState.SUBMITTED if EvidenceState.SUBMITTED in states
-                  else TaskState.OPEN)
+    task_state = state_from_files(set(await session.scalars(
+        select(Evidence.state).where(Evidence.task_id == item.task_id))))
     values: dict[str, Any] = {"state": task_state, "updated_at": now}
     if reason is not None:
         values["last_rejection_reason"] = reason
+    if await session.scalar(select(Task.state).where(Task.id == item.task_id)) \
+            == TaskState.CANCELLED:
+        del values["state"]  # a decision on an old card: the task stays cancelled
+        task_state = TaskState.CANCELLED
     await session.execute(update(Task).where(Task.id == item.task_id).values(**values))
     await audit.record(session, at=now, actor=audit.Actor.member(member),
                        action="evidence.accept" if reason is None else "evidence.reject",

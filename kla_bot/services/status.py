@@ -43,6 +43,9 @@ __all__ = ["ClusterDetail", "ClusterStatus", "EvidenceLine", "Headline", "Member
            "Score", "StatusReport", "TaskCounts", "TaskLine", "build_headline", "build_status",
            "cluster_detail"]
 
+# Cancelled tasks (dropped by the secretariat) are kept but counted nowhere.
+COUNTED = Task.state != TaskState.CANCELLED.value
+
 
 async def build_status(session: AsyncSession, workspace: Workspace, settings: Settings,
                        now: datetime) -> StatusReport:
@@ -91,7 +94,8 @@ async def cluster_detail(session: AsyncSession, workspace: Workspace, settings: 
                Task.state, Task.due_date)
         .join(Indicator, Task.indicator_number == Indicator.number)
         .join(Member, Task.assignee_id == Member.id)
-        .where(Task.cycle_id == workspace.cycle_id, Indicator.cluster_code == cluster.code))
+        .where(Task.cycle_id == workspace.cycle_id, Indicator.cluster_code == cluster.code,
+               COUNTED))
     order = {TaskState.OPEN.value: 0, TaskState.SUBMITTED.value: 1, TaskState.APPROVED.value: 2}
     lines = sorted(
         (TaskLine(id=r[0], code=r[1], indicator=r[2], indicator_name=r[3], title=r[4],
@@ -113,7 +117,7 @@ async def _tallies_by_cluster(session: AsyncSession, workspace: Workspace,
         select(Indicator.cluster_code, Task.state, func.count(), func.sum(Task.points),
                func.sum(overdue_count(today)))
         .join(Indicator, Task.indicator_number == Indicator.number)
-        .where(Task.cycle_id == workspace.cycle_id)
+        .where(Task.cycle_id == workspace.cycle_id, COUNTED)
         .group_by(Indicator.cluster_code, Task.state))
     tallies: dict[str, Tally] = defaultdict(Tally)
     for code, state, count, points, overdue in rows:
@@ -150,7 +154,7 @@ async def member_statuses(session: AsyncSession, workspace: Workspace, today: da
     per_member: dict[int, Tally] = defaultdict(Tally)
     counted = (select(Task.assignee_id, Task.state, func.count(), func.sum(Task.points),
                       func.sum(overdue_count(today)))
-               .where(Task.cycle_id == workspace.cycle_id)
+               .where(Task.cycle_id == workspace.cycle_id, COUNTED)
                .group_by(Task.assignee_id, Task.state))
     if clusters_only is not None:
         counted = counted.join(Indicator, Task.indicator_number == Indicator.number).where(

@@ -60,7 +60,7 @@ OFFERED = {
     "coordinator": ["start", "bantuan", "bahasa", "tugas", "status", "tinjau", "tugaskan",
                     "anggota", "undang", "ingatkan", "batal"],
     "secretariat": ["start", "bantuan", "bahasa", "tugas", "status", "tinjau", "tugaskan",
-                    "anggota", "undang", "laporan", "ingatkan", "batal"],
+                    "anggota", "undang", "laporan", "ingatkan", "templat", "batal"],
 }
 
 

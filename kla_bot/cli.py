@@ -69,7 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--all", action="store_true", help=h("all"))
     command("audit").add_argument("--limit", type=int, default=200, help=h("limit"))
     command("invite").add_argument("phone", help=h("phone"))
-    command("console").add_argument("--as", dest="as_phone", default=None, help=h("as"))
+    console = command("console")
+    console.add_argument("--as", dest="as_phone", default=None, help=h("as"))
+    console.add_argument("--channel", choices=["telegram", "whatsapp"], default="telegram",
+                         help=h("channel"))
     demo = command("demo")
     demo.add_argument("--keep", action="store_true", help=h("keep"))
     demo.add_argument("--dir", type=Path, default=Path("demo-workspace"), help=h("dir"))

@@ -53,7 +53,7 @@ async def whatsapp_served(deps: Deps) -> AsyncIterator[WhatsAppRuntime]:
 
 
 @asynccontextmanager
-async def without_telegram(deps: Deps) -> AsyncIterator[None]:
+async def without_telegram(deps: Deps) -> AsyncIterator[AsyncIOScheduler]:
     """The Telegram application's start-up chores, for a WhatsApp-only ``run``: stale temp
     files removed, reminders queued at each configured local time (and now, to catch up on
     a slot missed earlier today), the database closed at the end."""
@@ -74,7 +74,7 @@ async def without_telegram(deps: Deps) -> AsyncIterator[None]:
         if not isinstance(deps.clock, ManualClock):  # a test drives time itself
             jobs.start()
             await queue_due_now(deps)
-        yield
+        yield jobs
     finally:
         if jobs.running:
             jobs.shutdown(wait=False)

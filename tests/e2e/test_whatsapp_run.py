@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kla_bot.clock import ManualClock
 from kla_bot.deps import Deps
 from kla_bot.models import Evidence, Task
+from kla_bot.standin import BotApiStandin, StandinServer
 from kla_bot.standin_whatsapp import (
     CloudApiStandin,
     LocalServer,
@@ -204,3 +205,41 @@ async def test_run_serves_whatsapp_and_survives_kill_9_mid_download(
 async def _evidence(deps: Deps) -> list[Evidence]:
     async with deps.db.transaction() as s:
         return list(await s.scalars(select(Evidence)))
+
+
+async def test_run_serves_telegram_and_whatsapp_together(
+        deps: Deps, clock: ManualClock, tmp_path: Path) -> None:
+    await seed(deps, clock)
+    token = "987654321:E2E-secret-TOKEN-zyxwvutsrqponmlkji"
+    telegram = BotApiStandin(token=token)
+    cloud = CloudApiStandin(lambda: datetime.now(UTC))
+    async with StandinServer(telegram) as bot_api, LocalServer(create_standin_app(cloud)) as graph:
+        cloud.media_base = graph.url
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}/whatsapp"
+        env = _environment(deps, cloud, _config(tmp_path, cloud, graph.url, port))
+        env.update(KLA_BOT_TOKEN=token, KLA_BOT_BOT_BASE_URL=bot_api.base_url,
+                   KLA_BOT_BOT_BASE_FILE_URL=bot_api.base_file_url)
+        bot = Bot(tmp_path, env, url)
+        poster = WebhookPoster(cloud, url)
+        ani = Person(cloud, cloud.add_user("Ani", ANI))
+        await bot.start()
+        try:
+            rina = telegram.add_user("Rina", language_code="id").private
+            mark = telegram.mark()
+            rina.send("/start")
+            answer = await rina.wait_for_message(since=mark, within=CAP)
+            assert (await poster.post(ani.text("halo"))).status_code == 200
+
+            async def welcomed() -> bool:
+                return any("Selamat datang, Ani" in m.text for m in cloud.transcript(ani.user))
+
+            await _until(welcomed, "the WhatsApp welcome", bot.errors)
+        finally:
+            status = await bot.stop()
+            await poster.aclose()
+    telegram.close()
+    assert "Rina" in answer.plain
+    assert status == 0, _tail(bot.errors)
+    stderr = bot.errors.read_text(errors="replace")
+    assert token not in stderr and cloud.app_secret not in stderr

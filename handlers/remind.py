@@ -20,6 +20,7 @@ from handlers.tasks import send_data
 from kla_bot import scheduler
 from kla_bot.clock import days_left
 from kla_bot.conversation.turn import Turn
+from kla_bot.deps import Deps
 from kla_bot.domain import Role
 from kla_bot.i18n import Translator
 from kla_bot.services import reminders
@@ -68,7 +69,11 @@ def _remind_reply(t: Translator, result: FanOut) -> str:
 
 async def run_due(app: KlaApplication) -> dict[str, FanOut]:
     """Queue whatever reminders are due now (nothing twice); the sender then delivers them."""
-    deps = app.bot_data.deps
+    return await queue_due_now(app.bot_data.deps)
+
+
+async def queue_due_now(deps: Deps) -> dict[str, FanOut]:
+    """:func:`run_due` without a Telegram application (WhatsApp-only ``run``)."""
     async with deps.db.transaction() as session:
         result = await reminders.queue_due(session, deps.workspace, deps.settings,
                                            deps.clock.now())

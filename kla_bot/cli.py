@@ -73,7 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     tpl = command("template")
     tpl.add_argument("--out", type=Path, required=True, help=h("template_out"))
     tpl.add_argument("--lang", choices=list(LANGUAGES), default=None, help=h("template_lang"))
-    command("console").add_argument("--as", dest="as_phone", default=None, help=h("as"))
+    console = command("console")
+    console.add_argument("--as", dest="as_phone", default=None, help=h("as"))
+    console.add_argument("--channel", choices=["telegram", "whatsapp"], default="telegram",
+                         help=h("channel"))
     demo = command("demo")
     demo.add_argument("--keep", action="store_true", help=h("keep"))
     demo.add_argument("--dir", type=Path, default=Path("demo-workspace"), help=h("dir"))
@@ -143,8 +146,8 @@ def _settings_for(args: argparse.Namespace) -> Settings:
         # The demo writes its own workspace and configuration; nothing is read here.
         return Settings().replace(verification={"regency": "Kabupaten Banjar"})
     settings = load_settings(args.config or default_config_path())
-    if args.command == "run" and not settings.bot.token:
-        raise ConfigError("token_missing")
+    if args.command == "run" and not settings.bot.token and settings.whatsapp is None:
+        raise ConfigError("token_missing")  # neither channel: nothing to run
     return settings
 
 
@@ -172,14 +175,18 @@ async def run_invite(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
-    """``run``: refuse a second instance, migrate, connect, then long-poll Telegram until
-    SIGINT or SIGTERM (or a 409 Conflict, which ends it with one line)."""
+    """``run``: refuse a second instance, migrate, then serve every configured channel —
+    Telegram by long polling when a token is set, WhatsApp's webhook on ``[server] listen``
+    when ``[whatsapp]`` is there — until SIGINT or SIGTERM (or a 409 Conflict from Telegram,
+    which ends it with one line)."""
     from handlers.application import build_application, start_application, stop_application
+    from kla_bot.channels.serving import check_whatsapp, whatsapp_served, without_telegram
     from kla_bot.cli_text import cli_translator, startup_line
     from kla_bot.deps import create_deps
     from kla_bot.single_instance import single_instance
 
     setup_logging(settings.log.level, *settings.secrets)
+    check_whatsapp(settings)
     failures: list[UserError] = []
     stop = asyncio.Event()
 
@@ -190,18 +197,26 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    t = cli_translator(settings)
     async with AsyncExitStack() as held:
         async with _database_reachable(settings):
             await held.enter_async_context(single_instance(settings))
             deps = await create_deps(settings, SystemClock())
-        app = build_application(deps)
-        try:
+        app = None
+        if settings.bot.token:
+            app = build_application(deps)
+            held.push_async_callback(stop_application, app)
             await start_application(app, polling=True, on_fatal=fatal)
-            log.info("%s", startup_line(cli_translator(settings), settings,
-                                        username=app.bot.username, now=deps.clock.now()))
-            await stop.wait()
-        finally:
-            await stop_application(app)
+            log.info("%s", startup_line(t, settings, username=app.bot.username,
+                                        now=deps.clock.now()))
+        else:
+            await held.enter_async_context(without_telegram(deps))
+        if settings.whatsapp is not None:
+            await held.enter_async_context(whatsapp_served(deps, app))
+            log.info("%s", t.plain("cli.run.started_whatsapp", listen=settings.server.listen,
+                                   path=settings.whatsapp.path,
+                                   regency=settings.verification.regency))
+        await stop.wait()
     if failures:
         raise failures[0]
     return 0

@@ -97,6 +97,9 @@ class WhatsAppSettings:
     base_url: str = "https://graph.facebook.com"
     api_version: str = "v23.0"
     path: str = "/whatsapp"
+    # The business number as people dial it (digits, e.g. 6281100000000): invite links
+    # (https://wa.me/<number>?text=<code>) and how the bot is named; optional.
+    number: str = ""
     templates: dict[OutboxKind, str] = field(default_factory=dict)
 
 

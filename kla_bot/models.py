@@ -330,3 +330,17 @@ class AuditEvent(Base):
     subject_type: Mapped[str] = mapped_column(String(40))
     subject_id: Mapped[str] = mapped_column(String(64))
     details: Mapped[dict[str, Any]]
+
+
+class WhatsAppInboxMessage(Base):
+    """A WhatsApp message taken in by the webhook, kept before the webhook answers 200 so a
+    crash loses nothing: ``raw`` is the message (and its sender's contact) as WhatsApp posted
+    it; ``handled_at`` is set once the conversation has dealt with it. The unique message id
+    makes a redelivery a no-op, also after a restart."""
+
+    __tablename__ = "whatsapp_inbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(160), unique=True)
+    raw: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -27,7 +27,8 @@ async def run_console(args: argparse.Namespace, settings: Settings) -> int:
 
     files_dir = Path(settings.storage.path).parent / "console-files"
     clock = pinned_clock() or OffsetClock()
-    return await converse(settings, clock, files_dir, as_phone=args.as_phone)
+    return await converse(settings, clock, files_dir, as_phone=args.as_phone,
+                          channel=getattr(args, "channel", "telegram"))
 
 
 async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -41,18 +42,27 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 async def converse(settings: Settings, clock: MovableClock, files_dir: Path, *,
                    as_phone: str | None, guide: Guide | None = None,
-                   stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
-    """Open a session, show the guide, then read lines until ``:quit`` or end of input."""
+                   stdin: TextIO | None = None, stdout: TextIO | None = None,
+                   channel: str = "telegram") -> int:
+    """Open a session (on Telegram's stand-in or WhatsApp's), show the guide, then read lines
+    until ``:quit`` or end of input."""
+    from kla_bot.console.whatsapp import WhatsAppConsoleSession
+
     setup_logging(settings.log.level, settings.bot.token)
     source = stdin or sys.stdin
     screen = Screen(stdout or sys.stdout, translator(settings.bot.language),
                     interactive=source.isatty() and (stdout or sys.stdout).isatty())
-    session = await ConsoleSession.open(settings, screen, files_dir, clock)
+    session: ConsoleSession | WhatsAppConsoleSession
+    if channel == "whatsapp":
+        session = await WhatsAppConsoleSession.open(settings, screen, files_dir, clock)
+    else:
+        session = await ConsoleSession.open(settings, screen, files_dir, clock)
     try:
         if guide is not None:
             guide(screen)
         else:
-            screen.note("console.welcome", style="")
+            screen.note("console_wa.welcome" if channel == "whatsapp" else "console.welcome",
+                        style="")
         if as_phone:
             await session.switch_to(as_phone)
         reader = LineReader(source)

@@ -8,7 +8,9 @@ import httpx
 import pytest
 
 from kla_bot.clock import ManualClock
+from kla_bot.deps import Deps
 from kla_bot.standin_whatsapp import CloudApiStandin, WhatsAppUser, standin_client
+from tests.whatsapp.chat import WaChat, wa_chat
 
 SITI = "6281200000001"
 
@@ -34,3 +36,11 @@ async def graph(cloud: CloudApiStandin) -> AsyncIterator[httpx.AsyncClient]:
         headers={"authorization": f"Bearer {cloud.token}"},
     ) as client:
         yield client
+
+
+@pytest.fixture
+async def chat(deps: Deps, clock: ManualClock,
+               cloud: CloudApiStandin) -> AsyncIterator[WaChat]:
+    """The seeded task force chatting with the bot's WhatsApp runtime in-process."""
+    async with wa_chat(deps, clock, cloud) as world:
+        yield world

@@ -2,9 +2,11 @@
 
 Pure functions plus :func:`create_webhook_app` (Starlette; uvicorn serves it). A request whose
 ``X-Hub-Signature-256`` is missing or wrong gets 403 and nothing else happens. A signed
-notification is answered 200 at once; its parsed inputs go to the callback after the answer
-(a background task), because WhatsApp redelivers what is not acknowledged quickly. A message
-id already seen is dropped, so a redelivery is handled once.
+notification's messages are first taken in by the inbox (the runtime's keeps them in the
+database and commits, so a crash after the answer loses nothing), then it is answered 200; the
+new messages go to the callback after the answer (a background task), because WhatsApp
+redelivers what is not acknowledged quickly. A message id already taken in is dropped, so a
+redelivery is handled once.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import hmac
 import json
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -73,6 +75,8 @@ class Inbound:
     choice_title: str | None = None
     media: MediaRef | None = None
     reply_to: str | None = None
+    # The message and its sender's contact as posted: what the inbox keeps (from_raw reads it).
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,12 @@ def _when(value: Any) -> datetime:
         return datetime.fromtimestamp(0, UTC)
 
 
+def from_raw(raw: Any) -> Inbound | None:
+    """A message kept by the inbox (``Inbound.raw``), parsed again as it was at first."""
+    message, contact = _dict(_dict(raw).get("message")), _dict(_dict(raw).get("contact"))
+    return _message(message, {_sender(contact): contact} if contact else {})
+
+
 def _message(message: dict[str, Any], contacts: dict[str | None, Any]) -> Inbound | None:
     message_id, kind = message.get("id"), message.get("type")
     wa_id, user_id = message.get("from"), message.get("from_user_id")
@@ -173,34 +183,38 @@ def _message(message: dict[str, Any], contacts: dict[str | None, Any]) -> Inboun
         sent_at=_when(message.get("timestamp")),
         type=kind,
         reply_to=context.get("id"),
+        raw={"message": message, "contact": contact},
         **fields,
     )
 
 
-class SeenMessageIds(Protocol):
-    """Which message ids were already taken in. The wiring step replaces the in-memory one with
-    a database table (unique message id, written in the handling's transaction), so a restart,
-    a failed handling or a second worker keeps the promise."""
+class Inbox(Protocol):
+    """Where messages are taken in before the webhook answers. The runtime's keeps them in the
+    database (:mod:`kla_bot.channels.whatsapp.inbox`: unique message id, committed before the
+    200), so a restart, a crash mid-handling or a second worker keeps the promise."""
 
-    async def first_time(self, message_id: str) -> bool:
-        """Record ``message_id``; True only the first time it is offered."""
+    async def take_in(self, messages: Sequence[Inbound]) -> list[Inbound]:
+        """Keep ``messages``; return those never taken in before (each id once, ever)."""
         ...
 
 
-class InMemorySeenIds:
-    """The newest ``capacity`` ids, in this process only (WhatsApp redelivers within hours)."""
+class InMemoryInbox:
+    """The newest ``capacity`` ids, in this process only: for tests of the webhook alone."""
 
     def __init__(self, capacity: int = 100_000) -> None:
         self.capacity = capacity
         self._ids: OrderedDict[str, None] = OrderedDict()
 
-    async def first_time(self, message_id: str) -> bool:
-        if message_id in self._ids:
-            return False
-        self._ids[message_id] = None
-        if len(self._ids) > self.capacity:
-            self._ids.popitem(last=False)
-        return True
+    async def take_in(self, messages: Sequence[Inbound]) -> list[Inbound]:
+        fresh = []
+        for message in messages:
+            if message.message_id in self._ids:
+                continue
+            fresh.append(message)
+            self._ids[message.message_id] = None
+            if len(self._ids) > self.capacity:
+                self._ids.popitem(last=False)
+        return fresh
 
 
 OnInputs = Callable[[Sequence[Inbound], Sequence[StatusNote]], Awaitable[None]]
@@ -211,10 +225,10 @@ def create_webhook_app(
     app_secret: str,
     verify_token: str,
     on_inputs: OnInputs,
-    seen: SeenMessageIds | None = None,
+    inbox: Inbox | None = None,
     path: str = "/whatsapp",
 ) -> Starlette:
-    seen_ids: SeenMessageIds = seen if seen is not None else InMemorySeenIds()
+    taken: Inbox = inbox if inbox is not None else InMemoryInbox()
 
     async def subscribe(request: Request) -> Response:
         answer = challenge_answer(request.query_params, verify_token)
@@ -234,7 +248,7 @@ def create_webhook_app(
             parsed = parse_notification(json.loads(body))
         except ValueError:
             return PlainTextResponse("Bad Request", status_code=400)
-        fresh = [m for m in parsed.messages if await seen_ids.first_time(m.message_id)]
+        fresh = await taken.take_in(parsed.messages) if parsed.messages else []
         if not fresh and not parsed.statuses:
             return PlainTextResponse("OK")
         return PlainTextResponse("OK", background=BackgroundTask(on_inputs, fresh, parsed.statuses))

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from handlers.outbox_sender import drain
+from kla_bot.channels.whatsapp.outbox import serve_outbox
+from kla_bot.clock import ManualClock
+from kla_bot.deps import Deps
+from kla_bot.models import Task
+from kla_bot.standin_whatsapp import CloudApiStandin
 from tests.both.driver import Phone
 from tests.both.telegram import TelegramPhone
-from tests.members.conftest import (  # noqa: F401  (the world fixture, reused)
+from tests.both.whatsapp import WhatsAppPhone
+from tests.members.conftest import (
     ANI_PHONE,
     BUDI_PHONE,
     CITRA_PHONE,
     DEWI_PHONE,
-    World,
-    world,
+    members_world,
 )
+from tests.whatsapp.chat import wa_chat
 
 PEOPLE = {"Ani": (ANI_PHONE, 5001), "Budi": (BUDI_PHONE, 5002), "Citra": (CITRA_PHONE, 5003),
           "Dewi": (DEWI_PHONE, 5004)}
@@ -25,11 +34,13 @@ PEOPLE = {"Ani": (ANI_PHONE, 5001), "Budi": (BUDI_PHONE, 5002), "Citra": (CITRA_
 
 @dataclass
 class Town:
-    """The members' world, reached through one channel."""
+    """The members' task force (tests.members.conftest.seed), reached through one channel."""
 
-    world: World
-    phone: Callable[[str], Phone]
     channel: str
+    deps: Deps
+    tasks: dict[str, int]
+    phone: Callable[[str], Phone]
+    deliver: Callable[[], Awaitable[int]]  # send what the outbox holds
 
     async def member(self, name: str) -> Phone:
         """``name``'s chat, registered the channel's way."""
@@ -37,15 +48,34 @@ class Town:
         await phone.register()
         return phone
 
-    async def deliver(self) -> int:
-        """Send what the outbox holds (notifications, review results, reminders)."""
-        return await drain(self.world.app)
+    async def task(self, code: str) -> Task:
+        async with self.deps.db.transaction() as s:
+            task = await s.get(Task, self.tasks[code])
+            assert task is not None
+            return task
+
+    async def count(self, model: Any) -> int:
+        async with self.deps.db.transaction() as s:
+            return int(await s.scalar(select(func.count()).select_from(model)) or 0)
 
 
-@pytest.fixture(params=["telegram"])
-async def town(request: pytest.FixtureRequest, world: World) -> AsyncIterator[Town]:  # noqa: F811
-    def telegram(name: str) -> Phone:
-        phone, user_id = PEOPLE[name]
-        return TelegramPhone(world, name, phone, user_id)
+@pytest.fixture(params=["telegram", "whatsapp"])
+async def town(request: pytest.FixtureRequest, deps: Deps, clock: ManualClock,
+               tmp_path: Path) -> AsyncIterator[Town]:
+    if request.param == "telegram":
+        async with members_world(deps, clock, tmp_path) as world:
 
-    yield Town(world, telegram, request.param)
+            def telegram(name: str) -> Phone:
+                phone, user_id = PEOPLE[name]
+                return TelegramPhone(world, name, phone, user_id)
+
+            yield Town("telegram", deps, world.tasks, telegram, lambda: drain(world.app))
+        return
+    async with wa_chat(deps, clock, CloudApiStandin(clock.now)) as chat:
+        sender = serve_outbox(deps, chat.runtime.client, paced=False)
+
+        def whatsapp(name: str) -> Phone:
+            return WhatsAppPhone(chat, name, PEOPLE[name][0].removeprefix("+"))
+
+        yield Town("whatsapp", deps, chat.tasks, whatsapp, sender.drain)
+        chat.cloud.assert_no_surprises()

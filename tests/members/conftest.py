@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -135,8 +136,9 @@ async def seed(deps: Deps, clock: ManualClock) -> tuple[dict[str, int], dict[str
     return members, tasks
 
 
-@pytest.fixture
-async def world(deps: Deps, clock: ManualClock, tmp_path: Path) -> AsyncIterator[World]:
+@asynccontextmanager
+async def members_world(deps: Deps, clock: ManualClock, tmp_path: Path) -> AsyncIterator[World]:
+    """The seeded task force and the real Application on the Telegram stand-in."""
     state = BotApiStandin(token=deps.settings.bot.token, clock=clock.now,
                           file_dir=tmp_path / "standin")
     deps.file_source = StandinFileSource(state)
@@ -147,6 +149,12 @@ async def world(deps: Deps, clock: ManualClock, tmp_path: Path) -> AsyncIterator
     await stop_application(app)
     state.close()
     assert not state.unexpected, state.unexpected
+
+
+@pytest.fixture
+async def world(deps: Deps, clock: ManualClock, tmp_path: Path) -> AsyncIterator[World]:
+    async with members_world(deps, clock, tmp_path) as built:
+        yield built
 
 
 def later(clock: ManualClock, **delta: float) -> None:

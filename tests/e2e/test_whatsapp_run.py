@@ -34,7 +34,7 @@ from kla_bot.standin_whatsapp import (
 )
 from tests.conftest import ROOT
 from tests.members.conftest import pdf_bytes, seed
-from tests.whatsapp.chat import ANI, VERIFY
+from tests.whatsapp.chat import ANI, CITRA, VERIFY
 
 pytestmark = pytest.mark.e2e
 CAP = 30.0  # seconds: a ceiling for a slow machine, not a sleep
@@ -160,6 +160,7 @@ async def test_run_serves_whatsapp_and_survives_kill_9_mid_download(
         bot = Bot(tmp_path, env, url)
         poster = WebhookPoster(cloud, url)
         ani = Person(cloud, cloud.add_user("Ani", ANI))
+        citra = Person(cloud, cloud.add_user("Citra", CITRA))  # the K3 coordinator
         await bot.start()
         try:
             # A member's first message registers them; the welcome comes back over HTTP.
@@ -169,6 +170,7 @@ async def test_run_serves_whatsapp_and_survives_kill_9_mid_download(
                 return any("Selamat datang, Ani" in m.text for m in cloud.transcript(ani.user))
 
             await _until(welcomed, "the welcome reaching the stand-in", bot.errors)
+            assert (await poster.post(citra.text("halo"))).status_code == 200
             # kill -9 while the evidence is being downloaded: the message was kept before
             # the webhook answered, so the next start finishes it, once.
             upload = ani.document(pdf_bytes(text="ktr"), "perbup.pdf", caption="K3-17a")
@@ -183,6 +185,12 @@ async def test_run_serves_whatsapp_and_survives_kill_9_mid_download(
                 return len(await _evidence(deps)) == 1
 
             await _until(recorded, "the evidence recorded after the restart", bot.errors)
+
+            async def card_reached_the_coordinator() -> bool:  # the outbox, WhatsApp-only
+                return any("K3-17a" in m.text and m.type in ("document", "interactive")
+                           for m in cloud.transcript(citra.user))
+
+            await _until(card_reached_the_coordinator, "the review card on WhatsApp", bot.errors)
             await poster.post(upload)  # a redelivery of the unanswered message changes nothing
             receipt_seen = any("Berkas masuk untuk *K3-17a*" in m.text
                                for m in cloud.transcript(ani.user))

@@ -22,6 +22,7 @@ from handlers import (
     start,
     status,
     tasks,
+    why,
 )
 from handlers.registry import Feature
 
@@ -36,6 +37,7 @@ FEATURES: tuple[Feature, ...] = (
     members_list.FEATURE,
     report.FEATURE,
     remind.FEATURE,
+    why.FEATURE,
     secretariat.FEATURE,
     evidence.FEATURE,
     chatter.FEATURE,

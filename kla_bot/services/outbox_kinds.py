@@ -78,6 +78,21 @@ class Countdown(OutboxPayload):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Why:
+    """Why this person gets this reminder now, as facts (the renderer words them in one line;
+    the rule: :func:`kla_bot.services.reminder_why.digest_why`). ``rule``: ``overdue`` (``days``:
+    the longest overdue), ``due_soon`` (``days``: 0 today, 1 tomorrow), ``countdown``
+    (``days``: days left to the verification), ``open`` (``days``: to the nearest due date),
+    ``cluster_overdue`` (a coordinator's clusters; ``days``: the longest overdue).
+    ``task_code``: the one task concerned, when just one."""
+
+    rule: Literal["overdue", "due_soon", "countdown", "open", "cluster_overdue"]
+    count: int
+    days: int = 0
+    task_code: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class TaskLine:
     """A task as a reminder lists it."""
 
@@ -100,6 +115,7 @@ class Digest(Countdown):
     kind = OutboxKind.DIGEST
     tasks: tuple[DigestTask, ...]
     more: int = 0
+    why: Why | None = None  # None: stored before reminders said why
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,6 +134,7 @@ class Escalation(Countdown):
     kind = OutboxKind.ESCALATION
     tasks: tuple[OverdueTask, ...]
     more: int = 0
+    why: Why | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

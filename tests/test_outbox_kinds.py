@@ -62,6 +62,11 @@ STORED: dict[OutboxKind, dict[str, Any]] = {
                                     "agency": "Dinas Kesehatan", "reason": "blocked",
                                     "since": "2025-05-05", "open_tasks": 2,
                                     "clusters": ["K3"]},
+    OutboxKind.HANDOVER_REQUESTED: {"task_ids": [7], "requester_id": 4,
+                                    "requester_name": "Budi", "agency": "Dinas Kesehatan",
+                                    "cluster": "K3", "note": "dinas luar sampai Jumat",
+                                    "task_codes": ["K3-17a"],
+                                    "choices": [{"member_id": 5, "name": "Ani"}]},
 }
 
 

@@ -33,6 +33,7 @@ class OutboxKind(StrEnum):
     REVIEW_REJECTED = "review.rejected"
     TASK_REASSIGNED = "task.reassigned"
     MEMBER_UNREACHABLE = "member.unreachable"
+    HANDOVER_REQUESTED = "handover.requested"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -249,10 +250,34 @@ class MemberUnreachable(OutboxPayload):
     clusters: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, kw_only=True)
+class HandoverChoice:
+    """A member of the cluster who can take the tasks over."""
+
+    member_id: int
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HandoverRequested(OutboxPayload):
+    """A cluster coordinator hears that a member will be away and asks to hand their open
+    tasks in the cluster over (``note``: the member's own words, "dinas luar sampai Jumat");
+    ``choices``: who can take them, one tap each (:mod:`kla_bot.services.handover`)."""
+
+    kind = OutboxKind.HANDOVER_REQUESTED
+    requester_id: int
+    requester_name: str
+    agency: str
+    cluster: str
+    note: str
+    task_codes: tuple[str, ...]
+    choices: tuple[HandoverChoice, ...]
+
+
 PAYLOAD_TYPES: dict[OutboxKind, type[OutboxPayload]] = {
     cls.kind: cls for cls in (Digest, Escalation, Brief, LastCall, EvidenceSubmitted,
                               ReviewAccepted, ReviewRejected, TaskReassigned,
-                              MemberUnreachable)}
+                              MemberUnreachable, HandoverRequested)}
 
 
 def load(kind: str, data: Mapping[str, Any]) -> OutboxPayload:

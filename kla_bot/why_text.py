@@ -23,7 +23,7 @@ def reason(t: Translator, why: Why) -> str:
         return t("why.countdown", countdown=t.countdown(why.days), **params)
     if why.rule == "cluster_overdue":
         return t("why.cluster_overdue", **params)
-    return t("why.open", **params)
+    return t(f"why.open_{one}", **params)
 
 
 def why_line(t: Translator, why: Why) -> str:

@@ -58,7 +58,7 @@ async def on_press(turn: Turn) -> None:
     if done is None:
         return
     await turn.ack()
-    await turn.show(t("handover.done", count=len(done.moved), cluster=done.cluster,
+    await turn.reply(t("handover.done", count=len(done.moved), cluster=done.cluster,
                       requester=shorten(done.requester, LINE_FIELD_WIDTH),
                       assignee=shorten(done.assignee, LINE_FIELD_WIDTH),
                       codes=", ".join(m.task_code for m in done.moved)))

@@ -129,3 +129,19 @@ def test_a_wrong_phase_is_named(tmp_path: Path, extra: str, start: str) -> None:
     with pytest.raises(ConfigError) as caught:
         phased(tmp_path, extra)
     assert error_text(translator("id"), caught.value).startswith(start)
+
+
+def test_the_documented_example_is_the_walk_above(tmp_path: Path) -> None:
+    """config.example.toml's commented phases, uncommented, are the ones this file walks."""
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("# [[reminders.phases]]"))
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("# "):
+            break
+        block.append(line[2:])
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "\n[log]", "\n" + "\n".join(block) + "\n\n[log]", 1)
+    f = tmp_path / "example.toml"
+    f.write_text(text, encoding="utf-8")
+    assert load_settings(f, env={}).reminders.phases == phased(tmp_path).reminders.phases

@@ -12,6 +12,7 @@ from handlers import (
     assign,
     chatter,
     evidence,
+    handover,
     help,
     language,
     members_list,
@@ -22,6 +23,7 @@ from handlers import (
     start,
     status,
     tasks,
+    why,
 )
 from handlers.registry import Feature
 
@@ -33,9 +35,11 @@ FEATURES: tuple[Feature, ...] = (
     status.FEATURE,
     review.FEATURE,
     assign.FEATURE,
+    handover.FEATURE,
     members_list.FEATURE,
     report.FEATURE,
     remind.FEATURE,
+    why.FEATURE,
     secretariat.FEATURE,
     evidence.FEATURE,
     chatter.FEATURE,

@@ -35,6 +35,7 @@ from kla_bot.services.outbox_kinds import (
 )
 from kla_bot.services.reminders import FanOut
 from kla_bot.text_fit import LINE_FIELD_WIDTH, fit_list, shorten
+from kla_bot.why_text import digest_reason, why_line
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,7 @@ def render_digest(payload: Digest, t: Translator) -> Rendered:
     many tasks as fit one message, then "… dan N lainnya"."""
     tasks = payload.tasks
     head = [_countdown(t, payload, day_key="reminders.countdown_day", key="reminders.countdown"),
+            why_line(t, digest_reason(payload)),
             "", t("reminders.digest_intro", count=len(tasks) + payload.more)]
     items = [t("reminders.task_line_overdue" if task.overdue else "reminders.task_line",
                code=task.code, title=_field(task.title), due=task.due,
@@ -153,7 +155,8 @@ def render_escalation(payload: Escalation, t: Translator) -> Rendered:
     """A coordinator's overdue tasks, one line each, with who is responsible; as many as fit
     one message, then "… dan N lainnya" and where the full list is."""
     tasks = payload.tasks
-    head = [t("reminders.escalation_title", count=len(tasks) + payload.more)]
+    head = [t("reminders.escalation_title", count=len(tasks) + payload.more),
+            *([why_line(t, payload.why)] if payload.why else [])]
     items = [t("reminders.escalation_line_submitted" if task.state == "submitted"
                else "reminders.escalation_line", code=task.code, cluster=task.cluster,
                title=_field(task.title), assignee=_field(task.assignee),

@@ -69,6 +69,18 @@ class VerificationSettings:
 
 
 @dataclass(frozen=True)
+class ReminderPhase:
+    """``[[reminders.phases]]``: from H-``from_days`` on (until the next phase starts) the
+    reminders go at ``at`` (default: ``daily_at``) on ``weekdays`` (default: ``working_days``;
+    holidays skipped), or on every day, holidays included, with ``every_day``."""
+
+    from_days: int
+    at: list[str] = field(default_factory=list)
+    weekdays: list[str] = field(default_factory=list)
+    every_day: bool = False
+
+
+@dataclass(frozen=True)
 class ReminderSettings:
     daily_at: list[str] = field(default_factory=lambda: ["08:00"])
     working_days: list[str] = field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
@@ -78,6 +90,9 @@ class ReminderSettings:
     working_dates: list[date] = field(default_factory=list)
     countdown_days: list[int] = field(default_factory=lambda: [7, 3, 1, 0])
     escalate_after_days: int = 1
+    # The cadence growing toward the verification day (kla_bot.scheduler.phase_on); none: the
+    # keys above apply every day.
+    phases: list[ReminderPhase] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -206,6 +221,8 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             continue
         if name == "whatsapp" and "templates" in values:
             values["templates"] = _templates(values["templates"])
+        if name == "reminders" and "phases" in values:
+            values["phases"] = _phases(values["phases"])
         if name == "bot" and env.get("KLA_BOT_TOKEN"):
             values["token"] = env["KLA_BOT_TOKEN"]
         sections[name] = cls(**{k: _coerce(f"{name}.{k}", v, hints[k]) for k, v in values.items()})
@@ -300,6 +317,26 @@ def _templates(value: Any) -> dict[OutboxKind, str]:
     return names
 
 
+def _phases(value: Any) -> list[ReminderPhase]:
+    """``[[reminders.phases]]``: a list of tables, each key typed like any other."""
+    if not isinstance(value, list):
+        raise ConfigError("not_table", key="reminders.phases")
+    hints = typing.get_type_hints(ReminderPhase)
+    phases = []
+    for index, table in enumerate(value):
+        where = f"reminders.phases[{index}]"
+        if not isinstance(table, dict):
+            raise ConfigError("not_table", key=where)
+        for key in table:
+            if key not in hints:
+                raise ConfigError("unknown_key", key=f"{where}.{key}")
+        if "from_days" not in table:
+            raise ConfigError("phase_from_days", key=where)
+        phases.append(ReminderPhase(**{k: _coerce(f"{where}.{k}", v, hints[k])
+                                       for k, v in table.items()}))
+    return phases
+
+
 def _date(key: str, value: Any) -> date:
     """A calendar date; a date with a time (TOML datetime or ``…T08:00``) is refused by name."""
     if isinstance(value, datetime):
@@ -371,6 +408,16 @@ def _validate_reminders(r: ReminderSettings) -> None:
         raise ConfigError("countdown_days")
     if r.escalate_after_days < 0:
         raise ConfigError("escalate_after_days")
+    starts = [p.from_days for p in r.phases]
+    if any(n < 0 for n in starts) or len(set(starts)) != len(starts):
+        raise ConfigError("phase_from_days", key="reminders.phases")
+    for phase in r.phases:
+        for t in phase.at:
+            if not _HHMM.match(t):
+                raise ConfigError("daily_at", value=_shown(t))
+        for d in phase.weekdays:
+            if d not in WEEKDAYS:
+                raise ConfigError("working_days", value=_shown(d))
     both = sorted(set(r.holidays) & set(r.working_dates))
     if both:
         raise ConfigError("holiday_and_working", date=both[0].isoformat())

@@ -15,6 +15,10 @@ The calendar, in ``verification.timezone``:
 * on a reminder day, each ``daily_at`` time is a *slot*: members with open tasks get a digest;
   the first slot of the day also brings the coordinators' escalation and morning brief, and on
   the verification day itself the last call;
+* ``[[reminders.phases]]`` make the cadence grow toward the verification day: from H-n on
+  (until the next phase) a phase sets the times and the weekdays, or every day (holidays
+  included); before the earliest phase, and without phases, the keys above apply
+  (:func:`phase_on`);
 * a slot missed while the bot was down is made up later the same day, but only until the
   working day is over (:data:`CATCH_UP_UNTIL`); the next day's reminders replace it.
 """
@@ -28,7 +32,7 @@ from functools import cache
 import holidays as holiday_calendars
 
 from kla_bot.clock import days_left
-from kla_bot.config import Settings
+from kla_bot.config import ReminderPhase, Settings
 from kla_bot.domain import WEEKDAYS
 from kla_bot.services.outbox_kinds import OutboxKind
 
@@ -61,8 +65,28 @@ class Run:
 
 
 def slots(settings: Settings) -> list[time]:
-    """The configured local reminder times, earliest first, without repeats."""
-    return sorted(set(settings.reminder_times))
+    """Every configured local reminder time (of any phase), earliest first, without repeats:
+    when the jobs fire; :func:`slots_on` says which of them count on a given day."""
+    times = set(settings.reminder_times)
+    for phase in settings.reminders.phases:
+        times.update(time.fromisoformat(t) for t in phase.at)
+    return sorted(times)
+
+
+def phase_on(settings: Settings, day: date) -> ReminderPhase | None:
+    """The phase ``day`` falls in: the one starting latest (fewest days before) at or before
+    it; None before the earliest phase (or with none), where the plain keys apply."""
+    left = days_left(day, settings.verification.date)
+    started = [p for p in settings.reminders.phases if p.from_days >= left]
+    return min(started, key=lambda p: p.from_days, default=None)
+
+
+def slots_on(settings: Settings, day: date) -> list[time]:
+    """The local reminder times of ``day``'s phase, earliest first."""
+    phase = phase_on(settings, day)
+    if phase is None or not phase.at:
+        return sorted(set(settings.reminder_times))
+    return sorted({time.fromisoformat(t) for t in phase.at})
 
 
 @cache
@@ -91,6 +115,14 @@ def is_working_day(settings: Settings, day: date) -> bool:
         settings, day)
 
 
+def _reminder_weekday(settings: Settings, day: date) -> bool:
+    """Whether ``day``'s weekday is one its phase reminds on (the working days by default)."""
+    phase = phase_on(settings, day)
+    weekdays = (phase.weekdays if phase is not None and phase.weekdays
+                else settings.reminders.working_days)
+    return WEEKDAYS[day.weekday()] in weekdays
+
+
 def is_countdown_day(settings: Settings, day: date) -> bool:
     """One of the configured days-before (H-7, H-3, …), whatever the weekday."""
     return days_left(day, settings.verification.date) in settings.reminders.countdown_days
@@ -101,12 +133,13 @@ def why_quiet(settings: Settings, day: date) -> str | None:
     left = days_left(day, settings.verification.date)
     if left < 0:
         return "after_verification"
-    if is_countdown_day(settings, day):
+    phase = phase_on(settings, day)
+    if is_countdown_day(settings, day) or (phase is not None and phase.every_day):
         return None
     if is_holiday(settings, day):
         return "holiday"
-    if not is_working_day(settings, day):
-        return "not_working_day"
+    if not _reminder_weekday(settings, day):
+        return "not_working_day" if phase is None or not phase.weekdays else "not_reminder_day"
     return None
 
 
@@ -121,7 +154,7 @@ def runs_on(settings: Settings, day: date) -> list[Run]:
         return []
     left = days_left(day, settings.verification.date)
     runs: list[Run] = []
-    for index, slot in enumerate(slots(settings)):
+    for index, slot in enumerate(slots_on(settings, day)):
         first = index == 0
         runs.append(Run(DIGEST, day, slot, left, first))
         if first:
@@ -148,7 +181,7 @@ def due_runs(settings: Settings, now: datetime) -> list[Run]:
     """
     local = now.astimezone(settings.tz)
     today, now_time = local.date(), local.time()
-    passed = [s for s in slots(settings) if s <= now_time]
+    passed = [s for s in slots_on(settings, today) if s <= now_time]
     if not passed or not _still_due(passed[-1], now_time):
         return []
     latest = passed[-1]
@@ -166,7 +199,7 @@ def current_slot_run(settings: Settings, now: datetime) -> Run:
     """The digest run a coordinator's ``/ingatkan`` belongs to: the latest slot so far today
     (the first one before any has passed), on any day, so it shares the routine dedupe key."""
     local = now.astimezone(settings.tz)
-    all_slots = slots(settings)
+    all_slots = slots_on(settings, local.date())
     passed = [s for s in all_slots if s <= local.time()]
     slot = passed[-1] if passed else all_slots[0]
     left = days_left(local.date(), settings.verification.date)

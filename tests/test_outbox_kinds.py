@@ -62,6 +62,11 @@ STORED: dict[OutboxKind, dict[str, Any]] = {
                                     "agency": "Dinas Kesehatan", "reason": "blocked",
                                     "since": "2025-05-05", "open_tasks": 2,
                                     "clusters": ["K3"]},
+    OutboxKind.HANDOVER_REQUESTED: {"task_ids": [7], "requester_id": 4,
+                                    "requester_name": "Budi", "agency": "Dinas Kesehatan",
+                                    "cluster": "K3", "note": "dinas luar sampai Jumat",
+                                    "task_codes": ["K3-17a"],
+                                    "choices": [{"member_id": 5, "name": "Ani"}]},
 }
 
 
@@ -84,7 +89,7 @@ def test_a_payload_stored_in_todays_shape_loads_and_round_trips(kind: OutboxKind
     assert type(payload) is PAYLOAD_TYPES[kind]
     again = payload.to_json()
     assert {k: v for k, v in again.items() if k in stored} == stored
-    assert set(again) - set(stored) <= {"late_at", "timezone", "facts"}  # optional: null
+    assert set(again) - set(stored) <= {"late_at", "timezone", "facts", "why"}  # optional: null
     assert load(kind, again) == payload
 
 

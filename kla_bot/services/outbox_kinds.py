@@ -33,6 +33,7 @@ class OutboxKind(StrEnum):
     REVIEW_REJECTED = "review.rejected"
     TASK_REASSIGNED = "task.reassigned"
     MEMBER_UNREACHABLE = "member.unreachable"
+    HANDOVER_REQUESTED = "handover.requested"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,6 +79,21 @@ class Countdown(OutboxPayload):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Why:
+    """Why this person gets this reminder now, as facts (the renderer words them in one line;
+    the rule: :func:`kla_bot.services.reminder_why.digest_why`). ``rule``: ``overdue`` (``days``:
+    the longest overdue), ``due_soon`` (``days``: 0 today, 1 tomorrow), ``countdown``
+    (``days``: days left to the verification), ``open`` (``days``: to the nearest due date),
+    ``cluster_overdue`` (a coordinator's clusters; ``days``: the longest overdue).
+    ``task_code``: the one task concerned, when just one."""
+
+    rule: Literal["overdue", "due_soon", "countdown", "open", "cluster_overdue"]
+    count: int
+    days: int = 0
+    task_code: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class TaskLine:
     """A task as a reminder lists it."""
 
@@ -100,6 +116,7 @@ class Digest(Countdown):
     kind = OutboxKind.DIGEST
     tasks: tuple[DigestTask, ...]
     more: int = 0
+    why: Why | None = None  # None: stored before reminders said why
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,6 +135,7 @@ class Escalation(Countdown):
     kind = OutboxKind.ESCALATION
     tasks: tuple[OverdueTask, ...]
     more: int = 0
+    why: Why | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -232,10 +250,34 @@ class MemberUnreachable(OutboxPayload):
     clusters: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, kw_only=True)
+class HandoverChoice:
+    """A member of the cluster who can take the tasks over."""
+
+    member_id: int
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HandoverRequested(OutboxPayload):
+    """A cluster coordinator hears that a member will be away and asks to hand their open
+    tasks in the cluster over (``note``: the member's own words, "dinas luar sampai Jumat");
+    ``choices``: who can take them, one tap each (:mod:`kla_bot.services.handover`)."""
+
+    kind = OutboxKind.HANDOVER_REQUESTED
+    requester_id: int
+    requester_name: str
+    agency: str
+    cluster: str
+    note: str
+    task_codes: tuple[str, ...]
+    choices: tuple[HandoverChoice, ...]
+
+
 PAYLOAD_TYPES: dict[OutboxKind, type[OutboxPayload]] = {
     cls.kind: cls for cls in (Digest, Escalation, Brief, LastCall, EvidenceSubmitted,
                               ReviewAccepted, ReviewRejected, TaskReassigned,
-                              MemberUnreachable)}
+                              MemberUnreachable, HandoverRequested)}
 
 
 def load(kind: str, data: Mapping[str, Any]) -> OutboxPayload:

@@ -64,11 +64,18 @@ async def reassign(session: AsyncSession, workspace: Workspace, actor: Member, t
         MemberCluster.member_id == target.id, MemberCluster.cluster_code == cluster))
     if in_cluster is None:
         raise AccessDenied("assign.not_in_cluster", name=target.name, cluster=cluster)
-    previous = task.assignee
-    if previous.id == target.id:
+    if task.assignee.id == target.id:
         raise AccessDenied("assign.same_member", name=target.name, code=task.code)
     if task.state == TaskState.APPROVED:
         raise AccessDenied("assign.already_approved", code=task.code)
+    return await move(session, actor, task, target, cluster, now)
+
+
+async def move(session: AsyncSession, actor: Member, task: Task, target: Member, cluster: str,
+               now: datetime) -> Reassigned:
+    """Give ``task`` (checked by the caller: in ``actor``'s cluster, not yet approved) to
+    ``target``, audited; both members are told."""
+    previous = task.assignee
     task.assignee_id = target.id
     task.assignee = target
     task.updated_at = now

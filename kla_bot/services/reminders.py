@@ -35,6 +35,7 @@ from kla_bot.services.outbox_kinds import (
     OutboxPayload,
     OverdueTask,
 )
+from kla_bot.services.reminder_why import digest_why, escalation_why
 from kla_bot.services.status import build_headline
 from kla_bot.services.workspace import Workspace
 
@@ -51,8 +52,6 @@ class FanOut:
 
     def __add__(self, other: FanOut) -> FanOut:
         return FanOut(self.queued + other.queued, self.already + other.already)
-
-
 
 
 async def queue_due(session: AsyncSession, workspace: Workspace, settings: Settings,
@@ -130,7 +129,8 @@ async def _digests(session: AsyncSession, workspace: Workspace, settings: Settin
             continue
         shown = tuple(listed[:DIGEST_MAX_TASKS])
         payload = Digest(**_common(run, settings), task_ids=tuple(t.id for t in shown),
-                         tasks=shown, more=len(listed) - len(shown))
+                         tasks=shown, more=len(listed) - len(shown),
+                         why=digest_why(listed, run.day, run.days_left))
         result += await _queue(session, settings, run, recipient, payload, now)
     return result
 
@@ -176,7 +176,8 @@ async def _escalations(session: AsyncSession, workspace: Workspace, settings: Se
             continue
         shown = tuple(mine[:ESCALATION_MAX_TASKS])
         payload = Escalation(**_common(run, settings), task_ids=tuple(t.id for t in shown),
-                             tasks=shown, more=len(mine) - len(shown))
+                             tasks=shown, more=len(mine) - len(shown),
+                             why=escalation_why(mine))
         result += await _queue(session, settings, run, recipient, payload, now)
     return result
 

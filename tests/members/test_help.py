@@ -56,11 +56,12 @@ async def test_help_by_role(world: World) -> None:
 # does, for every cluster (the services allow it), plus the export.
 OFFERED = {
     None: ["start", "bantuan", "bahasa"],
-    "member": ["start", "bantuan", "bahasa", "tugas", "batal"],
+    "member": ["start", "bantuan", "bahasa", "tugas", "alih", "kenapa", "batal"],
     "coordinator": ["start", "bantuan", "bahasa", "tugas", "status", "tinjau", "tugaskan",
-                    "anggota", "undang", "ingatkan", "batal"],
+                    "alih", "anggota", "undang", "ingatkan", "kenapa", "batal"],
     "secretariat": ["start", "bantuan", "bahasa", "tugas", "status", "tinjau", "tugaskan",
-                    "anggota", "undang", "laporan", "ingatkan", "templat", "batal"],
+                    "alih", "anggota", "undang", "laporan", "ingatkan", "kenapa", "templat",
+                    "batal"],
 }
 
 

@@ -73,7 +73,9 @@ async def test_outside_the_window_a_digest_is_its_template_in_the_members_langua
     assert template["language"]["code"] == "id"
     body, button = template["components"]
     assert [p["text"] for p in body["parameters"]] == [
-        "Rina Marlina", "H-11", "Jumat, 16 Mei 2025", "3", "Jumat, 9 Mei 2025 (4 hari lagi)"]
+        "Rina Marlina", "H-11", "Jumat, 16 Mei 2025", "3", "Jumat, 9 Mei 2025 (4 hari lagi)",
+        # a row stored without a reason: the same rule, applied to the tasks it lists
+        "2 tugas Bapak/Ibu belum dikirim; tenggat terdekat 4 hari lagi"]
     assert (button["type"], button["sub_type"].lower(), int(button["index"])) == (
         "button", "quick_reply", 0)
     assert button["parameters"] == [{"type": "payload", "payload": "cmd:tugas"}]

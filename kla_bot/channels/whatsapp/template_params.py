@@ -25,6 +25,7 @@ from kla_bot.services.outbox_kinds import (
     ReviewRejected,
     TaskReassigned,
 )
+from kla_bot.why_text import digest_reason, reason
 
 # What the template's quick-reply button does: ``cmd:<command>``, which the inbound side takes
 # as that command (the press also reopens the 24-hour window, so the full answer can follow).
@@ -64,7 +65,8 @@ def _digest(p: Digest, t: Translator, name: str) -> dict[str, str]:
     due = min((task.due for task in p.tasks), default=None)
     next_due = "-" if due is None else f"{t.date(due)} ({_plain(t.due((due - p.day).days))})"
     return {"countdown": _plain(t.countdown(p.days_left)), "vdate": t.date(p.verification_date),
-            "open": str(len(p.tasks) + p.more), "next_due": next_due}
+            "open": str(len(p.tasks) + p.more), "next_due": next_due,
+            "why": _plain(reason(t, digest_reason(p)))}
 
 
 def _escalation(p: Escalation, t: Translator, name: str) -> dict[str, str]:

@@ -35,7 +35,7 @@ class Template:
 
 TEMPLATES: dict[OutboxKind, Template] = {
     OutboxKind.DIGEST: Template(
-        "kla_pengingat_harian", ("name", "countdown", "vdate", "open", "next_due")),
+        "kla_pengingat_harian", ("name", "countdown", "vdate", "open", "next_due", "why")),
     OutboxKind.ESCALATION: Template(
         "kla_tugas_lewat_tenggat", ("name", "overdue", "clusters")),
     OutboxKind.BRIEF: Template(
@@ -57,6 +57,7 @@ TEMPLATES: dict[OutboxKind, Template] = {
 # that tells the operator why.
 NO_TEMPLATE: dict[OutboxKind, str] = {
     OutboxKind.EVIDENCE_SUBMITTED: "whatsapp.none.evidence_submitted",
+    OutboxKind.HANDOVER_REQUESTED: "whatsapp.none.handover_requested",
 }
 
 

@@ -29,7 +29,8 @@ from tests.members.conftest import (
 from tests.whatsapp.chat import wa_chat
 
 PEOPLE = {"Ani": (ANI_PHONE, 5001), "Budi": (BUDI_PHONE, 5002), "Citra": (CITRA_PHONE, 5003),
-          "Dewi": (DEWI_PHONE, 5004)}
+          "Dewi": (DEWI_PHONE, 5004),
+          "Tamu": ("+6281399999999", 5099)}  # a stranger: no member has this number
 
 
 @dataclass
@@ -38,6 +39,8 @@ class Town:
 
     channel: str
     deps: Deps
+    clock: ManualClock
+    members: dict[str, int]
     tasks: dict[str, int]
     phone: Callable[[str], Phone]
     deliver: Callable[[], Awaitable[int]]  # send what the outbox holds
@@ -54,6 +57,10 @@ class Town:
             assert task is not None
             return task
 
+    async def scalar(self, stmt: Any) -> Any:
+        async with self.deps.db.transaction() as s:
+            return await s.scalar(stmt)
+
     async def count(self, model: Any) -> int:
         async with self.deps.db.transaction() as s:
             return int(await s.scalar(select(func.count()).select_from(model)) or 0)
@@ -69,7 +76,8 @@ async def town(request: pytest.FixtureRequest, deps: Deps, clock: ManualClock,
                 phone, user_id = PEOPLE[name]
                 return TelegramPhone(world, name, phone, user_id)
 
-            yield Town("telegram", deps, world.tasks, telegram, lambda: drain(world.app))
+            yield Town("telegram", deps, clock, world.members, world.tasks, telegram,
+                       lambda: drain(world.app))
         return
     async with wa_chat(deps, clock, CloudApiStandin(clock.now)) as chat:
         sender = serve_outbox(deps, chat.runtime.client, paced=False)
@@ -77,5 +85,5 @@ async def town(request: pytest.FixtureRequest, deps: Deps, clock: ManualClock,
         def whatsapp(name: str) -> Phone:
             return WhatsAppPhone(chat, name, PEOPLE[name][0].removeprefix("+"))
 
-        yield Town("whatsapp", deps, chat.tasks, whatsapp, sender.drain)
+        yield Town("whatsapp", deps, clock, chat.members, chat.tasks, whatsapp, sender.drain)
         chat.cloud.assert_no_surprises()

@@ -1,6 +1,7 @@
 """The conversation, once, on every channel: registration, tasks, evidence by reply, caption
-and choice, review, status, the morning digest and a file replying to it. A behaviour that differs by channel is tested in its channel's
-folder; here only what a member sees the same way everywhere."""
+and choice, review, status, the morning digest and a file replying to it. A behaviour that
+differs by channel is tested in its channel's folder; here only what a member sees the same way
+everywhere."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ async def test_status_for_a_coordinator(town: Town) -> None:
 
 
 async def test_a_stranger_is_told_how_to_join(town: Town) -> None:
-    answers = await town.phone("Dewi").say("/tugas")
+    answers = await town.phone("Tamu").say("/tugas")
     assert any("Sekretariat" in s.text or "daftar" in s.text for s in answers)
 
 

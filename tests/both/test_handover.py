@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from handlers.remind import run_due
+from handlers.remind import queue_due_now
 from kla_bot.models import AuditEvent, Member, MemberCluster
 from kla_bot.services import handover
 from kla_bot.services.access import AccessDenied
@@ -18,7 +18,7 @@ from tests.conftest import WITA
 
 async def _add_eko(town: Town) -> None:
     """A second K3 member (not on the bot): one more choice for the coordinator."""
-    deps, now = town.world.deps, town.world.clock.now()
+    deps, now = town.deps, town.clock.now()
     async with deps.db.transaction() as s:
         s.add(Member(regency_id=deps.workspace.regency_id, name="Eko", phone="+6281299990000",
                      agency="Dinas Sosial", role="member", created_at=now, updated_at=now,
@@ -41,24 +41,24 @@ async def test_request_tap_reassign_and_the_next_reminder_goes_to_the_new_owner(
     done = await citra.press(request, "Citra")
     assert "2 tugas Ani di klaster K3 (K3-12, K3-17a) dialihkan ke Citra" in done[-1].text
     for code in ("K3-12", "K3-17a"):
-        assert (await town.world.task(code)).assignee_id == town.world.members["Citra"]
+        assert (await town.task(code)).assignee_id == town.members["Citra"]
     await town.deliver()
     assert "dialihkan ke Citra" in ani.last_with("K3-17a").text
     assert "sekarang menjadi tanggung jawab Bapak/Ibu" in citra.last_with("K3-12").text
     # A second tap (or a second coordinator) finds nothing left to move.
     again = await citra.press(request, "Eko")
-    assert (await town.world.task("K3-12")).assignee_id == town.world.members["Citra"]
+    assert (await town.task("K3-12")).assignee_id == town.members["Citra"]
     assert again == [] or "sudah tidak ada yang terbuka" in again[-1].text
 
-    town.world.clock.set(datetime(2025, 5, 6, 8, 0, tzinfo=WITA))
+    town.clock.set(datetime(2025, 5, 6, 8, 0, tzinfo=WITA))
     ani_before = len(ani.history())
-    await run_due(town.world.app)
+    await queue_due_now(town.deps)
     await town.deliver()
     assert "K3-17a" in citra.last_with("Mengapa pesan ini").text
     assert not any("Mengapa pesan ini" in s.text for s in ani.history()[ani_before:])
     kenapa = "\n".join(s.text for s in await ani.say("/kenapa"))
     assert "tidak ada tugas Bapak/Ibu yang masih terbuka" in kenapa
-    actions = await town.world.scalar(select(AuditEvent.action).where(
+    actions = await town.scalar(select(AuditEvent.action).where(
         AuditEvent.action == "handover.requested"))
     assert actions == "handover.requested"
 
@@ -77,7 +77,7 @@ async def test_no_coordinator_is_refused_politely(town: Town) -> None:
 
 async def test_only_the_clusters_coordinator_can_approve(town: Town) -> None:
     """A forged choice (a member's, or another cluster's coordinator's) moves nothing."""
-    world = town.world
+    world = town
     async with world.deps.db.transaction() as s:
         budi = await s.get(Member, world.members["Budi"])
         assert budi is not None

@@ -12,6 +12,7 @@ from handlers import (
     assign,
     chatter,
     evidence,
+    group,
     help,
     language,
     members_list,
@@ -37,6 +38,7 @@ FEATURES: tuple[Feature, ...] = (
     report.FEATURE,
     remind.FEATURE,
     secretariat.FEATURE,
+    group.FEATURE,
     evidence.FEATURE,
     chatter.FEATURE,
 )

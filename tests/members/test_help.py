@@ -60,7 +60,8 @@ OFFERED = {
     "coordinator": ["start", "bantuan", "bahasa", "tugas", "status", "tinjau", "tugaskan",
                     "anggota", "undang", "ingatkan", "batal"],
     "secretariat": ["start", "bantuan", "bahasa", "tugas", "status", "tinjau", "tugaskan",
-                    "anggota", "undang", "laporan", "ingatkan", "templat", "batal"],
+                    "anggota", "undang", "laporan", "ingatkan", "templat", "hubungkan",
+                    "putuskan", "batal"],
 }
 
 

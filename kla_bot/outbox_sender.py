@@ -27,6 +27,10 @@ one rendered row and says how it went; what happens then:
 * waiting for the window (WhatsApp, outside 24 hours, a kind with no template) → ``waiting``
   until the member writes again (:func:`kla_bot.services.delivery.window_opened`).
 
+A row whose payload replaces an earlier message (:meth:`OutboxPayload.edits`: the group's
+morning post, updated during the day) goes with ``Route.edit`` set to that message, once it was
+sent; the channel edits it instead of sending a new one.
+
 Pacing is per channel (:attr:`ChannelOutbox.pacer`): a message for a chat that is still
 cooling down waits while other chats go first; each chat's order is kept.
 

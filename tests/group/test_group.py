@@ -249,3 +249,18 @@ async def test_approval_news_can_be_turned_off(bot: KlaApplication,
     assert not any("terima kasih" in text for text in texts)
     assert any("Disetujui sejak kemarin: K3-17a" in text for text in texts)  # the post, edited
     assert group_texts(standin)
+
+
+async def test_linking_another_group_replaces_the_first(bot: KlaApplication,
+                                                        standin: BotApiStandin) -> None:
+    cw = await chat_world(bot, standin)
+    await _linked(cw)
+    second = standin.add_group("Gugus Tugas KLA Banjar (baru)")
+    siti = standin.chat(cw.chats[SITI].user, second)
+    await cw.do(siti.send("/hubungkan"))
+    assert "menggantikan grup sebelumnya" in siti.last().plain
+    async with cw.world.deps.db.transaction() as s:
+        rows = list(await s.scalars(select(TaskForceGroup)))
+    assert [r.chat for r in rows] == [str(second.id)]
+    link = [d for _, action, d in await audit_actions(cw.world.deps) if action == "group.link"]
+    assert link[-1]["replaces"] != str(second.id)

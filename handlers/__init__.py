@@ -12,6 +12,7 @@ from handlers import (
     assign,
     chatter,
     evidence,
+    group,
     handover,
     help,
     language,
@@ -41,6 +42,7 @@ FEATURES: tuple[Feature, ...] = (
     remind.FEATURE,
     why.FEATURE,
     secretariat.FEATURE,
+    group.FEATURE,
     evidence.FEATURE,
     chatter.FEATURE,
 )

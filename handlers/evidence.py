@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from handlers.facts_text import member_lines
+from handlers.group import note_files, tell_stranger
 from handlers.privacy import private_place
 from handlers.registry import Command, Feature, KlaApplication, Press
 from kla_bot.clock import local_today
@@ -71,12 +72,14 @@ async def file_received(turn: Turn) -> None:
     try:
         if placement.candidates:
             await _ask_which_task(turn, answer_to, placement, t)
-        await receive_files(turn, placement, t, answer_to)
+        await note_files(turn, await receive_files(turn, placement, t, answer_to))
     except ChannelRefused:  # a group sender who blocked the bot: their answers cannot reach them
         await _ask_to_open_private(turn)
 
 
 async def _ask_to_open_private(turn: Turn) -> None:
+    if await tell_stranger(turn):  # not registered: told how, once
+        return
     t = await turn.translator()
     await turn.reply(t("privacy.open_private_file", bot=turn.port.bot_name))
 
@@ -97,15 +100,20 @@ async def _ask_which_task(turn: Turn, place: Place, placement: Placement,
 
 
 async def receive_files(turn: Turn, placement: Placement, t: Translator,
-                        place: Place | None = None) -> None:
+                        place: Place | None = None) -> list[tuple[str, int]]:
     """Download each placed file into the store, record it, and send the receipt (to
-    ``place``, by default where the input came from)."""
+    ``place``, by default where the input came from); the tasks (code, id) that got a new
+    file."""
     where = place or turn.place
+    received: list[tuple[str, int]] = []
     for incoming, task_id in placement.files:
         text, receipt = await _receive_one(turn, placement, incoming, task_id, t)
         sent = await turn.send(where, text)
         if receipt is not None:
             await turn.remember_one_task(sent, [receipt.task.id], where)
+            if not receipt.duplicate:
+                received.append((receipt.task.code, receipt.task.id))
+    return received
 
 
 async def _receive_one(turn: Turn, placement: Placement, incoming: IncomingFile,

@@ -7,6 +7,7 @@ hears where the answer went, or that the asker should open a private chat with t
 
 from __future__ import annotations
 
+from handlers.group import tell_stranger
 from handlers.registry import Command
 from kla_bot.conversation.inputs import Place
 from kla_bot.conversation.replies import ChannelRefused
@@ -30,6 +31,8 @@ async def answer_privately(turn: Turn, command: Command) -> None:
     """Run ``command`` as if it had been sent in the asker's private chat."""
     t = await turn.translator()
     target = await private_place(turn)
+    if target is None and await tell_stranger(turn):  # not registered: told once, not more
+        return
     if target is None:
         await turn.reply(t("privacy.open_private", bot=turn.port.bot_name))
         return

@@ -34,7 +34,8 @@ class Command:
     registering). The services enforce the roles; /bantuan just does not offer the rest.
 
     ``private``: the answer names people, phone numbers or someone's own files, so asked in a
-    group it is sent to the asker's private chat instead (handlers.privacy)."""
+    group it is sent to the asker's private chat instead (handlers.privacy), unless
+    ``in_group`` answers it there (``/status`` in the linked group: the summary only)."""
 
     name: str
     alias: str | None
@@ -44,6 +45,8 @@ class Command:
     roles: frozenset[str] | None = None
     members_only: bool = False
     private: bool = False
+    # Asked in a group: tried first (True: it answered there); else the ``private`` rule.
+    in_group: TextReader | None = None
 
     @property
     def names(self) -> tuple[str, ...]:

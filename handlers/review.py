@@ -22,7 +22,7 @@ from kla_bot.conversation.turn import Turn
 from kla_bot.domain import Role
 from kla_bot.i18n import Raw, Translator, translator
 from kla_bot.models import Member
-from kla_bot.services import review
+from kla_bot.services import groups, review
 from kla_bot.services.access import Session
 from kla_bot.services.outbox_kinds import EvidenceSubmitted, ReviewAccepted, ReviewRejected
 from kla_bot.services.review import Decision, ReviewItem
@@ -147,7 +147,15 @@ async def on_button(turn: Turn) -> None:
 
         async def work(session: Session, member: Member) -> Decision:
             if accept:
-                return await review.accept(session, deps.workspace, member, evidence_id, now)
+                decision = await review.accept(session, deps.workspace, member, evidence_id,
+                                               now)
+                if decision.outcome == "accepted":  # the group hears of it (never a no)
+                    item = decision.item
+                    await groups.after_approval(
+                        session, deps.workspace, deps.settings, evidence_id=item.evidence_id,
+                        task_id=item.task_id, task_code=item.task_code,
+                        member_name=item.member_name, now=now)
+                return decision
             return await review.ask_reason(
                 session, deps.workspace, member, evidence_id, now,
                 channel=turn.place.channel, chat=turn.place.id, card_message=card_message)

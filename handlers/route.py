@@ -88,6 +88,9 @@ async def _command(turn: Turn, name: str, args: tuple[str, ...]) -> None:
             await turn.reply((await turn.translator())("common.unknown_command"))
         return
     turn = replace(turn, inbound=replace(turn.inbound, command=command.name, args=args))
+    if not turn.inbound.private and command.in_group is not None and await command.in_group(
+            turn):
+        return
     if command.private and not turn.inbound.private:
         await privacy.answer_privately(turn, command)
         return

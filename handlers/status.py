@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from handlers.coordination import act
+from handlers.group import status_in_group
 from handlers.registry import Command, Feature
 from kla_bot.chart import render_status_chart
 from kla_bot.clock import days_left
@@ -117,5 +118,6 @@ async def _cluster(turn: Turn, code: str) -> None:
 FEATURE = Feature(
     name="status",
     commands=(Command("status", None, status, "menu.status",
-                      roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT}), private=True),),
+                      roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT}), private=True,
+                      in_group=status_in_group),),
 )

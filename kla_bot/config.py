@@ -96,6 +96,14 @@ class ReminderSettings:
 
 
 @dataclass(frozen=True)
+class GroupSettings:
+    """The task-force group (Telegram): ``announce_approvals`` posts "K3-17a disetujui —
+    terima kasih, …" there when a file is approved (rejections never are)."""
+
+    announce_approvals: bool = True
+
+
+@dataclass(frozen=True)
 class LogSettings:
     level: str = "INFO"
 
@@ -141,6 +149,7 @@ class Settings:
     verification: VerificationSettings = field(default_factory=VerificationSettings)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     log: LogSettings = field(default_factory=LogSettings)
+    group: GroupSettings = field(default_factory=GroupSettings)
     whatsapp: WhatsAppSettings | None = None
     server: ServerSettings = field(default_factory=ServerSettings)
 

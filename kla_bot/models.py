@@ -344,3 +344,30 @@ class WhatsAppInboxMessage(Base):
     raw: Mapped[dict[str, Any]]
     received_at: Mapped[datetime]
     handled_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class TaskForceGroup(Base):
+    """The task force's group chat (Telegram), linked by the secretariat: one per regency.
+    The morning progress post and approval news go there."""
+
+    __tablename__ = "task_force_groups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    regency_id: Mapped[int] = mapped_column(ForeignKey("regencies.id"), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    linked_at: Mapped[datetime]
+
+
+class GroupNotice(Base):
+    """Someone in a group was told once how to register (privately, or in the group when the
+    bot cannot write to them): they are not told again."""
+
+    __tablename__ = "group_notices"
+    __table_args__ = (UniqueConstraint("channel", "chat", "address"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    told_at: Mapped[datetime]

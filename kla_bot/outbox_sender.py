@@ -27,6 +27,10 @@ one rendered row and says how it went; what happens then:
 * waiting for the window (WhatsApp, outside 24 hours, a kind with no template) → ``waiting``
   until the member writes again (:func:`kla_bot.services.delivery.window_opened`).
 
+A row whose payload replaces an earlier message (:meth:`OutboxPayload.edits`: the group's
+morning post, updated during the day) goes with ``Route.edit`` set to that message, once it was
+sent; the channel edits it instead of sending a new one.
+
 Pacing is per channel (:attr:`ChannelOutbox.pacer`): a message for a chat that is still
 cooling down waits while other chats go first; each chat's order is kept.
 
@@ -46,7 +50,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from kla_bot.clock import ManualClock, local_today
@@ -298,6 +302,7 @@ class OutboxSender:
         """Send one row and record the outcome: sent, retry, failed, waiting or unreachable."""
         row, route = item.row, item.route
         try:
+            route = await self._with_edit(row, route)
             outcome: Outcome = await self.channels[route.channel].send(
                 row, route, self._render(row))
         except Exception as exc:  # a renderer bug or a missing file: never stall the queue
@@ -339,6 +344,17 @@ class OutboxSender:
                     await delivery.mark_waiting(session, row, error=error)
                 return "waiting"
         return "retry"
+
+    async def _with_edit(self, row: Claimed, route: Route) -> Route:
+        """A row that replaces an earlier message (the group's post, updated during the day)
+        edits it where it went; when it never went, the row is sent as a new message."""
+        key = row.message().edits()
+        if key is None:
+            return route
+        async with self.deps.db.transaction() as session:
+            ref = await delivery.sent_message_of(session, key, channel=route.channel,
+                                                 chat=route.chat)
+        return route if ref is None else replace(route, edit=ref)
 
     async def _transient(self, state: _ChannelState, row: Claimed, error: str) -> None:
         """Try the row again later (until it expires). From the second failure in a row the

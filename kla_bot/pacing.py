@@ -1,10 +1,14 @@
-"""Send pacing: at most one message a second per private chat, and just under 30 a second overall.
+"""Send pacing: at most one message a second per private chat, 20 a minute per group, and just
+under 30 a second overall.
 
 The Application's ``AIORateLimiter`` caps the bot at ~30 requests/s, but it lets a burst of 30
 through at once and knows nothing of private chats. A :class:`Pacer` therefore keeps its own
 sliding window just under that limit, and spaces messages to one private chat at least
 :data:`CHAT_INTERVAL` apart, so the sender can let a chat that is still cooling down wait while
-other chats go first. Plain Python: the time source and the sleep are injectable for tests.
+other chats go first. A group chat takes at most :data:`GROUP_PER_WINDOW` messages (edits
+included) in any :data:`GROUP_WINDOW` seconds, so a burst of approval news and post updates
+waits its turn instead of meeting a 429. Plain Python: the time source and the sleep are
+injectable for tests.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import TypeVar
 GLOBAL_PER_WINDOW = 29
 GLOBAL_WINDOW = 1.02
 CHAT_INTERVAL = 1.05  # seconds between two messages to one private chat (Telegram: ~1/s)
+GROUP_PER_WINDOW = 20  # Telegram: about 20 messages a minute in one group
+GROUP_WINDOW = 61.0  # a second of margin over the minute
 FORGET_AFTER_CHATS = 10_000  # past this many remembered chats, drop those long cooled down
 
 T = TypeVar("T")
@@ -31,7 +37,7 @@ Chat = int | str
 
 def is_private(chat_id: Chat) -> bool:
     """Whether a chat is a private chat (Telegram's groups and channels have negative ids;
-    their limit is left to the rate limiter; every WhatsApp address is a person)."""
+    every WhatsApp address is a person)."""
     return not str(chat_id).startswith("-")
 
 
@@ -40,20 +46,41 @@ class Pacer:
 
     def __init__(self, *, per_window: int = GLOBAL_PER_WINDOW, window: float = GLOBAL_WINDOW,
                  chat_interval: float = CHAT_INTERVAL,
+                 group_per_window: int = GROUP_PER_WINDOW, group_window: float = GROUP_WINDOW,
                  monotonic: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> None:
         self.per_window = per_window
         self.window = window
         self.chat_interval = chat_interval
+        self.group_per_window = group_per_window
+        self.group_window = group_window
         self._monotonic = monotonic
         self._sleep = sleep
         self._recent_sends: deque[float] = deque()
         self._last_by_chat: dict[Chat, float] = {}
+        self._group_sends: dict[Chat, deque[float]] = {}
+
+    def _group_recent(self, chat_id: Chat) -> deque[float]:
+        """The group's sends within its window (older ones dropped)."""
+        sends = self._group_sends.setdefault(chat_id, deque())
+        now = self._monotonic()
+        while sends and sends[0] <= now - self.group_window:
+            sends.popleft()
+        return sends
+
+    def _ready_at(self, chat_id: Chat) -> float:
+        """When this chat may next be written to (monotonic seconds)."""
+        if is_private(chat_id):
+            return self._last_by_chat.get(chat_id, 0.0) + self.chat_interval
+        sends = self._group_recent(chat_id)
+        if len(sends) < self.group_per_window:
+            return 0.0
+        return sends[-self.group_per_window] + self.group_window
 
     def chat_ready(self, chat_id: Chat) -> bool:
         """Whether a message to this chat may go now without breaking its per-chat limit."""
         if not is_private(chat_id):
-            return True
+            return len(self._group_recent(chat_id)) < self.group_per_window
         last = self._last_by_chat.get(chat_id)
         return last is None or self._monotonic() - last >= self.chat_interval
 
@@ -72,7 +99,7 @@ class Pacer:
 
     def seconds_until_a_chat_is_ready(self, chat_ids: Iterable[Chat]) -> float:
         """How long until the first of these chats may be written to (at least 10 ms)."""
-        ready_at = min(self._last_by_chat.get(c, 0.0) + self.chat_interval for c in chat_ids)
+        ready_at = min(self._ready_at(c) for c in chat_ids)
         return max(0.01, ready_at - self._monotonic())
 
     async def wait(self, seconds: float) -> None:
@@ -92,6 +119,8 @@ class Pacer:
         now = self._monotonic()
         sent.append(now)
         self._last_by_chat[chat_id] = now
+        if not is_private(chat_id):
+            self._group_recent(chat_id).append(now)
         if len(self._last_by_chat) > FORGET_AFTER_CHATS:
             self._last_by_chat = {c: t for c, t in self._last_by_chat.items()
                                   if t > now - self.chat_interval}

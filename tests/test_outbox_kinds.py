@@ -67,6 +67,14 @@ STORED: dict[OutboxKind, dict[str, Any]] = {
                                     "cluster": "K3", "note": "dinas luar sampai Jumat",
                                     "task_codes": ["K3-17a"],
                                     "choices": [{"member_id": 5, "name": "Ani"}]},
+    OutboxKind.GROUP_PROGRESS: {**COUNTDOWN, "task_ids": [], "approved_points": "2.5",
+                                "needed": "13.5", "target": 701, "predicate": "Nindya",
+                                "clusters": [{"code": "K3", "approved": 1, "total": 6,
+                                              "open": 5}],
+                                "approved_since": ["K3-17a"], "more_approved": 0,
+                                "updated_at": None, "first": None},
+    OutboxKind.GROUP_APPROVAL: {"task_ids": [7], "task_code": "K3-17a",
+                                "member_name": "Rina Marlina"},
 }
 
 

@@ -36,7 +36,7 @@ async def test_a_private_chat_cools_down_while_others_go_first() -> None:
     assert pacer.first_ready(rest, lambda r: r[1]) == ("c", 2)  # chat 1 is cooling down
     await pacer.pace(2)
     assert pacer.first_ready(rest[:1], lambda r: r[1]) is None
-    assert pacer.chat_ready(-5)  # groups are left to the rate limiter
+    assert pacer.chat_ready(-5)  # a group with room left in its minute
     assert abs(pacer.seconds_until_a_chat_is_ready([1, 2]) - CHAT_INTERVAL) < 1e-9
     clock.now += CHAT_INTERVAL + 0.001
     assert pacer.first_ready(rest, lambda r: r[1]) == ("b", 1)

@@ -183,6 +183,21 @@ async def mark_sent(session: AsyncSession, row: Claimed, *, channel: Channel, ch
                                    task_ids=task_ids, now=now)
 
 
+async def sent_message_of(session: AsyncSession, dedupe_key: str, *, channel: Channel,
+                          chat: str) -> str | None:
+    """The message that now shows the row ``dedupe_key`` in ``chat``: the first sent of that
+    row and the rows that update it (``<key>:…``; an update is sent as a new message when the
+    first was never delivered, and later ones edit that). None: nothing to edit."""
+    first = await session.scalar(
+        select(OutboxMessage.message_ids)
+        .where(or_(OutboxMessage.dedupe_key == dedupe_key,
+                   OutboxMessage.dedupe_key.startswith(f"{dedupe_key}:", autoescape=True)),
+               OutboxMessage.state == OutboxState.SENT, OutboxMessage.channel == channel,
+               OutboxMessage.chat == chat, OutboxMessage.message_ids.is_not(None))
+        .order_by(OutboxMessage.id).limit(1))
+    return first.split()[0] if first else None
+
+
 async def mark_waiting(session: AsyncSession, row: Claimed, *, error: str) -> None:
     """Hold the row until the member writes again (:func:`window_opened`): WhatsApp allows
     no free-form message outside the 24-hour window and this kind has no template."""

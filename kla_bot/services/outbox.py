@@ -21,7 +21,7 @@ from kla_bot.services.outbox_kinds import OutboxKind, OutboxPayload
 # A reminder speaks of its day ("H-10", today's open tasks): worth sending until that day ends
 # in the regency's time zone, never the next morning next to that day's fresh one.
 UNTIL_DAY_ENDS = frozenset({scheduler.DIGEST, scheduler.ESCALATION, scheduler.BRIEF,
-                            scheduler.LASTCALL})
+                            scheduler.LASTCALL, OutboxKind.GROUP_PROGRESS})
 # Review notices and results, reassignments and "member unreachable" stay true for days: a
 # coordinator still needs to hear of a file days later. Kinds not listed never expire.
 KEPT_FOR: dict[OutboxKind, timedelta] = {
@@ -31,6 +31,7 @@ KEPT_FOR: dict[OutboxKind, timedelta] = {
     OutboxKind.TASK_REASSIGNED: timedelta(days=7),
     OutboxKind.MEMBER_UNREACHABLE: timedelta(days=7),
     OutboxKind.HANDOVER_REQUESTED: timedelta(days=7),
+    OutboxKind.GROUP_APPROVAL: timedelta(days=1),  # news: stale after a day
 }
 
 

@@ -34,6 +34,8 @@ class OutboxKind(StrEnum):
     TASK_REASSIGNED = "task.reassigned"
     MEMBER_UNREACHABLE = "member.unreachable"
     HANDOVER_REQUESTED = "handover.requested"
+    GROUP_PROGRESS = "group.progress"
+    GROUP_APPROVAL = "group.approval"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,6 +45,11 @@ class OutboxPayload:
 
     kind: ClassVar[OutboxKind]
     task_ids: tuple[int, ...] = ()
+
+    def edits(self) -> str | None:
+        """The dedupe key of an earlier message this one replaces in place (edits), if any:
+        the sender edits that message where it went instead of sending a new one."""
+        return None
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON data for the outbox row (dates as ISO text, amounts as decimal text)."""
@@ -273,11 +280,53 @@ class HandoverRequested(OutboxPayload):
     task_codes: tuple[str, ...]
     choices: tuple[HandoverChoice, ...]
 
+# --- the task-force group (kla_bot.services.groups): Telegram only, never a person's data ---
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterBar:
+    """One cluster in the group's progress post: tasks approved of all, and still open."""
+
+    code: str
+    approved: int
+    total: int
+    open: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupProgress(Countdown):
+    """The morning progress post in the task-force group. ``first``: the day's post this one
+    updates in place (its dedupe key); None for the morning post itself. No names, no phone
+    numbers, no rejection reasons: everyone in the group reads it."""
+
+    kind = OutboxKind.GROUP_PROGRESS
+    approved_points: Decimal
+    needed: Decimal
+    target: int
+    predicate: str
+    clusters: tuple[ClusterBar, ...]
+    approved_since: tuple[str, ...] = ()  # task codes approved since yesterday
+    more_approved: int = 0
+    updated_at: datetime | None = None  # an update's local time (None: the morning post)
+    first: str | None = None
+
+    def edits(self) -> str | None:
+        return self.first
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupApproval(OutboxPayload):
+    """Approval news in the group: the task and whom to thank (never a rejection)."""
+
+    kind = OutboxKind.GROUP_APPROVAL
+    task_code: str
+    member_name: str
+
 
 PAYLOAD_TYPES: dict[OutboxKind, type[OutboxPayload]] = {
     cls.kind: cls for cls in (Digest, Escalation, Brief, LastCall, EvidenceSubmitted,
                               ReviewAccepted, ReviewRejected, TaskReassigned,
-                              MemberUnreachable, HandoverRequested)}
+                              MemberUnreachable, HandoverRequested, GroupProgress,
+                              GroupApproval)}
 
 
 def load(kind: str, data: Mapping[str, Any]) -> OutboxPayload:

@@ -24,7 +24,7 @@ from kla_bot.config import Settings
 from kla_bot.domain import LIVE_TASK_STATES, Role, TaskState
 from kla_bot.models import Indicator, Member, MemberCluster, Task
 from kla_bot.scheduler import Run
-from kla_bot.services import audit, outbox, overdue, routes
+from kla_bot.services import audit, groups, outbox, overdue, routes
 from kla_bot.services.access import overseer_scope
 from kla_bot.services.outbox_kinds import (
     Brief,
@@ -194,6 +194,9 @@ async def _briefs(session: AsyncSession, workspace: Workspace, settings: Setting
     result = FanOut()
     for recipient in await _overseers(session, workspace):
         result += await _queue(session, settings, run, recipient, payload, now)
+    # The task-force group's progress post belongs to the same morning (not counted here:
+    # the fan-out counts people).
+    await groups.queue_morning(session, workspace, settings, day=run.day, now=now)
     return result
 
 

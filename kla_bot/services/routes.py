@@ -60,12 +60,14 @@ async def has_address(session: AsyncSession, member_id: int) -> bool:
 class Route:
     """Where one message goes: the channel, the chat or address on it (text), and — on
     WhatsApp — whether the 24-hour window is open and when it was opened (the member's last
-    message; a send refused as outside the window is remembered against it)."""
+    message; a send refused as outside the window is remembered against it). ``edit``: the
+    row replaces this earlier message in place (:meth:`OutboxPayload.edits`)."""
 
     channel: Channel
     chat: str
     window_open: bool = True
     last_inbound_at: datetime | None = None
+    edit: str | None = None  # a message of the bot's there to edit instead (the day's post)
 
 
 def choose(member: Member, address: MemberAddress | None, *, now: datetime,

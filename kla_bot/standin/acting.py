@@ -108,7 +108,8 @@ class UsersActing(StandinCore):
         if message is None or message.chat.type == Chat.PRIVATE:
             return True
         group = self.groups.get(message.chat.id)
-        if group is None or not group.privacy_mode:
+        if (group is None or not group.privacy_mode or group.bot_admin
+                or self.bot_user.can_read_all_group_messages):
             return True
         replied = message.reply_to_message
         if replied is not None and replied.from_user == self.bot_user:

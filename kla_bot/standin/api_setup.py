@@ -7,7 +7,15 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from telegram import AcceptedGiftTypes, BotCommand, ChatFullInfo, File, WebhookInfo
+from telegram import (
+    AcceptedGiftTypes,
+    BotCommand,
+    ChatFullInfo,
+    ChatMemberAdministrator,
+    ChatMemberMember,
+    File,
+    WebhookInfo,
+)
 
 from kla_bot.standin.core import StandinCore, update_type
 from kla_bot.standin.files import FileNotKnown
@@ -98,6 +106,26 @@ class SetupMethods(StandinCore):
             first_name=chat.first_name,
             last_name=chat.last_name,
         ).to_dict()
+
+    async def _api_getChatMember(self, args: JSON, files: Mapping[str, Upload]) -> Any:
+        chat = self._known_chat(args.get("chat_id"))
+        user_id = args.get("user_id")
+        if chat.group is None or not chat.group.bot_member:
+            raise self._unexpected("getChatMember outside a group the bot is in")
+        if user_id == self.bot_user.id:
+            if chat.group.bot_admin:
+                return ChatMemberAdministrator(
+                    self.bot_user, can_be_edited=False, is_anonymous=False,
+                    can_manage_chat=True, can_delete_messages=True,
+                    can_manage_video_chats=False, can_restrict_members=False,
+                    can_promote_members=False, can_change_info=False, can_invite_users=True,
+                    can_post_stories=False, can_edit_stories=False,
+                    can_delete_stories=False).to_dict()
+            return ChatMemberMember(self.bot_user).to_dict()
+        user = self.users.get(int(str(user_id)))
+        if user is None:
+            raise ApiError(400, "Bad Request: user not found")
+        return ChatMemberMember(user.user).to_dict()
 
     @staticmethod
     def _scope_key(args: JSON) -> tuple[str, str]:

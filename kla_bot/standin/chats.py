@@ -75,6 +75,7 @@ class StandinGroup:
         self.title = title
         self.privacy_mode = True
         self.bot_member = True
+        self.bot_admin = False  # an administrator bot sees every message, privacy mode or not
 
     @property
     def chat(self) -> Chat:

@@ -95,6 +95,7 @@ METHODS: dict[str, dict[str, Kind]] = {
     },
     "getFile": {"file_id": "str"},
     "getChat": {"chat_id": "chat"},
+    "getChatMember": {"chat_id": "chat", "user_id": "int"},
     "setMyCommands": {"commands": "json", **_SCOPE},
     "getMyCommands": dict(_SCOPE),
     "deleteMyCommands": dict(_SCOPE),

@@ -19,7 +19,7 @@ import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
-from telegram import Chat
+from telegram import Chat, User
 
 from kla_bot.standin import params as P
 from kla_bot.standin.acting import UsersActing
@@ -80,6 +80,13 @@ class BotApiStandin(UsersActing, MessageMethods, SetupMethods, FaultsAndLimits):
         self.groups[group.id] = group
         self._chats[group.id] = ChatRecord(chat=group.chat, group=group)
         return group
+
+    def set_privacy_mode(self, on: bool) -> None:
+        """BotFather's /setprivacy for this bot: off, it reads every group message (getMe's
+        ``can_read_all_group_messages``)."""
+        data = self.bot_user.to_dict()
+        data["can_read_all_group_messages"] = not on
+        self.bot_user = User.de_json(data, None)
 
     def chat(self, user: StandinUser, group: StandinGroup | None = None) -> ChatDriver:
         """``user`` acting in their private chat, or in ``group``."""

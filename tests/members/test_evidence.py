@@ -256,9 +256,10 @@ async def test_group_files_only_when_addressed_to_the_bot(world: World) -> None:
     mark = world.state.mark()
     await world.do(in_group.send_document(pdf_bytes(), file_name="a.pdf", caption="K3-12",
                                           reply_to=note.message_id))
-    # The receipt names her task and file: it goes to her private chat, the group hears nothing.
+    # The receipt names her task and file: it goes to her private chat; the group hears only
+    # that the task got a file.
     assert "Berkas masuk untuk K3-12" in world.chat(ani_user).last_text()
-    in_group.expect_no_messages_since(mark)
+    assert [m.plain for m in in_group.since(mark)] == ["📥 Berkas masuk untuk K3-12."]
     assert len(await world.evidence()) == 1
 
 

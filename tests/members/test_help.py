@@ -61,7 +61,7 @@ OFFERED = {
                     "alih", "anggota", "undang", "ingatkan", "kenapa", "batal"],
     "secretariat": ["start", "bantuan", "bahasa", "tugas", "status", "tinjau", "tugaskan",
                     "alih", "anggota", "undang", "laporan", "ingatkan", "kenapa", "templat",
-                    "batal"],
+                    "hubungkan", "putuskan", "batal"],
 }
 
 

@@ -6,6 +6,9 @@ file), and Telegram's answers mapped to the sender's neutral outcomes:
   outlast the row's lease and let another worker send it too;
 * 403 (blocked, deactivated, cannot initiate) or "chat not found" → unreachable;
 * other 400, a migrated chat → failed; 5xx, time-outs, network errors → transient.
+
+A row whose route names a message to ``edit`` (the group's post, updated during the day)
+edits it; a message gone or too old to edit is replaced by a new one.
 """
 
 from __future__ import annotations
@@ -66,6 +69,9 @@ class TelegramOutbox:
 
     async def send(self, row: Claimed, route: Route, rendered: RenderedMessage) -> Outcome:
         try:
+            if route.edit is not None and await edit(self.bot, int(route.chat),
+                                                     int(route.edit), rendered):
+                return Sent([route.edit])
             ids = await send(self.bot, self.deps, int(route.chat), rendered)
         except RetryAfter as exc:
             wait = retry_after_seconds(exc)
@@ -119,6 +125,24 @@ async def send(bot: ExtBot[None], deps: Deps, chat_id: int, rendered: RenderedMe
                                        kind=kind, reply_to_message_id=text_message.message_id,
                                        **TIMEOUTS)
     return [*sent, text_message.message_id, file_message.message_id]
+
+
+async def edit(bot: ExtBot[None], chat_id: int, message_id: int,
+               rendered: RenderedMessage) -> bool:
+    """Replace the text of a message the bot sent (the group's post updated during the day);
+    False when it is gone or can no longer be edited, so the caller sends a new one."""
+    try:
+        await bot.edit_message_text(rendered.text, chat_id=chat_id, message_id=message_id,
+                                    reply_markup=keyboard(rows(rendered.buttons)),
+                                    **_call_options(bot))
+    except BadRequest as exc:
+        text = exc.message.lower()
+        if "not modified" in text:  # the same figures: already showing
+            return True
+        if "not found" in text or "can't be edited" in text:
+            return False
+        raise
+    return True
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:

@@ -21,6 +21,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.helpers import create_deep_linked_url
 
 from kla_bot.channels.telegram.evidence import send_evidence
+from kla_bot.conversation.groups import GroupAccess
 from kla_bot.conversation.inputs import IncomingFile, Place
 from kla_bot.conversation.replies import Attachment, ChannelRefused, Choice, Reply
 from kla_bot.files import FileSource
@@ -128,6 +129,15 @@ class TelegramPort:
             if "not modified" not in exc.message.lower():
                 raise
         return message_ref
+
+    async def group_access(self, place: Place) -> GroupAccess:
+        """getMe (privacy mode: ``can_read_all_group_messages``), getChatMember (admin?)."""
+        me = await self._bot.get_me()
+        member = await self._bot.get_chat_member(int(place.id), me.id)
+        chat = await self._bot.get_chat(int(place.id))
+        return GroupAccess(title=chat.title or place.id,
+                           reads_all=bool(me.can_read_all_group_messages),
+                           admin=member.status in ("administrator", "creator"))
 
     async def answer_press(self, text: str | None = None, *, alert: bool = False) -> None:
         if self._query is not None:

@@ -58,6 +58,10 @@ TEMPLATES: dict[OutboxKind, Template] = {
 NO_TEMPLATE: dict[OutboxKind, str] = {
     OutboxKind.EVIDENCE_SUBMITTED: "whatsapp.none.evidence_submitted",
     OutboxKind.HANDOVER_REQUESTED: "whatsapp.none.handover_requested",
+    # Messages for the Telegram task-force group (a chat, not a member): WhatsApp has no bot
+    # groups, and the sender routes a row for a chat to Telegram only, never to WhatsApp.
+    OutboxKind.GROUP_PROGRESS: "whatsapp.none.group_only",
+    OutboxKind.GROUP_APPROVAL: "whatsapp.none.group_only",
 }
 
 

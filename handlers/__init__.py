@@ -11,6 +11,7 @@ from __future__ import annotations
 from handlers import (
     assign,
     chatter,
+    corrections,
     evidence,
     help,
     language,
@@ -37,6 +38,7 @@ FEATURES: tuple[Feature, ...] = (
     report.FEATURE,
     remind.FEATURE,
     secretariat.FEATURE,
+    corrections.FEATURE,
     evidence.FEATURE,
     chatter.FEATURE,
 )

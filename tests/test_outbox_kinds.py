@@ -62,6 +62,9 @@ STORED: dict[OutboxKind, dict[str, Any]] = {
                                     "agency": "Dinas Kesehatan", "reason": "blocked",
                                     "since": "2025-05-05", "open_tasks": 2,
                                     "clusters": ["K3"]},
+    OutboxKind.MEMBER_AWAY: {"task_ids": [], "member_id": 4, "member_name": "Budi",
+                             "agency": "Dinas Kesehatan", "until": "2025-05-09",
+                             "by_name": "Hj. Siti", "open_tasks": 2},
 }
 
 
@@ -90,7 +93,7 @@ def test_a_payload_stored_in_todays_shape_loads_and_round_trips(kind: OutboxKind
 
 # Something of each stored payload that its message shows (in both languages).
 SHOWN = {OutboxKind.BRIEF: "21 WITA", OutboxKind.LASTCALL: "16 M",
-         OutboxKind.MEMBER_UNREACHABLE: "Budi"}
+         OutboxKind.MEMBER_UNREACHABLE: "Budi", OutboxKind.MEMBER_AWAY: "Budi"}
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])

@@ -30,6 +30,7 @@ KEPT_FOR: dict[OutboxKind, timedelta] = {
     OutboxKind.REVIEW_REJECTED: timedelta(days=7),
     OutboxKind.TASK_REASSIGNED: timedelta(days=7),
     OutboxKind.MEMBER_UNREACHABLE: timedelta(days=7),
+    OutboxKind.MEMBER_AWAY: timedelta(days=7),
 }
 
 

@@ -33,6 +33,7 @@ class OutboxKind(StrEnum):
     REVIEW_REJECTED = "review.rejected"
     TASK_REASSIGNED = "task.reassigned"
     MEMBER_UNREACHABLE = "member.unreachable"
+    MEMBER_AWAY = "member.away"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -232,10 +233,24 @@ class MemberUnreachable(OutboxPayload):
     clusters: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, kw_only=True)
+class MemberAway(OutboxPayload):
+    """A coordinator hears that a member is away up to ``until`` (their reminders pause),
+    marked so by ``by_name``."""
+
+    kind = OutboxKind.MEMBER_AWAY
+    member_id: int
+    member_name: str
+    agency: str
+    until: date
+    by_name: str
+    open_tasks: int
+
+
 PAYLOAD_TYPES: dict[OutboxKind, type[OutboxPayload]] = {
     cls.kind: cls for cls in (Digest, Escalation, Brief, LastCall, EvidenceSubmitted,
                               ReviewAccepted, ReviewRejected, TaskReassigned,
-                              MemberUnreachable)}
+                              MemberUnreachable, MemberAway)}
 
 
 def load(kind: str, data: Mapping[str, Any]) -> OutboxPayload:

@@ -57,6 +57,7 @@ TEMPLATES: dict[OutboxKind, Template] = {
 # that tells the operator why.
 NO_TEMPLATE: dict[OutboxKind, str] = {
     OutboxKind.EVIDENCE_SUBMITTED: "whatsapp.none.evidence_submitted",
+    OutboxKind.MEMBER_AWAY: "whatsapp.none.member_away",
 }
 
 

@@ -1,0 +1,167 @@
+"""Small corrections in chat: ``/ubah``, ``/batalkan``, ``/tambah``, ``/pindah``, ``/cuti``.
+
+Each command shows the change as before → after with Ya / Batal; only Ya writes. The rules
+are :mod:`kla_bot.services.corrections`' (who may, what is valid, stale checks, the audit);
+this module reads the command, asks the service and words the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from handlers.registry import Command, Feature, Press, Rendered, renders
+from kla_bot.cli_text import render
+from kla_bot.clock import local_today
+from kla_bot.conversation.turn import Turn
+from kla_bot.domain import Role
+from kla_bot.errors import Reason
+from kla_bot.i18n import Raw, Translator
+from kla_bot.models import Member
+from kla_bot.services import correction_requests as requests
+from kla_bot.services import corrections
+from kla_bot.services.access import AccessDenied, overseer_scope, registered_member
+from kla_bot.services.corrections import Proposal
+from kla_bot.services.outbox_kinds import MemberAway
+from kla_bot.text_fit import LINE_FIELD_WIDTH, shorten
+
+YES, NO = "cor:ok:", "cor:no:"
+OVERSEERS = frozenset({Role.COORDINATOR, Role.SECRETARIAT})
+
+
+async def _act(turn: Turn, work: Callable[[Any, Member], Any]) -> tuple[Any, Translator]:
+    """``work`` for the registered asker in one unit of work; a refusal rolls it back and is
+    told politely, its reasons (a new task's bad cells) rendered in the asker's language."""
+    deps = turn.deps
+    lang: str | None = None
+    try:
+        async with deps.db.transaction() as session:
+            member = await registered_member(session, deps.workspace, turn.who)
+            lang = member.language
+            result = await work(session, member)
+        return result, turn.translator_for(lang)
+    except AccessDenied as refusal:
+        t = turn.translator_for(lang)
+        params = {k: "; ".join(render(t, r) for r in v) if isinstance(v, tuple)
+                  and all(isinstance(r, Reason) for r in v) else v
+                  for k, v in refusal.params.items()}
+        await turn.tell(t(refusal.key, **params))
+        return None, t
+
+
+def _propose(parse: Callable[[Turn], requests.Request]) -> Callable[[Turn], Any]:
+    async def command(turn: Turn) -> None:
+        deps = turn.deps
+
+        async def work(session: Any, member: Member) -> Proposal:
+            overseer_scope(member)  # members are refused before the usage
+            request = parse(turn)
+            return await corrections.propose(session, deps.workspace, member, request,
+                                             deps.clock.now())
+
+        shown, t = await _act(turn, work)
+        if shown is None:
+            return
+        await turn.reply("\n".join([t("corrections.confirm_title"), change_line(t, shown),
+                                    t("corrections.confirm_ask")]),
+                         [[(t("corrections.button.yes"), f"{YES}{shown.pending_id}"),
+                           (t("corrections.button.no"), f"{NO}{shown.pending_id}")]])
+    return command
+
+
+def change_line(t: Translator, shown: Proposal) -> str:
+    """One correction as before → after, in the reader's language."""
+    subject = shorten(shown.subject, LINE_FIELD_WIDTH)
+    if shown.kind == "add":
+        new = shown.after
+        due = Raw(t("corrections.due_on", day=new["due"]) if new["due"] else t(
+            "corrections.due_default"))
+        return t("corrections.show.add", code=subject, indicator=new["indicator"],
+                 points=Decimal(new["points"]), assignee=new["assignee"], due=due,
+                 title=new["title"])
+    if shown.kind == "cancel":
+        return t("corrections.show.cancel", subject=subject,
+                 before=Raw(t(f"corrections.state.{shown.before}")))
+    if shown.kind == "move":
+        return t("corrections.show.move", subject=subject, before=", ".join(shown.before)
+                 or "-", after=", ".join(shown.after))
+    if shown.kind == "away":
+        def when(day: str | None) -> Raw:
+            return Raw(t("corrections.away_until", day=day) if day
+                       else t("corrections.present"))
+        return t("corrections.show.away", subject=subject, before=when(shown.before),
+                 after=when(shown.after))
+    return t(f"corrections.show.{shown.kind}", subject=subject, before=shown.before,
+             after=shown.after)
+
+
+def _pending_id(turn: Turn, prefix: str) -> int | None:
+    tail = (turn.inbound.press or "").removeprefix(prefix)
+    return int(tail) if tail.isdigit() else None
+
+
+async def yes_pressed(turn: Turn) -> None:
+    deps = turn.deps
+    pending_id = _pending_id(turn, YES)
+    if pending_id is None:
+        await turn.ack()
+        return
+
+    async def work(session: Any, member: Member) -> Proposal:
+        return await corrections.confirm(session, deps.workspace, member, pending_id,
+                                         deps.clock.now(), deps.settings.tz)
+
+    shown, t = await _act(turn, work)
+    if shown is not None:
+        await turn.ack()
+        await turn.show("\n".join([t("corrections.applied"), change_line(t, shown)]))
+
+
+async def no_pressed(turn: Turn) -> None:
+    deps = turn.deps
+    pending_id = _pending_id(turn, NO)
+    if pending_id is None:
+        await turn.ack()
+        return
+
+    async def work(session: Any, member: Member) -> Proposal:
+        return await corrections.discard(session, deps.workspace, member, pending_id,
+                                         deps.clock.now())
+
+    shown, t = await _act(turn, work)
+    if shown is not None:
+        await turn.ack()
+        await turn.show("\n".join([t("corrections.discarded"), change_line(t, shown)]))
+
+
+def _away(turn: Turn) -> requests.AwayMember:
+    deps = turn.deps
+    return requests.away(turn.args, local_today(deps.clock, deps.settings.tz))
+
+
+def render_away(payload: MemberAway, t: Translator) -> Rendered:
+    """Tell a coordinator a member of their clusters is away (their reminders pause)."""
+    return Rendered(t("corrections.away_notice", name=shorten(payload.member_name,
+                                                              LINE_FIELD_WIDTH),
+                      agency=shorten(payload.agency, LINE_FIELD_WIDTH), until=payload.until,
+                      by=payload.by_name, open=payload.open_tasks))
+
+
+def _command(name: str, alias: str, parse: Callable[[Turn], requests.Request]) -> Command:
+    return Command(name, alias, _propose(parse), f"corrections.menu.{name}", roles=OVERSEERS,
+                   private=True)
+
+
+FEATURE = Feature(
+    name="corrections",
+    commands=(
+        _command("ubah", "edit", lambda turn: requests.edit(turn.args)),
+        _command("batalkan", "droptask", lambda turn: requests.cancel(turn.args)),
+        _command("tambah", "addtask", lambda turn: requests.add(turn.args)),
+        _command("pindah", "move", lambda turn: requests.move(turn.args)),
+        _command("cuti", "away", _away),
+    ),
+    presses=(Press(YES, yes_pressed), Press(NO, no_pressed)),
+    renderers=dict([renders(MemberAway, render_away)]),
+)

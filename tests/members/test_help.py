@@ -58,9 +58,11 @@ OFFERED = {
     None: ["start", "bantuan", "bahasa"],
     "member": ["start", "bantuan", "bahasa", "tugas", "batal"],
     "coordinator": ["start", "bantuan", "bahasa", "tugas", "status", "tinjau", "tugaskan",
-                    "anggota", "undang", "ingatkan", "batal"],
+                    "anggota", "undang", "ingatkan", "ubah", "batalkan", "tambah", "pindah", "cuti",
+                    "batal"],
     "secretariat": ["start", "bantuan", "bahasa", "tugas", "status", "tinjau", "tugaskan",
-                    "anggota", "undang", "laporan", "ingatkan", "templat", "batal"],
+                    "anggota", "undang", "laporan", "ingatkan", "templat", "ubah", "batalkan",
+                    "tambah", "pindah", "cuti", "batal"],
 }
 
 

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
-from handlers.registry import Command, Feature, Press, Rendered, renders
-from kla_bot.cli_text import render
+from handlers.coordination import act
+from handlers.registry import Command, Feature, Press, Rendered, TurnCallback, renders
 from kla_bot.clock import local_today
 from kla_bot.conversation.turn import Turn
 from kla_bot.domain import Role
-from kla_bot.errors import Reason
 from kla_bot.i18n import Raw, Translator
 from kla_bot.models import Member
 from kla_bot.services import correction_requests as requests
 from kla_bot.services import corrections
-from kla_bot.services.access import AccessDenied, overseer_scope, registered_member
+from kla_bot.services.access import Session, overseer_scope
 from kla_bot.services.corrections import Proposal
 from kla_bot.services.outbox_kinds import MemberAway
 from kla_bot.text_fit import LINE_FIELD_WIDTH, shorten
@@ -30,37 +28,17 @@ YES, NO = "cor:ok:", "cor:no:"
 OVERSEERS = frozenset({Role.COORDINATOR, Role.SECRETARIAT})
 
 
-async def _act(turn: Turn, work: Callable[[Any, Member], Any]) -> tuple[Any, Translator]:
-    """``work`` for the registered asker in one unit of work; a refusal rolls it back and is
-    told politely, its reasons (a new task's bad cells) rendered in the asker's language."""
-    deps = turn.deps
-    lang: str | None = None
-    try:
-        async with deps.db.transaction() as session:
-            member = await registered_member(session, deps.workspace, turn.who)
-            lang = member.language
-            result = await work(session, member)
-        return result, turn.translator_for(lang)
-    except AccessDenied as refusal:
-        t = turn.translator_for(lang)
-        params = {k: "; ".join(render(t, r) for r in v) if isinstance(v, tuple)
-                  and all(isinstance(r, Reason) for r in v) else v
-                  for k, v in refusal.params.items()}
-        await turn.tell(t(refusal.key, **params))
-        return None, t
-
-
-def _propose(parse: Callable[[Turn], requests.Request]) -> Callable[[Turn], Any]:
+def _propose(parse: Callable[[Turn], requests.Request]) -> TurnCallback:
     async def command(turn: Turn) -> None:
         deps = turn.deps
 
-        async def work(session: Any, member: Member) -> Proposal:
+        async def work(session: Session, member: Member) -> Proposal:
             overseer_scope(member)  # members are refused before the usage
             request = parse(turn)
             return await corrections.propose(session, deps.workspace, member, request,
                                              deps.clock.now())
 
-        shown, t = await _act(turn, work)
+        shown, t = await act(turn, work)
         if shown is None:
             return
         await turn.reply("\n".join([t("corrections.confirm_title"), change_line(t, shown),
@@ -108,11 +86,11 @@ async def yes_pressed(turn: Turn) -> None:
         await turn.ack()
         return
 
-    async def work(session: Any, member: Member) -> Proposal:
+    async def work(session: Session, member: Member) -> Proposal:
         return await corrections.confirm(session, deps.workspace, member, pending_id,
                                          deps.clock.now(), deps.settings.tz)
 
-    shown, t = await _act(turn, work)
+    shown, t = await act(turn, work)
     if shown is not None:
         await turn.ack()
         await turn.show("\n".join([t("corrections.applied"), change_line(t, shown)]))
@@ -125,11 +103,11 @@ async def no_pressed(turn: Turn) -> None:
         await turn.ack()
         return
 
-    async def work(session: Any, member: Member) -> Proposal:
+    async def work(session: Session, member: Member) -> Proposal:
         return await corrections.discard(session, deps.workspace, member, pending_id,
                                          deps.clock.now())
 
-    shown, t = await _act(turn, work)
+    shown, t = await act(turn, work)
     if shown is not None:
         await turn.ack()
         await turn.show("\n".join([t("corrections.discarded"), change_line(t, shown)]))

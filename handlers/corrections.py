@@ -127,8 +127,9 @@ def render_away(payload: MemberAway, t: Translator) -> Rendered:
 
 
 def _command(name: str, alias: str, parse: Callable[[Turn], requests.Request]) -> Command:
+    # Everyday words ("ubah", "tambah", "cuti"): on WhatsApp only with their "/".
     return Command(name, alias, _propose(parse), f"corrections.menu.{name}", roles=OVERSEERS,
-                   private=True)
+                   private=True, bare=False)
 
 
 FEATURE = Feature(

@@ -34,7 +34,12 @@ class Command:
     registering). The services enforce the roles; /bantuan just does not offer the rest.
 
     ``private``: the answer names people, phone numbers or someone's own files, so asked in a
-    group it is sent to the asker's private chat instead (handlers.privacy)."""
+    group it is sent to the asker's private chat instead (handlers.privacy).
+
+    ``bare``: on a channel without a command menu (WhatsApp) a message whose first word is the
+    name counts as the command even without ``/``; False for everyday words that often start a
+    sentence (``tambah``, ``ubah``: "Tambah tanda tangan kepala dinas" is a rejection reason,
+    not a command), which then need their ``/``."""
 
     name: str
     alias: str | None
@@ -44,6 +49,7 @@ class Command:
     roles: frozenset[str] | None = None
     members_only: bool = False
     private: bool = False
+    bare: bool = True
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -21,3 +21,4 @@ async def test_undang_on_whatsapp_says_to_write_to_the_number(chat: WaChat) -> N
     # Ani writes to the number from her own phone: registered, no code needed.
     ani = chat.person("Ani", ANI)
     assert "Selamat datang, Ani" in (await chat.says(ani, ani.text("halo")))[0].text
+

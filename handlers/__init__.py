@@ -11,6 +11,7 @@ from __future__ import annotations
 from handlers import (
     assign,
     chatter,
+    corrections,
     evidence,
     group,
     handover,
@@ -43,6 +44,7 @@ FEATURES: tuple[Feature, ...] = (
     why.FEATURE,
     secretariat.FEATURE,
     group.FEATURE,
+    corrections.FEATURE,
     evidence.FEATURE,
     chatter.FEATURE,
 )

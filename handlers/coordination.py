@@ -6,7 +6,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TypeVar
 
+from kla_bot.cli_text import render
 from kla_bot.conversation.turn import Turn
+from kla_bot.errors import Reason
 from kla_bot.i18n import Translator
 from kla_bot.models import Member
 from kla_bot.services.access import AccessDenied, Session, registered_member
@@ -31,8 +33,17 @@ async def act(turn: Turn, work: Work[T]) -> tuple[T | None, Translator]:
         return result, turn.translator_for(lang)
     except AccessDenied as refusal:
         t = turn.translator_for(lang)
-        await turn.tell(t(refusal.key, **refusal.params))
+        await turn.tell(refusal_text(t, refusal))
         return None, t
+
+
+def refusal_text(t: Translator, refusal: AccessDenied) -> str:
+    """A refusal's sentence; its reasons (a new task's bad cells) in the reader's language."""
+    params = {name: "; ".join(render(t, r) for r in value)
+              if isinstance(value, tuple) and value and all(isinstance(r, Reason) for r in value)
+              else render(t, value) if isinstance(value, Reason) else value
+              for name, value in refusal.params.items()}
+    return t(refusal.key, **params)
 
 
 def local_moment(moment: datetime, turn: Turn) -> datetime:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from handlers.coordination import act
+from handlers.invitations import invite_everyone
 from handlers.registry import Command, Feature
 from kla_bot.clock import local_today
 from kla_bot.conversation.turn import Turn
 from kla_bot.domain import Role
 from kla_bot.i18n import Translator
 from kla_bot.models import Member
-from kla_bot.services.access import Session, overseer_scope
+from kla_bot.services.access import Session
 from kla_bot.services.registration import invite_by_overseer
 from kla_bot.services.roster import Roster, roster
 from kla_bot.services.status import MemberStatus
@@ -56,14 +57,15 @@ async def members_list(turn: Turn) -> None:
 
 async def invite(turn: Turn) -> None:
     """Give a coordinator a one-time /start code and link for a member who cannot share a
-    contact."""
+    contact; without a phone, invitations for everyone not yet registered
+    (:func:`handlers.invitations.invite_everyone`)."""
     deps = turn.deps
     phone = " ".join(turn.args)
+    if not phone:
+        await invite_everyone(turn)
+        return
 
     async def work(session: Session, member: Member) -> tuple[str, str]:
-        if not phone:
-            overseer_scope(member)  # members are refused before being taught the usage
-            return "", ""
         return await invite_by_overseer(session, deps.workspace, creator=member, phone=phone,
                                         now=deps.clock.now())
 
@@ -71,9 +73,6 @@ async def invite(turn: Turn) -> None:
     if result is None:
         return
     code, name = result
-    if not code:
-        await turn.reply(t("members.invite_usage"))
-        return
     await turn.reply(t("members.invite_created", name=shorten(name, LINE_FIELD_WIDTH),
                        code=code, link=turn.port.invite_link(code)))
 

@@ -35,7 +35,12 @@ class Command:
 
     ``private``: the answer names people, phone numbers or someone's own files, so asked in a
     group it is sent to the asker's private chat instead (handlers.privacy), unless
-    ``in_group`` answers it there (``/status`` in the linked group: the summary only)."""
+    ``in_group`` answers it there (``/status`` in the linked group: the summary only).
+
+    ``bare``: on a channel without a command menu (WhatsApp) a message whose first word is the
+    name counts as the command even without ``/``; False for everyday words that often start a
+    sentence (``tambah``, ``ubah``: "Tambah tanda tangan kepala dinas" is a rejection reason,
+    not a command), which then need their ``/``."""
 
     name: str
     alias: str | None
@@ -47,6 +52,7 @@ class Command:
     private: bool = False
     # Asked in a group: tried first (True: it answered there); else the ``private`` rule.
     in_group: TextReader | None = None
+    bare: bool = True
 
     @property
     def names(self) -> tuple[str, ...]:

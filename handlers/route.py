@@ -5,7 +5,7 @@ answered "no longer valid"); a command to its feature (answered privately when a
 group and it names people: :mod:`handlers.privacy`); a contact, a file or plain text to the
 features that read them, in ``FEATURES`` order. On a channel without a command menu
 (WhatsApp) a private message whose first word is a command name counts as that command, so
-"tugas" works like "/tugas".
+"tugas" works like "/tugas" (not for commands that are everyday words, ``Command.bare``).
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ async def dispatch(turn: Turn) -> None:
     if name is None and inbound.text and inbound.private and inbound.file is None and (
             turn.place.channel not in MENU_CHANNELS):
         first, *rest = inbound.text.split()
-        if command_named(first.lstrip("/")) is not None:
+        found = command_named(first.lstrip("/"))
+        if found is not None and (found.bare or first.startswith("/")):
             name, args = first.lstrip("/"), tuple(rest)
     if name is not None:
         await _command(turn, name, args)

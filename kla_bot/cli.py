@@ -69,7 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--out", type=Path, required=True, help=h("out"))
     ex.add_argument("--all", action="store_true", help=h("all"))
     command("audit").add_argument("--limit", type=int, default=200, help=h("limit"))
-    command("invite").add_argument("phone", help=h("phone"))
+    inv = command("invite")
+    inv.add_argument("phone", nargs="?", default=None, help=h("phone"))
+    inv.add_argument("--all", action="store_true",
+                     help=t.plain("invitations.cli.help_all").replace("%", "%%"))
+    inv.add_argument("--out", type=Path, default=None,
+                     help=t.plain("invitations.cli.help_out").replace("%", "%%"))
     tpl = command("template")
     tpl.add_argument("--out", type=Path, required=True, help=h("template_out"))
     tpl.add_argument("--lang", choices=list(LANGUAGES), default=None, help=h("template_lang"))
@@ -167,7 +172,8 @@ async def run_db(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_invite(args: argparse.Namespace, settings: Settings) -> int:
-    """``invite PHONE``: the code, and its link from Telegram's getMe when a token is set."""
+    """``invite PHONE``: the code, and its link from Telegram's getMe when a token is set;
+    ``invite --all --out F.xlsx``: every unregistered member's invitation, in a workbook."""
     from handlers.application import deep_link
     from kla_bot import cli_invite
 

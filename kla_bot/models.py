@@ -120,6 +120,8 @@ class Member(Base):
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
     registered_at: Mapped[datetime | None]
     unreachable_since: Mapped[datetime | None]
+    # Away (leave, duty travel) up to and including this local day: no reminders meanwhile.
+    away_until: Mapped[date | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     clusters: Mapped[list[MemberCluster]] = relationship(
@@ -313,6 +315,23 @@ class PendingImport(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     missing: Mapped[list[int]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(16))  # previewed, applied, cancelled, dropped
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+
+class PendingCorrection(Base):
+    """A small correction in chat (``/ubah``, ``/batalkan``, ``/tambah``, ``/pindah``,
+    ``/cuti``) shown as before → after and waiting for its Ya / Batal press. ``data`` holds
+    what it changes and what the record was when shown: a confirmation applies it only if
+    the record is still so (:mod:`kla_bot.services.corrections`)."""
+
+    __tablename__ = "pending_corrections"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    regency_id: Mapped[int] = mapped_column(ForeignKey("regencies.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # due, points, title, cancel, add, move, away
+    data: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(16))  # proposed, applied, discarded
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
 

@@ -75,6 +75,9 @@ STORED: dict[OutboxKind, dict[str, Any]] = {
                                 "updated_at": None, "first": None},
     OutboxKind.GROUP_APPROVAL: {"task_ids": [7], "task_code": "K3-17a",
                                 "member_name": "Rina Marlina"},
+    OutboxKind.MEMBER_AWAY: {"task_ids": [], "member_id": 4, "member_name": "Budi",
+                             "agency": "Dinas Kesehatan", "until": "2025-05-09",
+                             "by_name": "Hj. Siti", "open_tasks": 2},
 }
 
 
@@ -103,7 +106,7 @@ def test_a_payload_stored_in_todays_shape_loads_and_round_trips(kind: OutboxKind
 
 # Something of each stored payload that its message shows (in both languages).
 SHOWN = {OutboxKind.BRIEF: "21 WITA", OutboxKind.LASTCALL: "16 M",
-         OutboxKind.MEMBER_UNREACHABLE: "Budi"}
+         OutboxKind.MEMBER_UNREACHABLE: "Budi", OutboxKind.MEMBER_AWAY: "Budi"}
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])

@@ -134,11 +134,7 @@ async def cancel_missing(session: AsyncSession, workspace: Workspace, member: Me
                 select(Task).where(Task.id.in_(pending.missing),
                                    Task.cycle_id == workspace.cycle_id,
                                    Task.state != TaskState.CANCELLED).order_by(Task.code_key)):
-            await audit.record(session, at=now, actor=actor, action="task.cancelled",
-                               subject_type="task", subject_id=task.id,
-                               regency_id=workspace.regency_id, code=task.code,
-                               previous_state=task.state, pending_import=pending.id)
-            task.state, task.updated_at = TaskState.CANCELLED.value, now
+            await cancel_task(session, workspace, actor, task, now, pending_import=pending.id)
             cancelled.append(task.code)
     else:
         await audit.record(session, at=now, actor=actor, action="import.kept_missing",
@@ -146,6 +142,17 @@ async def cancel_missing(session: AsyncSession, workspace: Workspace, member: Me
                            regency_id=workspace.regency_id, tasks=len(pending.missing))
     pending.missing = []
     return cancelled
+
+
+async def cancel_task(session: AsyncSession, workspace: Workspace, actor: Actor, task: Task,
+                      now: datetime, **details: Any) -> None:
+    """Cancel one task (kept with its evidence and history, no longer reminded or counted),
+    audited; for a re-import's dropped tasks and the secretariat's ``/batalkan`` alike."""
+    await audit.record(session, at=now, actor=actor, action="task.cancelled",
+                       subject_type="task", subject_id=task.id,
+                       regency_id=workspace.regency_id, code=task.code,
+                       previous_state=task.state, **details)
+    task.state, task.updated_at = TaskState.CANCELLED.value, now
 
 
 def _summary(result: Plan) -> dict[str, Any]:

@@ -140,14 +140,14 @@ def parse_task(row: Row, indicators: set[int], members: dict[str, int],
         reasons.append(_reason("bad_code", code=code))
     indicator = _indicator(row.get("indicator"), indicators, reasons)
     title = _text(row, "title", reasons)
-    points = _points(row.get("points"), reasons)
+    points = parse_points(row.get("points"), reasons)
     assignee_id = None
     phone = _phone(row.get("assignee"), "assignee", reasons)
     if phone is not None:
         assignee_id = members.get(phone)
         if assignee_id is None:
             reasons.append(_reason("assignee_not_member", phone=phone))
-    due = _due(row.get("due"), reasons)
+    due = parse_due(row.get("due"), reasons)
     notes = row.get("notes")
     if len(notes) > LIMITS["notes"]:
         reasons.append(_reason("too_long", field=_field("notes"), limit=LIMITS["notes"],
@@ -220,7 +220,7 @@ def _indicator(text: str, known: set[int], reasons: list[Reason]) -> int | None:
     return number
 
 
-def _points(text: str, reasons: list[Reason]) -> Decimal | None:
+def parse_points(text: str, reasons: list[Reason]) -> Decimal | None:
     cleaned = text.replace(" ", "")
     if cleaned.count(",") == 1 and "." not in cleaned:
         cleaned = cleaned.replace(",", ".")  # Indonesian decimal comma: 1,5
@@ -238,7 +238,7 @@ def _points(text: str, reasons: list[Reason]) -> Decimal | None:
     return points.quantize(Decimal("0.01"))
 
 
-def _due(text: str, reasons: list[Reason]) -> date | None:
+def parse_due(text: str, reasons: list[Reason]) -> date | None:
     """The date; None when not given (or not a date: then with a reason)."""
     if not text:
         return None

@@ -32,6 +32,7 @@ KEPT_FOR: dict[OutboxKind, timedelta] = {
     OutboxKind.MEMBER_UNREACHABLE: timedelta(days=7),
     OutboxKind.HANDOVER_REQUESTED: timedelta(days=7),
     OutboxKind.GROUP_APPROVAL: timedelta(days=1),  # news: stale after a day
+    OutboxKind.MEMBER_AWAY: timedelta(days=7),
 }
 
 

@@ -36,6 +36,7 @@ class OutboxKind(StrEnum):
     HANDOVER_REQUESTED = "handover.requested"
     GROUP_PROGRESS = "group.progress"
     GROUP_APPROVAL = "group.approval"
+    MEMBER_AWAY = "member.away"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -322,11 +323,25 @@ class GroupApproval(OutboxPayload):
     member_name: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class MemberAway(OutboxPayload):
+    """A coordinator hears that a member is away up to ``until`` (their reminders pause),
+    marked so by ``by_name``."""
+
+    kind = OutboxKind.MEMBER_AWAY
+    member_id: int
+    member_name: str
+    agency: str
+    until: date
+    by_name: str
+    open_tasks: int
+
+
 PAYLOAD_TYPES: dict[OutboxKind, type[OutboxPayload]] = {
     cls.kind: cls for cls in (Digest, Escalation, Brief, LastCall, EvidenceSubmitted,
                               ReviewAccepted, ReviewRejected, TaskReassigned,
                               MemberUnreachable, HandoverRequested, GroupProgress,
-                              GroupApproval)}
+                              GroupApproval, MemberAway)}
 
 
 def load(kind: str, data: Mapping[str, Any]) -> OutboxPayload:

@@ -5,7 +5,8 @@ open tasks, one escalation per coordinator with overdue tasks in their clusters,
 brief for coordinators and the secretariat, and the last call on the verification day. Every
 message goes into the outbox under ``<kind>:<member_id>:<local date>`` (plus ``@HH:MM`` for a
 day's later slots), so a second firing, a second bot process or a restart in the middle of a
-fan-out never queues anything twice. Only members some channel reaches are queued.
+fan-out never queues anything twice. Only members some channel reaches are queued, and
+none who is away that day (:mod:`kla_bot.services.away`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from kla_bot.models import Indicator, Member, MemberCluster, Task
 from kla_bot.scheduler import Run
 from kla_bot.services import audit, groups, outbox, overdue, routes
 from kla_bot.services.access import overseer_scope
+from kla_bot.services.away import present_on
 from kla_bot.services.outbox_kinds import (
     Brief,
     Digest,
@@ -113,7 +115,7 @@ async def _digests(session: AsyncSession, workspace: Workspace, settings: Settin
         .join(Indicator, Task.indicator_number == Indicator.number)
         .join(Member, Task.assignee_id == Member.id)
         .where(Task.cycle_id == workspace.cycle_id, Task.state == TaskState.OPEN,
-               routes.REACHABLE)
+               routes.REACHABLE, present_on(run.day))
         .order_by(Member.id, Task.due_date, Task.code_key))
     tasks: dict[int, list[DigestTask]] = defaultdict(list)
     concerned: set[int] = set()
@@ -135,13 +137,15 @@ async def _digests(session: AsyncSession, workspace: Workspace, settings: Settin
     return result
 
 
-async def _overseers(session: AsyncSession, workspace: Workspace,
+async def _overseers(session: AsyncSession, workspace: Workspace, run: Run,
                      ) -> dict[int, frozenset[str] | None]:
-    """Reachable coordinators (with their clusters) and secretariat members (None: all)."""
+    """Reachable coordinators (with their clusters) and secretariat members (None: all),
+    leaving out those away on the run's day."""
     rows = await session.execute(
         select(Member.id, Member.role, MemberCluster.cluster_code)
         .outerjoin(MemberCluster, MemberCluster.member_id == Member.id)
         .where(Member.regency_id == workspace.regency_id, routes.REACHABLE,
+               present_on(run.day),
                Member.role.in_([Role.COORDINATOR, Role.SECRETARIAT])).order_by(Member.id))
     found: dict[int, set[str] | None] = {}
     for key, role, cluster in rows:
@@ -168,7 +172,7 @@ async def _escalations(session: AsyncSession, workspace: Workspace, settings: Se
                         cluster=r[6], assignee=r[7], agency=r[8],
                         days=overdue.days_late(r[3], run.day)) for r in rows]
     result = FanOut()
-    for recipient, clusters in (await _overseers(session, workspace)).items():
+    for recipient, clusters in (await _overseers(session, workspace, run)).items():
         if clusters is None:
             continue  # the secretariat sees the overall picture in the brief
         mine = [t for t in late if t.cluster in clusters]
@@ -192,7 +196,7 @@ async def _briefs(session: AsyncSession, workspace: Workspace, settings: Setting
                     submitted=tasks.submitted, approved=tasks.approved, overdue=tasks.overdue,
                     **_lateness(run, settings, now))
     result = FanOut()
-    for recipient in await _overseers(session, workspace):
+    for recipient in await _overseers(session, workspace, run):
         result += await _queue(session, settings, run, recipient, payload, now)
     # The task-force group's progress post belongs to the same morning (not counted here:
     # the fan-out counts people).
@@ -219,7 +223,7 @@ async def _last_calls(session: AsyncSession, workspace: Workspace, settings: Set
     per_cluster = [(cluster, state, int(count), Decimal(points or 0))
                    for cluster, state, count, points in rows]
     result = FanOut()
-    for recipient, clusters in (await _overseers(session, workspace)).items():
+    for recipient, clusters in (await _overseers(session, workspace, run)).items():
         mine = [r for r in per_cluster if clusters is None or r[0] in clusters]
         open_ = [r for r in mine if r[1] == TaskState.OPEN]
         payload = LastCall(verification_date=run.day, open=sum(r[2] for r in open_),

@@ -33,9 +33,13 @@ async def test_invites_are_refused_outside_ones_clusters_and_to_members(
     assert "bukan anggota klaster yang Bapak/Ibu koordinasikan" in \
         (await cw.say(AHMAD, "/undang 0812-0000-0005"))[-1].plain
     assert "belum terdaftar" in (await cw.say(AHMAD, "/undang 0812-9999-9999"))[-1].plain
-    assert "Cara pakai" in (await cw.say(AHMAD, "/undang"))[-1].plain
+    # Without a phone: invitations for his clusters' unregistered members only (K3: Budi and
+    # Yusuf; not Dewi, of K1).
+    everyone = "\n".join(m.plain for m in await cw.say(AHMAD, "/undang"))
+    assert "Bapak/Ibu Budi Santoso" in everyone and "Bapak/Ibu Yusuf Maulana" in everyone
+    assert "Dewi" not in everyone
     assert "hanya untuk koordinator" in (await cw.say(RINA, "/undang 0812-0000-0004"))[-1].plain
     assert "hanya untuk koordinator" in (await cw.say(RINA, "/undang"))[-1].plain
     # The secretariat may invite anyone.
     assert "Dewi Lestari" in (await cw.say(SITI, "/invite 0812-0000-0005"))[-1].plain
-    assert [a[1] for a in await audit_actions(cw.world.deps)].count("invite.created") == 1
+    assert [a[1] for a in await audit_actions(cw.world.deps)].count("invite.created") == 3

@@ -58,10 +58,12 @@ OFFERED = {
     None: ["start", "bantuan", "bahasa"],
     "member": ["start", "bantuan", "bahasa", "tugas", "alih", "kenapa", "batal"],
     "coordinator": ["start", "bantuan", "bahasa", "tugas", "status", "tinjau", "tugaskan",
-                    "alih", "anggota", "undang", "ingatkan", "kenapa", "batal"],
+                    "alih", "anggota", "undang", "ingatkan", "kenapa", "ubah", "batalkan",
+                    "tambah", "pindah", "cuti", "batal"],
     "secretariat": ["start", "bantuan", "bahasa", "tugas", "status", "tinjau", "tugaskan",
                     "alih", "anggota", "undang", "laporan", "ingatkan", "kenapa", "templat",
-                    "hubungkan", "putuskan", "batal"],
+                    "hubungkan", "putuskan", "ubah", "batalkan", "tambah", "pindah", "cuti",
+                    "batal"],
 }
 
 

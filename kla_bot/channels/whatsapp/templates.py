@@ -62,6 +62,7 @@ NO_TEMPLATE: dict[OutboxKind, str] = {
     # groups, and the sender routes a row for a chat to Telegram only, never to WhatsApp.
     OutboxKind.GROUP_PROGRESS: "whatsapp.none.group_only",
     OutboxKind.GROUP_APPROVAL: "whatsapp.none.group_only",
+    OutboxKind.MEMBER_AWAY: "whatsapp.none.member_away",
 }
 
 

@@ -12,6 +12,7 @@ from handlers import (
     assign,
     chatter,
     evidence,
+    hari_h,
     help,
     language,
     members_list,
@@ -37,6 +38,7 @@ FEATURES: tuple[Feature, ...] = (
     report.FEATURE,
     remind.FEATURE,
     secretariat.FEATURE,
+    hari_h.FEATURE,
     evidence.FEATURE,
     chatter.FEATURE,
 )

@@ -30,6 +30,10 @@ KEPT_FOR: dict[OutboxKind, timedelta] = {
     OutboxKind.REVIEW_REJECTED: timedelta(days=7),
     OutboxKind.TASK_REASSIGNED: timedelta(days=7),
     OutboxKind.MEMBER_UNREACHABLE: timedelta(days=7),
+    # A call for a missing item is repeated every few minutes: an old one is stale news.
+    OutboxKind.URGENT_CALL: timedelta(minutes=30),
+    OutboxKind.URGENT_CHASE: timedelta(hours=12),
+    OutboxKind.URGENT_ANSWERED: timedelta(days=2),
 }
 
 

@@ -58,9 +58,10 @@ OFFERED = {
     None: ["start", "bantuan", "bahasa"],
     "member": ["start", "bantuan", "bahasa", "tugas", "batal"],
     "coordinator": ["start", "bantuan", "bahasa", "tugas", "status", "tinjau", "tugaskan",
-                    "anggota", "undang", "ingatkan", "batal"],
+                    "anggota", "undang", "ingatkan", "harih", "cari", "batal"],
     "secretariat": ["start", "bantuan", "bahasa", "tugas", "status", "tinjau", "tugaskan",
-                    "anggota", "undang", "laporan", "ingatkan", "templat", "batal"],
+                    "anggota", "undang", "laporan", "ingatkan", "templat", "harih", "cari",
+                    "butuh", "batal"],
 }
 
 

@@ -51,12 +51,17 @@ TEMPLATES: dict[OutboxKind, Template] = {
         "kla_tugas_dialihkan", ("name", "task", "due", "by", "assignee")),
     OutboxKind.MEMBER_UNREACHABLE: Template(
         "kla_anggota_tidak_dapat_dihubungi", ("name", "member", "agency", "reason", "open")),
+    OutboxKind.URGENT_CALL: Template(
+        "kla_dibutuhkan_segera", ("name", "task", "title", "by")),
 }
 
 # Kinds that wait for the recipient's next message instead; the value is the catalog key
 # that tells the operator why.
 NO_TEMPLATE: dict[OutboxKind, str] = {
     OutboxKind.EVIDENCE_SUBMITTED: "whatsapp.none.evidence_submitted",
+    OutboxKind.URGENT_CHASE: "whatsapp.none.urgent_chase",
+    OutboxKind.URGENT_ANSWERED: "whatsapp.none.urgent_answered",
+    OutboxKind.HARI_H_REPORT: "whatsapp.none.hari_h_report",
 }
 
 

@@ -378,4 +378,3 @@ class UrgentRequest(Base):
     answered_at: Mapped[datetime | None]
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
-    task: Mapped[Task] = relationship()

@@ -52,7 +52,7 @@ async def find(session: AsyncSession, workspace: Workspace, member: Member, quer
     scope = overseer_scope(member)
     words = query.strip()
     if not words:
-        raise AccessDenied("harih.find_usage")
+        raise AccessDenied("hari_h.find_usage")
     base = (select(Task).join(Indicator, Indicator.number == Task.indicator_number)
             .where(Task.cycle_id == workspace.cycle_id,
                    Task.state != TaskState.CANCELLED.value))
@@ -107,5 +107,5 @@ async def pick(session: AsyncSession, workspace: Workspace, member: Member,
     task = await session.get(Task, task_id)
     if task is None or task.cycle_id != workspace.cycle_id or not scope.covers(
             task.indicator.cluster_code):
-        raise AccessDenied("harih.find_gone")
+        raise AccessDenied("hari_h.find_gone")
     return await files_of(session, [task.id])

@@ -69,11 +69,11 @@ async def need(session: AsyncSession, workspace: Workspace, member: Member, code
         Task.cycle_id == workspace.cycle_id, Task.code_key == code.strip().upper(),
         Task.state != TaskState.CANCELLED.value))
     if task is None:
-        raise AccessDenied("harih.need_unknown", code=code)
+        raise AccessDenied("hari_h.need_unknown", code=code)
     if task.state == TaskState.APPROVED.value:
-        raise AccessDenied("harih.need_approved", task=task.code)
+        raise AccessDenied("hari_h.need_approved", task=task.code)
     if task.state == TaskState.SUBMITTED.value:
-        raise AccessDenied("harih.need_waiting", task=task.code)
+        raise AccessDenied("hari_h.need_waiting", task=task.code)
     cluster = task.indicator.cluster_code
     coordinators = await coordinators_of(session, workspace, cluster)
     existing = await session.scalar(select(UrgentRequest).where(
@@ -141,7 +141,9 @@ async def tick(session: AsyncSession, workspace: Workspace, settings: Settings,
             request.sends += 1
             request.last_sent_at = now
             by = await session.get(Member, request.requested_by_id)
-            await _call(session, request, request.task, by.name if by else "-", now)
+            task = await session.get(Task, request.task_id)
+            if task is not None:
+                await _call(session, request, task, by.name if by else "-", now)
             repeated += 1
     reports = await _report_if_due(session, workspace, settings, now)
     return Ticked(repeated, answered, reports)
@@ -154,7 +156,8 @@ async def _answered(session: AsyncSession, workspace: Workspace, request: Urgent
     request.answered_by_id = evidence.uploaded_by_id
     request.evidence_id = evidence.id
     uploader = await session.get(Member, evidence.uploaded_by_id)
-    task = request.task
+    task = await session.get(Task, request.task_id)
+    assert task is not None  # a request's task is never deleted (foreign key)
     await outbox.enqueue(
         session, dedupe_key=f"harih.answered:{request.id}", recipient_id=request.requested_by_id,
         now=now, payload=UrgentAnswered(

@@ -19,8 +19,9 @@ from tests.members.conftest import (  # noqa: F401  (the world fixture, reused)
     world,
 )
 
+SARI_PHONE = "+6281200000005"  # the secretariat, seeded by the tests that need her
 PEOPLE = {"Ani": (ANI_PHONE, 5001), "Budi": (BUDI_PHONE, 5002), "Citra": (CITRA_PHONE, 5003),
-          "Dewi": (DEWI_PHONE, 5004)}
+          "Dewi": (DEWI_PHONE, 5004), "Sari": (SARI_PHONE, 5005)}
 
 
 @dataclass

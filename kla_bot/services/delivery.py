@@ -117,9 +117,15 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int,
                   .order_by(_urgent_first(), OutboxMessage.id).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
+    # Chosen first, then updated: as a subquery of the UPDATE, PostgreSQL may run the
+    # sorted, SKIP LOCKED choice again per row, skip the rows this very UPDATE has just
+    # changed, and so take far more than ``limit``.
+    wanted = list(await session.scalars(candidates))
+    if not wanted:
+        return []
     claimed = await session.scalars(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), _claimable(now))
+        .where(OutboxMessage.id.in_(wanted), _claimable(now))
         .values(state=OutboxState.SENDING, locked_until=now + lease)
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False))

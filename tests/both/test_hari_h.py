@@ -227,3 +227,17 @@ async def test_the_secretariat_switches_the_mode_by_hand(town: Town) -> None:
         actions = list(await s.scalars(select(AuditEvent.action).where(
             AuditEvent.action.like("harih.o%")).order_by(AuditEvent.id)))
     assert actions == ["harih.on", "harih.off"]
+
+
+async def test_a_call_that_cannot_be_made_is_refused_politely(town: Town) -> None:
+    citra = await town.member("Citra")
+    ani = await town.member("Ani")
+    sari = await secretariat(town)
+    await approved(town, ani, citra, "K3-17a", "ktr.pdf")
+    await ani.send_file(pdf_bytes(), name="persalinan.pdf", mime=PDF, caption="K3-12")
+    assert "Tulis kode tugasnya" in (await sari.say("/butuh"))[-1].text
+    assert "Tidak ada tugas dengan kode “K9-99”" in (await sari.say("/butuh K9-99"))[-1].text
+    assert "/cari K3-17a" in (await sari.say("/butuh K3-17a"))[-1].text  # already approved
+    assert "/tinjau" in (await sari.say("/butuh K3-12"))[-1].text  # waiting for review
+    async with town.world.deps.db.transaction() as s:
+        assert await s.scalar(select(func.count()).select_from(UrgentRequest)) == 0

@@ -54,12 +54,14 @@ async def active(session: AsyncSession, workspace: Workspace, settings: Settings
 
 async def switch(session: AsyncSession, workspace: Workspace, settings: Settings,
                  member: Member, *, on: bool, now: datetime) -> bool:
-    """The secretariat switches the mode on (until switched off) or off (for the rest of the
-    calendar's window, if it is in it); audited. Returns whether it is on now."""
+    """The secretariat switches the mode on or off until the verification day ends (on after
+    it: until switched off; off after it: the calendar is off anyway); audited. Returns
+    whether it is on now."""
     secretariat_scope(member)
     row = await _switch(session, workspace)
     _, end = window(settings, workspace.verification_date)
-    until = None if on else (end if now < end else now)
+    # Never past the verification day: a drill started days before ends with it, not never.
+    until = end if now < end else (None if on else now)
     if row is None:
         row = HariHSwitch(regency_id=workspace.regency_id, mode=ON if on else OFF,
                           until=until, set_by_id=member.id, set_at=now)

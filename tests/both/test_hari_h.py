@@ -223,10 +223,15 @@ async def test_the_secretariat_switches_the_mode_by_hand(town: Town) -> None:
     assert "sekretariat" in (await citra.say("/harih selesai"))[-1].text.lower()
     assert "dimatikan" in (await sari.say("/harih selesai"))[-1].text
     assert "mode hari H mulai" in (await citra.say("/harih"))[0].text
+    await sari.say("/harih mulai")  # a drill on H-11 ends with hari H at the latest
+    world.clock.set(datetime(2025, 5, 16, 23, 59, tzinfo=WITA))
+    assert "Mode hari H aktif" in (await citra.say("/harih"))[0].text
+    world.clock.set(datetime(2025, 5, 17, 0, 0, tzinfo=WITA))
+    assert "Mode hari H aktif" not in (await citra.say("/harih"))[0].text
     async with world.deps.db.transaction() as s:
         actions = list(await s.scalars(select(AuditEvent.action).where(
             AuditEvent.action.like("harih.o%")).order_by(AuditEvent.id)))
-    assert actions == ["harih.on", "harih.off"]
+    assert actions == ["harih.on", "harih.off", "harih.on"]
 
 
 async def test_a_call_that_cannot_be_made_is_refused_politely(town: Town) -> None:

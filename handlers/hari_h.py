@@ -5,10 +5,10 @@ that repeats calls and sends the post-day report, and how those messages look.""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from typing import Any, cast
 
-from handlers.coordination import act, local_moment
+from handlers.coordination import act
 from handlers.registry import Command, Feature, KlaApplication, Press, Rendered, renders
 from kla_bot.conversation.replies import Attachment, Reply
 from kla_bot.conversation.turn import Turn
@@ -51,7 +51,7 @@ async def harih(turn: Turn) -> None:
     checklist, t = await act(turn, work)
     if checklist is None:
         return
-    for text in checklist_texts(checklist, t, turn):
+    for text in checklist_texts(checklist, t, deps.settings.tz):
         await turn.reply(text)
 
 
@@ -73,10 +73,10 @@ def _codes(codes: list[str]) -> str:
     return shorten(", ".join(codes), LINE_FIELD_WIDTH)
 
 
-def checklist_texts(checklist: Checklist, t: Translator, turn: Turn) -> list[str]:
+def checklist_texts(checklist: Checklist, t: Translator, tz: tzinfo) -> list[str]:
     """Head (mode on or off, and when), then per cluster its counts and per indicator the
     task codes by state; split to fit Telegram's limit."""
-    start = local_moment(checklist.window_start, turn)
+    start = checklist.window_start.astimezone(tz)
     lines = [t("hari_h.title_on") if checklist.on
              else t("hari_h.title_off", start=start.date(), time=start)]
     if not checklist.clusters:

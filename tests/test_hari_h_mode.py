@@ -83,3 +83,23 @@ async def test_urgent_kinds_are_claimed_before_a_fan_out_of_reminders(deps: Deps
     kinds = [c.kind for c in claimed]
     assert kinds[:2] == [OutboxKind.EVIDENCE_SUBMITTED, OutboxKind.URGENT_CALL]
     assert kinds[2:] == [OutboxKind.DIGEST] * 3
+
+
+def test_a_big_checklist_is_split_into_messages_that_fit(settings: Settings) -> None:
+    from handlers.hari_h import checklist_texts
+    from kla_bot.i18n import translator
+    from kla_bot.services.hari_h import Checklist, ClusterCheck, IndicatorCheck
+    from kla_bot.text_fit import TEXT_LIMIT, visible_len
+
+    start, end = hari_h.window(settings, VDATE)
+    clusters = [ClusterCheck(f"K{c}", [
+        IndicatorCheck(c * 4 + i, "Nama indikator yang cukup panjang " * 3,
+                       approved=[f"K{c}-{i}a{n}" for n in range(40)],
+                       waiting=[f"K{c}-{i}b{n}" for n in range(40)],
+                       missing=[f"K{c}-{i}c{n}" for n in range(40)]) for i in range(5)])
+        for c in range(1, 6)]
+    texts = checklist_texts(Checklist(True, start, end, clusters), translator("id"),
+                            settings.tz)
+    assert len(texts) > 1 and all(visible_len(text) <= TEXT_LIMIT for text in texts)
+    joined = "\n".join(texts)
+    assert "<b>K5</b>: ✅ 200 siap tampil · 🟡 200 menunggu tinjauan · ⬜ 200 belum ada" in joined

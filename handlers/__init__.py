@@ -15,6 +15,7 @@ from handlers import (
     evidence,
     group,
     handover,
+    hari_h,
     help,
     language,
     members_list,
@@ -45,6 +46,7 @@ FEATURES: tuple[Feature, ...] = (
     secretariat.FEATURE,
     group.FEATURE,
     corrections.FEATURE,
+    hari_h.FEATURE,
     evidence.FEATURE,
     chatter.FEATURE,
 )

@@ -390,3 +390,37 @@ class GroupNotice(Base):
     chat: Mapped[str] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(String(64))
     told_at: Mapped[datetime]
+
+
+class HariHSwitch(Base):
+    """Hari H mode switched by hand (``/harih mulai``, ``/harih selesai``): ``mode`` on or
+    off for the regency until ``until`` (None: until switched again); past it the calendar
+    decides again (services.hari_h)."""
+
+    __tablename__ = "hari_h_switches"
+    regency_id: Mapped[int] = mapped_column(ForeignKey("regencies.id"), primary_key=True,
+                                            autoincrement=False)
+    mode: Mapped[str] = mapped_column(String(8))  # on | off
+    until: Mapped[datetime | None]
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    set_at: Mapped[datetime]
+
+
+class UrgentRequest(Base):
+    """``/butuh KODE``: the secretariat calls for a missing item on hari H. The owner is asked
+    again every few minutes until evidence for the task arrives (from them or anyone else);
+    who answered and when is kept for the post-day report."""
+
+    __tablename__ = "urgent_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    regency_id: Mapped[int] = mapped_column(ForeignKey("regencies.id"), index=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    state: Mapped[str] = mapped_column(String(16))  # open | answered
+    requested_at: Mapped[datetime]
+    last_sent_at: Mapped[datetime]
+    sends: Mapped[int] = mapped_column(Integer)
+    answered_at: Mapped[datetime | None]
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))

@@ -78,6 +78,22 @@ STORED: dict[OutboxKind, dict[str, Any]] = {
     OutboxKind.MEMBER_AWAY: {"task_ids": [], "member_id": 4, "member_name": "Budi",
                              "agency": "Dinas Kesehatan", "until": "2025-05-09",
                              "by_name": "Hj. Siti", "open_tasks": 2},
+    OutboxKind.URGENT_CALL: {"task_ids": [7], "request_id": 2, "task_code": "K3-17a",
+                             "task_title": "Perda KTR", "indicator": "17. Kawasan Tanpa Rokok",
+                             "requested_by": "Sari", "call": 2},
+    OutboxKind.URGENT_CHASE: {"task_ids": [7], "request_id": 2, "task_code": "K3-17a",
+                              "task_title": "Perda KTR", "owner_name": "Budi",
+                              "requested_by": "Sari"},
+    OutboxKind.URGENT_ANSWERED: {"task_ids": [7], "request_id": 2, "task_code": "K3-17a",
+                                 "task_title": "Perda KTR", "answered_by": "Budi",
+                                 "minutes": 12, "file_name": "perda.pdf"},
+    OutboxKind.HARI_H_REPORT: {"task_ids": [], "verification_date": "2025-05-16",
+                               "lookups": 5, "found": 4,
+                               "calls": [{"task_ids": [], "task_code": "K3-17a",
+                                          "answered_by": "Budi", "minutes": 12},
+                                         {"task_ids": [], "task_code": "K1-4",
+                                          "answered_by": None, "minutes": None}],
+                               "missing": 1, "missing_codes": ["K1-4"]},
 }
 
 

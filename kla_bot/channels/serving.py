@@ -17,6 +17,7 @@ from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
+from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
 from kla_bot import scheduler
 from kla_bot.channels.whatsapp.runtime import WebhookServer, WhatsAppRuntime
@@ -69,6 +70,7 @@ async def without_telegram(deps: Deps) -> AsyncIterator[AsyncIOScheduler]:
     """The Telegram application's start-up chores, for a WhatsApp-only ``run``: stale temp
     files removed, reminders queued at each configured local time (and now, to catch up on
     a slot missed earlier today), the database closed at the end."""
+    from handlers.hari_h import TICK_EVERY, tick_now
     from handlers.remind import queue_due_now
 
     settings = deps.settings
@@ -82,6 +84,8 @@ async def without_telegram(deps: Deps) -> AsyncIterator[AsyncIOScheduler]:
                                                 timezone=settings.tz),
                      args=[deps], id=f"reminders:daily@{slot:%H:%M}",
                      misfire_grace_time=None, coalesce=True)
+    jobs.add_job(tick_now, IntervalTrigger(seconds=TICK_EVERY.total_seconds()), args=[deps],
+                 id="hari_h:tick", misfire_grace_time=None, coalesce=True)
     try:
         if not isinstance(deps.clock, ManualClock):  # a test drives time itself
             jobs.start()

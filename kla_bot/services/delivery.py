@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -36,7 +36,7 @@ from kla_bot.models import Member, MemberAddress, OutboxMessage, Task
 from kla_bot.services import audit, outbox, routes
 from kla_bot.services.addresses import WHATSAPP
 from kla_bot.services.members import coordinators_of
-from kla_bot.services.outbox_kinds import MemberUnreachable, OutboxPayload, load
+from kla_bot.services.outbox_kinds import URGENT_KINDS, MemberUnreachable, OutboxPayload, load
 from kla_bot.services.workspace import Workspace
 
 
@@ -104,16 +104,28 @@ async def expire_due(session: AsyncSession, *, now: datetime) -> list[Ended]:
     return sorted((Ended(*row) for row in rows), key=lambda e: e.id)
 
 
+def _urgent_first() -> Any:
+    """0 for an urgent kind, 1 for the rest: the first sort key of the claim order."""
+    return case((OutboxMessage.kind.in_([str(k) for k in URGENT_KINDS]), 0), else_=1)
+
+
 async def claim_due(session: AsyncSession, *, now: datetime, limit: int,
                     lease: timedelta) -> list[Claimed]:
-    """Take up to ``limit`` due rows, lowest id first, for ``lease``; nobody else gets them."""
+    """Take up to ``limit`` due rows, urgent kinds first (outbox_kinds.URGENT_KINDS), then
+    lowest id first, for ``lease``; nobody else gets them."""
     candidates = (select(OutboxMessage.id).where(_claimable(now))
-                  .order_by(OutboxMessage.id).limit(limit))
+                  .order_by(_urgent_first(), OutboxMessage.id).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
+    # Chosen first, then updated: as a subquery of the UPDATE, PostgreSQL may run the
+    # sorted, SKIP LOCKED choice again per row, skip the rows this very UPDATE has just
+    # changed, and so take far more than ``limit``.
+    wanted = list(await session.scalars(candidates))
+    if not wanted:
+        return []
     claimed = await session.scalars(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), _claimable(now))
+        .where(OutboxMessage.id.in_(wanted), _claimable(now))
         .values(state=OutboxState.SENDING, locked_until=now + lease)
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False))
@@ -123,7 +135,7 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int,
     rows = await session.execute(
         select(OutboxMessage, Member.language, Member.name)
         .outerjoin(Member, Member.id == OutboxMessage.recipient_id)
-        .where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id))
+        .where(OutboxMessage.id.in_(ids)).order_by(_urgent_first(), OutboxMessage.id))
     return [Claimed(id=m.id, kind=m.kind, chat_id=m.chat_id, recipient_id=m.recipient_id,
                     payload=dict(m.payload), attempts=m.attempts, language=language,
                     recipient_name=name)

@@ -33,6 +33,10 @@ KEPT_FOR: dict[OutboxKind, timedelta] = {
     OutboxKind.HANDOVER_REQUESTED: timedelta(days=7),
     OutboxKind.GROUP_APPROVAL: timedelta(days=1),  # news: stale after a day
     OutboxKind.MEMBER_AWAY: timedelta(days=7),
+    # A call for a missing item is repeated every few minutes: an old one is stale news.
+    OutboxKind.URGENT_CALL: timedelta(minutes=30),
+    OutboxKind.URGENT_CHASE: timedelta(hours=12),
+    OutboxKind.URGENT_ANSWERED: timedelta(days=2),
 }
 
 

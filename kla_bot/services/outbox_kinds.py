@@ -37,6 +37,10 @@ class OutboxKind(StrEnum):
     GROUP_PROGRESS = "group.progress"
     GROUP_APPROVAL = "group.approval"
     MEMBER_AWAY = "member.away"
+    URGENT_CALL = "harih.call"
+    URGENT_CHASE = "harih.chase"
+    URGENT_ANSWERED = "harih.answered"
+    HARI_H_REPORT = "harih.report"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -337,11 +341,81 @@ class MemberAway(OutboxPayload):
     open_tasks: int
 
 
+# --- hari H (kla_bot.services.hari_h_need) ---
+
+@dataclass(frozen=True, kw_only=True)
+class UrgentCall(OutboxPayload):
+    """The owner of a task is asked for it now (``call``: 1 the first time, then each repeat)."""
+
+    kind = OutboxKind.URGENT_CALL
+    request_id: int
+    task_code: str
+    task_title: str
+    indicator: str
+    requested_by: str
+    call: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class UrgentChase(OutboxPayload):
+    """The cluster coordinator (and a linked group) hears that a task is being chased."""
+
+    kind = OutboxKind.URGENT_CHASE
+    request_id: int
+    task_code: str
+    task_title: str
+    owner_name: str
+    requested_by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UrgentAnswered(OutboxPayload):
+    """The secretariat hears that a called-for item arrived, from whom and how fast."""
+
+    kind = OutboxKind.URGENT_ANSWERED
+    request_id: int
+    task_code: str
+    task_title: str
+    answered_by: str
+    minutes: int
+    file_name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportCall(OutboxPayload):
+    """One call of the day as the report lists it (``minutes`` None: never answered)."""
+
+    task_code: str
+    answered_by: str | None = None
+    minutes: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HariHReport(OutboxPayload):
+    """After the verification day: what was asked, found, missing, and how fast."""
+
+    kind = OutboxKind.HARI_H_REPORT
+    verification_date: date
+    lookups: int
+    found: int
+    calls: tuple[ReportCall, ...]
+    missing: int
+    missing_codes: tuple[str, ...] = ()
+
+
+# Sent before anything else due (claim order): on hari H a new file for review and a call
+# for a missing item must not wait behind a fan-out of routine reminders.
+URGENT_KINDS: frozenset[OutboxKind] = frozenset({
+    OutboxKind.EVIDENCE_SUBMITTED, OutboxKind.URGENT_CALL, OutboxKind.URGENT_CHASE,
+    OutboxKind.URGENT_ANSWERED})
+
+
 PAYLOAD_TYPES: dict[OutboxKind, type[OutboxPayload]] = {
     cls.kind: cls for cls in (Digest, Escalation, Brief, LastCall, EvidenceSubmitted,
                               ReviewAccepted, ReviewRejected, TaskReassigned,
                               MemberUnreachable, HandoverRequested, GroupProgress,
-                              GroupApproval, MemberAway)}
+                              GroupApproval, MemberAway, UrgentCall, UrgentChase,
+                              UrgentAnswered, HariHReport)}
 
 
 def load(kind: str, data: Mapping[str, Any]) -> OutboxPayload:

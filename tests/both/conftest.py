@@ -28,8 +28,9 @@ from tests.members.conftest import (
 )
 from tests.whatsapp.chat import wa_chat
 
+SARI_PHONE = "+6281200000005"  # the secretariat, seeded by the tests that need her
 PEOPLE = {"Ani": (ANI_PHONE, 5001), "Budi": (BUDI_PHONE, 5002), "Citra": (CITRA_PHONE, 5003),
-          "Dewi": (DEWI_PHONE, 5004),
+          "Dewi": (DEWI_PHONE, 5004), "Sari": (SARI_PHONE, 5005),
           "Tamu": ("+6281399999999", 5099)}  # a stranger: no member has this number
 
 

@@ -67,7 +67,7 @@ async def test_a_member_the_bot_cannot_write_to_is_asked_to_open_a_private_chat(
 def test_every_command_that_names_people_is_private() -> None:
     private = {c.name for f in FEATURES for c in f.commands if c.private}
     assert private == {"anggota", "undang", "tugas", "status", "tinjau", "tugaskan", "laporan",
-                       "start", "ubah", "batalkan", "tambah", "pindah", "cuti"}
+                       "start", "ubah", "batalkan", "tambah", "pindah", "cuti", "cari"}
 
 
 async def test_help_marks_the_private_commands(bot: KlaApplication,

@@ -59,11 +59,11 @@ OFFERED = {
     "member": ["start", "bantuan", "bahasa", "tugas", "alih", "kenapa", "batal"],
     "coordinator": ["start", "bantuan", "bahasa", "tugas", "status", "tinjau", "tugaskan",
                     "alih", "anggota", "undang", "ingatkan", "kenapa", "ubah", "batalkan",
-                    "tambah", "pindah", "cuti", "batal"],
+                    "tambah", "pindah", "cuti", "harih", "cari", "batal"],
     "secretariat": ["start", "bantuan", "bahasa", "tugas", "status", "tinjau", "tugaskan",
                     "alih", "anggota", "undang", "laporan", "ingatkan", "kenapa", "templat",
                     "hubungkan", "putuskan", "ubah", "batalkan", "tambah", "pindah", "cuti",
-                    "batal"],
+                    "harih", "cari", "butuh", "batal"],
 }
 
 

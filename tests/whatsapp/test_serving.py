@@ -34,7 +34,7 @@ async def test_without_telegram_schedules_and_catches_up_the_reminders(deps: Dep
         assert jobs.running
         scheduled = {job.id: job.trigger for job in jobs.get_jobs()}
         assert set(scheduled) == {f"reminders:daily@{t:%H:%M}"
-                                  for t in deps.settings.reminder_times}
+                                  for t in deps.settings.reminder_times} | {"hari_h:tick"}
         async with deps.db.transaction() as s:
             kinds = [row.kind for row in await s.scalars(select(OutboxMessage))]
         assert kinds == ["reminder.digest"]

@@ -24,6 +24,7 @@ from kla_bot.services.outbox_kinds import (
     ReviewAccepted,
     ReviewRejected,
     TaskReassigned,
+    UrgentCall,
 )
 from kla_bot.why_text import digest_reason, reason
 
@@ -38,6 +39,7 @@ BUTTON_COMMAND: dict[OutboxKind, str] = {
     OutboxKind.BRIEF: "status",
     OutboxKind.LASTCALL: "status",
     OutboxKind.MEMBER_UNREACHABLE: "anggota",
+    OutboxKind.URGENT_CALL: "tugas",
 }
 
 
@@ -108,6 +110,10 @@ def _unreachable(p: MemberUnreachable, t: Translator, name: str) -> dict[str, st
             "open": str(p.open_tasks)}
 
 
+def _urgent_call(p: UrgentCall, t: Translator, name: str) -> dict[str, str]:
+    return {"task": p.task_code, "title": p.task_title, "by": p.requested_by}
+
+
 _FIELDS: dict[OutboxKind, Callable[[Any, Translator, str], dict[str, str]]] = {
     OutboxKind.DIGEST: _digest,
     OutboxKind.ESCALATION: _escalation,
@@ -117,4 +123,5 @@ _FIELDS: dict[OutboxKind, Callable[[Any, Translator, str], dict[str, str]]] = {
     OutboxKind.REVIEW_REJECTED: _rejected,
     OutboxKind.TASK_REASSIGNED: _reassigned,
     OutboxKind.MEMBER_UNREACHABLE: _unreachable,
+    OutboxKind.URGENT_CALL: _urgent_call,
 }

@@ -51,6 +51,8 @@ TEMPLATES: dict[OutboxKind, Template] = {
         "kla_tugas_dialihkan", ("name", "task", "due", "by", "assignee")),
     OutboxKind.MEMBER_UNREACHABLE: Template(
         "kla_anggota_tidak_dapat_dihubungi", ("name", "member", "agency", "reason", "open")),
+    OutboxKind.URGENT_CALL: Template(
+        "kla_dibutuhkan_segera", ("name", "task", "title", "by")),
 }
 
 # Kinds that wait for the recipient's next message instead; the value is the catalog key
@@ -63,6 +65,9 @@ NO_TEMPLATE: dict[OutboxKind, str] = {
     OutboxKind.GROUP_PROGRESS: "whatsapp.none.group_only",
     OutboxKind.GROUP_APPROVAL: "whatsapp.none.group_only",
     OutboxKind.MEMBER_AWAY: "whatsapp.none.member_away",
+    OutboxKind.URGENT_CHASE: "whatsapp.none.urgent_chase",
+    OutboxKind.URGENT_ANSWERED: "whatsapp.none.urgent_answered",
+    OutboxKind.HARI_H_REPORT: "whatsapp.none.hari_h_report",
 }
 
 

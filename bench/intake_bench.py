@@ -43,7 +43,7 @@ from kla_bot.deps import create_deps  # noqa: E402
 from kla_bot.files import HttpFileSource  # noqa: E402
 from kla_bot.models import Member, Task  # noqa: E402
 from kla_bot.services.intake import IncomingFile  # noqa: E402
-from kla_bot.storage import EvidenceStore, StoredFile, evidence_key  # noqa: E402
+from kla_bot.storage import FolderStore, StoredFile, evidence_key  # noqa: E402
 
 TOKEN = "123456:BENCH"
 MB = 1024 * 1024
@@ -90,7 +90,7 @@ class PeakSampler:
         self.peak = max(self.peak, rss_kb())
 
 
-class TimedStore(EvidenceStore):
+class TimedStore(FolderStore):
     """The real store, timing its part (download + hash + fsync + content check + move)."""
 
     times: list[float]

@@ -54,8 +54,16 @@ class DatabaseSettings:
 
 @dataclass(frozen=True)
 class StorageSettings:
+    """Where evidence is kept: the local folder ``path`` (``backend = "local"``), or an
+    S3-compatible ``bucket`` (``backend = "s3"``; credentials from the environment, never
+    here). ``path`` holds the temp files in both cases."""
+
     path: str = "data/evidence"
     max_file_mb: int = 20
+    backend: str = "local"
+    bucket: str = ""
+    endpoint_url: str = ""  # empty: AWS itself; e.g. http://127.0.0.1:9000 for MinIO
+    region: str = ""
 
 
 @dataclass(frozen=True)
@@ -342,6 +350,10 @@ def _validate(s: Settings) -> None:
         raise ConfigError("max_file_mb")
     if not s.storage.path:
         raise ConfigError("storage_path")
+    if s.storage.backend not in ("local", "s3"):
+        raise ConfigError("storage_backend", value=_shown(s.storage.backend))
+    if s.storage.backend == "s3" and not s.storage.bucket.strip():
+        raise ConfigError("storage_bucket")
     if not s.verification.regency.strip():
         raise ConfigError("regency_missing")
     try:

@@ -1,6 +1,7 @@
 """The conversation, once, on every channel: registration, tasks, evidence by reply, caption
-and choice, review, status, the morning digest and a file replying to it. A behaviour that differs by channel is tested in its channel's
-folder; here only what a member sees the same way everywhere."""
+and choice, review, status, the morning digest and a file replying to it. A behaviour that
+differs by channel is tested in its channel's folder; here only what a member sees the same
+way everywhere."""
 
 from __future__ import annotations
 

@@ -107,9 +107,10 @@ class TelegramPort:
                 return await self._bot.send_photo(chat, attachment.data, **options)
             return await self._bot.send_document(chat, attachment.data,
                                                  filename=attachment.name, **options)
-        if attachment.path is None:
-            raise ValueError("an attachment needs a path or data")
-        return await send_evidence(self._bot, chat, attachment.path, name=attachment.name,
+        source = attachment.path or attachment.load
+        if source is None:
+            raise ValueError("an attachment needs a path, data or a loader")
+        return await send_evidence(self._bot, chat, source, name=attachment.name,
                                    file_id=attachment.telegram_file_id,
                                    kind=attachment.telegram_kind, **options)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from kla_bot.files import FileSource, HttpFileSource
 from kla_bot.i18n import Translator, resolve_language, translator
 from kla_bot.services.members import language_of
 from kla_bot.services.workspace import Workspace, ensure_workspace
+from kla_bot.status_charts import StatusCharts
 from kla_bot.storage import EvidenceStore, open_store
 
 
@@ -24,6 +25,7 @@ class Deps:
     db: Database
     workspace: Workspace
     file_source: FileSource
+    charts: StatusCharts = field(default_factory=StatusCharts)  # /status pictures, cached
 
     @property
     def storage_dir(self) -> Path:

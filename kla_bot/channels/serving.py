@@ -89,4 +89,5 @@ async def without_telegram(deps: Deps) -> AsyncIterator[AsyncIOScheduler]:
         if jobs.running:
             jobs.shutdown(wait=False)
         await deps.file_source.aclose()
+        deps.charts.close()
         await deps.db.dispose()

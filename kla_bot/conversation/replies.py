@@ -19,6 +19,14 @@ class Choice:
     data: str
 
 
+@dataclass
+class SentFile:
+    """Filled in by the channel once an attachment went out: the id Telegram gave the file,
+    to send the same bytes again without uploading them (a cached chart)."""
+
+    telegram_file_id: str | None = None
+
+
 @dataclass(frozen=True)
 class Attachment:
     """A file sent with a reply (the reply's text is its caption when it fits): a file on
@@ -33,6 +41,7 @@ class Attachment:
     data: bytes | None = None
     photo: bool = False
     load: Callable[[], Awaitable[bytes]] | None = None
+    sent: SentFile | None = None
     telegram_file_id: str | None = None
     telegram_kind: str | None = None
 

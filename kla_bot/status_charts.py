@@ -3,7 +3,8 @@
 A render takes ~150 ms of CPU in matplotlib. On the event loop (or a thread, which holds the
 GIL) it made every other reply wait, so 50 coordinators asking at once queued for seconds.
 Here it runs in a small process pool (spawn context: no forked copy of the bot's event loop,
-database pool or sockets), started at the first chart and shut down at stop.
+database pool or sockets) at a lower CPU priority, started at the first chart and shut down
+at stop.
 
 Charts are cached per (regency, scope, language) with the *data version* they were drawn
 from: a digest of exactly what the chart shows (score, clusters' counts and points, days
@@ -26,7 +27,8 @@ from datetime import date
 
 from kla_bot.services.status_model import ClusterStatus, Score
 
-POOL_WORKERS = 2  # the machine's cores are the bot's too; renders are rare once cached
+POOL_WORKERS = 1  # renders are rare once cached; the other core stays the bot's
+RENDER_NICENESS = 10  # the renders yield the CPU to the replies when both want it
 CACHE_SIZE = 512  # (regency, scope, language) entries; one chart is ~100 kB
 
 
@@ -46,6 +48,15 @@ class ChartRequest:
         """The data version: equal requests draw equal pictures (dataclass reprs are exact:
         Decimals and dates print their values)."""
         return hashlib.sha256(repr(self).encode()).hexdigest()
+
+
+def _lower_priority() -> None:
+    """The pool's processes start here: a picture may wait, a reply should not."""
+    import contextlib
+    import os
+
+    with contextlib.suppress(OSError, AttributeError):  # not everywhere (Windows)
+        os.nice(RENDER_NICENESS)
 
 
 def render_request(request: ChartRequest) -> bytes:
@@ -73,7 +84,8 @@ class ChartPool:
     async def render(self, request: ChartRequest) -> bytes:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.workers,
-                                             mp_context=multiprocessing.get_context("spawn"))
+                                             mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_lower_priority)
         return await asyncio.get_running_loop().run_in_executor(self._pool, render_request,
                                                                  request)
 

@@ -52,6 +52,10 @@ class DatabaseSettings:
     url: str = "sqlite+aiosqlite:///data/kla_bot.db"
 
 
+# The object store's secrets, read by boto3 from the environment; redacted from every log.
+S3_SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
 @dataclass(frozen=True)
 class StorageSettings:
     """Where evidence is kept: the local folder ``path`` (``backend = "local"``), or an
@@ -143,6 +147,8 @@ class Settings:
         values = [self.bot.token]
         if self.whatsapp is not None:
             values += [self.whatsapp.token, self.whatsapp.app_secret, self.whatsapp.verify_token]
+        if self.storage.backend == "s3":  # the bucket's credentials: the environment's
+            values += [os.environ.get(name, "") for name in S3_SECRET_ENV]
         return tuple(v for v in values if v)
 
     @property

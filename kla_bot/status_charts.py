@@ -22,6 +22,7 @@ import multiprocessing
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date
 
@@ -82,12 +83,19 @@ class ChartPool:
         self._pool: ProcessPoolExecutor | None = None
 
     async def render(self, request: ChartRequest) -> bytes:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._started(), render_request, request)
+        except BrokenProcessPool:  # its process died (killed, out of memory): a new one, once
+            self.shutdown()
+            return await loop.run_in_executor(self._started(), render_request, request)
+
+    def _started(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.workers,
                                              mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_lower_priority)
-        return await asyncio.get_running_loop().run_in_executor(self._pool, render_request,
-                                                                 request)
+        return self._pool
 
     def shutdown(self) -> None:
         if self._pool is not None:

@@ -101,3 +101,21 @@ async def test_the_chart_renders_in_a_spawned_process() -> None:
     finally:
         charts.close()
     assert charts.pool._pool is None
+
+
+async def test_a_dead_chart_process_is_replaced() -> None:
+    charts = StatusCharts()
+    score = Score.compute(last=Decimal(640), target_predicate="Nindya", approved=Decimal(1),
+                          submitted=Decimal(0), open_=Decimal(3))
+    request = ChartRequest("en", "Kota X", 3, date(2025, 5, 16), score, ())
+    try:
+        await charts.pool.render(request)
+        pool = charts.pool._pool
+        assert pool is not None
+        for process in pool._processes.values():
+            process.kill()  # as the OOM killer would
+            await asyncio.to_thread(process.join, 30)
+        png = await charts.pool.render(request)
+        assert png.startswith(b"\x89PNG") and charts.pool._pool is not pool
+    finally:
+        charts.close()

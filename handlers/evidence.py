@@ -6,9 +6,9 @@ member when needed, streams the file into the store and sends the receipt.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-from pathlib import Path
 
 from handlers.facts_text import member_lines
 from handlers.group import note_files, tell_stranger
@@ -23,7 +23,7 @@ from kla_bot.services import intake
 from kla_bot.services.access import AccessDenied
 from kla_bot.services.intake import IncomingFile, Placement
 from kla_bot.services.intake_record import Receipt, receive_file
-from kla_bot.storage import EvidenceStore, StorageRefused
+from kla_bot.storage import StorageRefused
 from kla_bot.text_fit import LINE_FIELD_WIDTH, shorten
 from kla_bot.validation import ACCEPTED_TYPES
 
@@ -122,7 +122,7 @@ async def _receive_one(turn: Turn, placement: Placement, incoming: IncomingFile,
     limit = deps.settings.max_file_bytes
     try:
         receipt = await receive_file(
-            deps.db, deps.workspace, EvidenceStore(deps.storage_dir),
+            deps.db, deps.workspace, deps.store,
             turn.port.download(incoming), member_id=placement.asker.member_id,
             task_id=task_id, incoming=incoming, max_bytes=limit, now=deps.clock.now(),
             today=local_today(deps.clock, deps.settings.tz))
@@ -190,7 +190,7 @@ async def _cancel(turn: Turn) -> str:
 async def _clean_store(app: KlaApplication) -> None:
     """At start-up, remove temp files a crash left behind (older than an hour)."""
     deps = app.bot_data.deps
-    removed = EvidenceStore(Path(deps.settings.storage.path)).remove_stale_temp(deps.clock.now())
+    removed = await asyncio.to_thread(deps.store.remove_stale_temp, deps.clock.now())
     if removed:
         log.info("removed %d stale temporary evidence file(s)", removed)
 

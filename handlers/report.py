@@ -42,7 +42,7 @@ async def report(turn: Turn) -> None:
     stamp = data.generated_at.strftime("%Y%m%d-%H%M")
     with tempfile.TemporaryDirectory(prefix="kla-report-") as folder:
         out = Path(folder) / f"{t('report.archive_stem')}-{stamp}.zip"
-        result = await asyncio.to_thread(export.write_archive, data, deps.storage_dir, out,
+        result = await asyncio.to_thread(export.write_archive, data, deps.store, out,
                                          book_t, PART_LIMIT)
         for number, part in enumerate(result.parts, start=1):
             await turn.port.send(turn.place, Reply(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import partial
 
 from handlers.coordination import act, local_moment
 from handlers.facts_text import card_lines
@@ -26,7 +27,6 @@ from kla_bot.services import groups, review
 from kla_bot.services.access import Session
 from kla_bot.services.outbox_kinds import EvidenceSubmitted, ReviewAccepted, ReviewRejected
 from kla_bot.services.review import Decision, ReviewItem
-from kla_bot.storage import evidence_path
 from kla_bot.text_fit import CAPTION_LIMIT, LINE_FIELD_WIDTH, shorten, visible_len
 
 COMMON_REASONS = 4  # review.reasons.r0 … r3 in the catalog
@@ -118,8 +118,8 @@ async def waiting(turn: Turn) -> None:
 
 async def _send_item(turn: Turn, item: ReviewItem, t: Translator) -> None:
     text = card(item.payload(), t)
-    attachment = Attachment(item.file_name, evidence_path(turn.deps.storage_dir,
-                                                          item.storage_key),
+    # Fetched from the store only when the channel needs the bytes (no Telegram file id).
+    attachment = Attachment(item.file_name, load=partial(turn.deps.store.read, item.storage_key),
                             telegram_file_id=item.file_id, telegram_kind=item.file_kind)
     choices = rows(buttons(item.evidence_id, t))
     try:

@@ -89,7 +89,7 @@ async def file_sent(turn: Turn) -> bool:
             return False  # a list of people as evidence, most likely
         await turn.reply(_only_secretariat(t, names, "import"))
         return True
-    key = imports.keep_file(deps.storage_dir, bytes(data))
+    key = await asyncio.to_thread(imports.keep_file, deps.store, bytes(data))
     try:
         async with deps.db.transaction() as session:
             fresh = await session.get(Member, member.id)
@@ -154,7 +154,7 @@ async def apply_pressed(turn: Turn) -> None:
 
     async def work(session: Session, member: Member) -> pending.Outcome:
         return await pending.apply(session, deps.workspace, member, pending_id,
-                                   deps.storage_dir, deps.clock.now())
+                                   deps.store, deps.clock.now())
 
     outcome, t = await act(turn, work)
     if outcome is None:

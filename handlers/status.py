@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from handlers.coordination import act
 from handlers.group import status_in_group
-from handlers.registry import Command, Feature
-from kla_bot.chart import render_status_chart
+from handlers.registry import Command, Feature, KlaApplication
 from kla_bot.clock import days_left
-from kla_bot.conversation.replies import Attachment, Reply
+from kla_bot.conversation.replies import Attachment, Reply, SentFile
 from kla_bot.conversation.turn import Turn
 from kla_bot.domain import Role
 from kla_bot.i18n import Translator
@@ -17,6 +14,7 @@ from kla_bot.models import Member
 from kla_bot.services.access import Session
 from kla_bot.services.status import ClusterDetail
 from kla_bot.services.status_view import StatusView, cluster_for, status_for
+from kla_bot.status_charts import ChartRequest
 from kla_bot.text_fit import LINE_FIELD_WIDTH, shorten, split_text
 
 STATE_ICONS = {"open": "⬜", "submitted": "🟡", "approved": "✅"}
@@ -87,17 +85,32 @@ async def status(turn: Turn) -> None:
     view, t = await act(turn, work)
     if view is None:
         return
-    for text in status_texts(view, t):
+    for text in status_texts(view, t):  # the text first: it never waits for the picture
         await turn.reply(text)
-    r = view.report
-    png = await asyncio.to_thread(
-        lambda: render_status_chart(regency=r.regency, days_left=r.days_left,
-                                    verification_date=r.verification_date, score=r.score,
-                                    clusters=view.clusters, t=t))
+    await _send_chart(turn, view, t)
+
+
+async def _send_chart(turn: Turn, view: StatusView, t: Translator) -> None:
+    """The chart, from the cache when nothing it shows changed (then Telegram gets it by the
+    file id of the first send: no render, no upload), else rendered in the chart process."""
+    r, charts = view.report, turn.deps.charts
+    clusters = view.scope.clusters
+    key = (turn.deps.workspace.regency_id,
+           tuple(sorted(clusters)) if clusters is not None else None, t.lang)
+    chart = await charts.chart(key, ChartRequest(
+        t.lang, r.regency, r.days_left, r.verification_date, r.score, view.clusters))
     caption = t("status.chart_caption", regency=shorten(r.regency, LINE_FIELD_WIDTH),
                 days=t.countdown(r.days_left))
+    sent = SentFile()
     await turn.port.send(turn.place, Reply(caption, attachment=Attachment(
-        "status.png", data=png, photo=True)))
+        "status.png", data=chart.png, photo=True, telegram_file_id=chart.telegram_file_id,
+        sent=sent)))
+    if chart.telegram_file_id is None:  # the first send: Telegram now knows the picture
+        chart.telegram_file_id = sent.telegram_file_id
+
+
+async def _stop_charts(app: KlaApplication) -> None:
+    app.bot_data.deps.charts.close()
 
 
 async def _cluster(turn: Turn, code: str) -> None:
@@ -120,4 +133,5 @@ FEATURE = Feature(
     commands=(Command("status", None, status, "menu.status",
                       roles=frozenset({Role.COORDINATOR, Role.SECRETARIAT}), private=True,
                       in_group=status_in_group),),
+    on_stop=_stop_charts,
 )

@@ -32,7 +32,7 @@ async def run_export(args: argparse.Namespace, settings: Settings) -> int:
     try:
         async with deps.db.snapshot() as session:  # reads only: uploads need not wait
             data = await export.collect(session, deps.workspace, settings, None, args.all, now, t)
-        result = await asyncio.to_thread(export.write_archive, data, deps.storage_dir, out, t)
+        result = await asyncio.to_thread(export.write_archive, data, deps.store, out, t)
         async with deps.db.transaction() as session:
             await export.record_export(session, requester=None, now=now,
                                        regency_id=deps.workspace.regency_id, result=result,

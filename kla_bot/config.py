@@ -52,10 +52,22 @@ class DatabaseSettings:
     url: str = "sqlite+aiosqlite:///data/kla_bot.db"
 
 
+# The object store's secrets, read by boto3 from the environment; redacted from every log.
+S3_SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
 @dataclass(frozen=True)
 class StorageSettings:
+    """Where evidence is kept: the local folder ``path`` (``backend = "local"``), or an
+    S3-compatible ``bucket`` (``backend = "s3"``; credentials from the environment, never
+    here). ``path`` holds the temp files in both cases."""
+
     path: str = "data/evidence"
     max_file_mb: int = 20
+    backend: str = "local"
+    bucket: str = ""
+    endpoint_url: str = ""  # empty: AWS itself; e.g. http://127.0.0.1:9000 for MinIO
+    region: str = ""
 
 
 @dataclass(frozen=True)
@@ -159,6 +171,8 @@ class Settings:
         values = [self.bot.token]
         if self.whatsapp is not None:
             values += [self.whatsapp.token, self.whatsapp.app_secret, self.whatsapp.verify_token]
+        if self.storage.backend == "s3":  # the bucket's credentials: the environment's
+            values += [os.environ.get(name, "") for name in S3_SECRET_ENV]
         return tuple(v for v in values if v)
 
     @property
@@ -388,6 +402,10 @@ def _validate(s: Settings) -> None:
         raise ConfigError("max_file_mb")
     if not s.storage.path:
         raise ConfigError("storage_path")
+    if s.storage.backend not in ("local", "s3"):
+        raise ConfigError("storage_backend", value=_shown(s.storage.backend))
+    if s.storage.backend == "s3" and not s.storage.bucket.strip():
+        raise ConfigError("storage_bucket")
     if not s.verification.regency.strip():
         raise ConfigError("regency_missing")
     try:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from kla_bot.clock import Clock
@@ -13,6 +14,8 @@ from kla_bot.files import FileSource, HttpFileSource
 from kla_bot.i18n import Translator, resolve_language, translator
 from kla_bot.services.members import language_of
 from kla_bot.services.workspace import Workspace, ensure_workspace
+from kla_bot.status_charts import StatusCharts
+from kla_bot.storage import EvidenceStore, open_store
 
 
 @dataclass
@@ -22,10 +25,19 @@ class Deps:
     db: Database
     workspace: Workspace
     file_source: FileSource
+    charts: StatusCharts = field(default_factory=StatusCharts)  # /status pictures, cached
 
     @property
     def storage_dir(self) -> Path:
+        """The local folder of the store (the files themselves, or the temp files only when
+        they are kept in a bucket): read evidence through ``store``, never from here."""
         return Path(self.settings.storage.path)
+
+    @cached_property
+    def store(self) -> EvidenceStore:
+        """The evidence store the configuration names (one per process: its client is
+        reused)."""
+        return open_store(self.settings.storage)
 
     def translator(self, stored: str | None, telegram_code: str | None = None) -> Translator:
         """Texts in a member's language (their choice, their Telegram language, the default)."""

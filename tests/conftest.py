@@ -16,6 +16,7 @@ from kla_bot.clock import ManualClock
 from kla_bot.config import Settings, load_settings
 from kla_bot.deps import Deps, create_deps
 from kla_bot.standin import BotApiStandin, StandinFileSource, StandinRequest
+from kla_bot.status_charts import StatusCharts, render_request
 from tests.dbs import PostgresSession, SqliteTemplate, backend, postgres_answers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,9 +74,16 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     )
 
 
+def thread_charts() -> StatusCharts:
+    """/status charts rendered in a thread: a process pool per test would double the /status
+    tests' time (tests/coordinators/test_status_charts.py runs the real pool)."""
+    return StatusCharts(render=lambda request: asyncio.to_thread(render_request, request))
+
+
 @pytest.fixture
 async def deps(settings: Settings, clock: ManualClock) -> AsyncIterator[Deps]:
     d = await create_deps(settings, clock, migrate=False)
+    d.charts = thread_charts()
     yield d
     await d.db.dispose()
 
@@ -96,6 +104,7 @@ async def bot(settings: Settings, clock: ManualClock,
               standin: BotApiStandin) -> AsyncIterator[KlaApplication]:
     """The real Application (every handler, start-up hooks run) wired to the stand-in."""
     deps = await create_deps(settings, clock, file_source=StandinFileSource(standin), migrate=False)
+    deps.charts = thread_charts()
     app = build_application(deps, request=StandinRequest(standin), rate_limit=False)
     await start_application(app, polling=False)
     yield app

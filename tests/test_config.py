@@ -59,6 +59,8 @@ def test_environment_overrides_every_kind_of_value() -> None:
     ({"KLA_BOT_DATABASE_URL": "mysql://x"}, "database.url"),
     ({"KLA_BOT_BOT_LANGUAGE": "fr"}, "bot.language"),
     ({"KLA_BOT_VERIFICATION_REGENCY": " "}, "verification.regency"),
+    ({"KLA_BOT_STORAGE_BACKEND": "ftp"}, "storage.backend"),
+    ({"KLA_BOT_STORAGE_BACKEND": "s3"}, "storage.bucket"),  # a bucket must be named
 ])
 def test_a_wrong_value_names_its_key(env: dict[str, str], key: str) -> None:
     assert refusal(EXAMPLE, env).startswith(f"{key}: ")
@@ -122,3 +124,16 @@ def test_a_section_written_as_a_value_is_named(tmp_path: Path) -> None:
                               "config.example.toml")
     f.write_text('[bot]\ntoken = 123456\n[verification]\nregency = "X"\n')
     assert refusal(f, {}) == "bot.token: seharusnya teks di antara tanda kutip, bukan ***"
+
+
+def test_the_bucket_is_configured_and_its_secret_is_redacted(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {"KLA_BOT_STORAGE_BACKEND": "s3", "KLA_BOT_STORAGE_BUCKET": "kla-evidence",
+           "KLA_BOT_STORAGE_ENDPOINT_URL": "http://127.0.0.1:9000",
+           "KLA_BOT_STORAGE_REGION": "ap-southeast-3"}
+    s = load_settings(EXAMPLE, env=env)
+    assert (s.storage.backend, s.storage.bucket, s.storage.endpoint_url, s.storage.region) == (
+        "s3", "kla-evidence", "http://127.0.0.1:9000", "ap-southeast-3")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG")
+    assert "wJalrXUtnFEMI/K7MDENG" in s.secrets  # the log filter hides it
+    assert "wJalrXUtnFEMI/K7MDENG" not in load_settings(EXAMPLE, env={}).secrets

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
@@ -24,7 +23,6 @@ from kla_bot.channels.whatsapp.runtime import WebhookServer, WhatsAppRuntime
 from kla_bot.clock import ManualClock
 from kla_bot.config import ConfigError, Settings, whatsapp_missing
 from kla_bot.deps import Deps
-from kla_bot.storage import EvidenceStore
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +72,7 @@ async def without_telegram(deps: Deps) -> AsyncIterator[AsyncIOScheduler]:
     from handlers.remind import queue_due_now
 
     settings = deps.settings
-    removed = EvidenceStore(Path(settings.storage.path)).remove_stale_temp(deps.clock.now())
+    removed = deps.store.remove_stale_temp(deps.clock.now())
     if removed:
         log.info("removed %d stale temporary evidence file(s)", removed)
     jobs = AsyncIOScheduler(timezone=settings.tz)
@@ -95,4 +93,5 @@ async def without_telegram(deps: Deps) -> AsyncIterator[AsyncIOScheduler]:
         if jobs.running:
             jobs.shutdown(wait=False)
         await deps.file_source.aclose()
+        deps.charts.close()
         await deps.db.dispose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -19,17 +19,29 @@ class Choice:
     data: str
 
 
+@dataclass
+class SentFile:
+    """Filled in by the channel once an attachment went out: the id Telegram gave the file,
+    to send the same bytes again without uploading them (a cached chart)."""
+
+    telegram_file_id: str | None = None
+
+
 @dataclass(frozen=True)
 class Attachment:
     """A file sent with a reply (the reply's text is its caption when it fits): a file on
-    disk (``path``: evidence from the store, an export part) or bytes made now (``data``: a
-    chart, shown as a photo when ``photo``). ``telegram_file_id``/``telegram_kind``: what
-    Telegram gave for an upload, so it is sent again without uploading the bytes."""
+    disk (``path``: an export part), bytes made now (``data``: a chart, shown as a photo when
+    ``photo``) or bytes fetched only when needed (``load``: evidence from the store, which
+    may be remote; FileNotFoundError when it lacks the file). ``telegram_file_id``/
+    ``telegram_kind``: what Telegram gave for an upload, so it is sent again without
+    uploading the bytes."""
 
     name: str
     path: Path | None = None
     data: bytes | None = None
     photo: bool = False
+    load: Callable[[], Awaitable[bytes]] | None = None
+    sent: SentFile | None = None
     telegram_file_id: str | None = None
     telegram_kind: str | None = None
 

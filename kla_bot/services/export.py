@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,10 +31,9 @@ from kla_bot.services.access import secretariat_scope
 from kla_bot.services.export_workbook import workbook_bytes
 from kla_bot.services.overdue import is_overdue
 from kla_bot.services.workspace import Workspace
-from kla_bot.storage import evidence_path
+from kla_bot.storage import EvidenceStore
 
 TELEGRAM_UPLOAD_LIMIT = 50 * 1000 * 1000  # bytes; Telegram counts decimal megabytes
-CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -248,7 +247,7 @@ def part_paths(out: Path, count: int) -> list[Path]:
     return [out.with_name(f"{out.stem}-{i}-of-{count}{out.suffix}") for i in range(1, count + 1)]
 
 
-def write_archive(data: ExportData, storage_root: Path, out: Path, t: Translator,
+def write_archive(data: ExportData, store: EvidenceStore, out: Path, t: Translator,
                   limit: int | None = None) -> ExportResult:
     """Write the zip(s) (blocking: run it in a thread from async code)."""
     workbook_name = safe_file_name(t("report.workbook_name"), 80)
@@ -263,27 +262,37 @@ def write_archive(data: ExportData, storage_root: Path, out: Path, t: Translator
                 info = zipfile.ZipInfo(workbook_name, data.generated_at.timetuple()[:6])
                 zf.writestr(info, workbook)
             for f in files:
-                _copy_into(zf, f, storage_root, result)
+                _copy_into(zf, f, store, result)
     return result
 
 
-def _copy_into(zf: zipfile.ZipFile, f: ExportFile, root: Path, result: ExportResult) -> None:
-    source = evidence_path(root, f.storage_key)
+class _Hashing:
+    """Writes into the zip entry, hashing and counting on the way (the store streams)."""
+
+    def __init__(self, out: IO[bytes], result: ExportResult) -> None:
+        self.out, self.result, self.digest = out, result, hashlib.sha256()
+
+    def write(self, chunk: bytes) -> int:
+        self.digest.update(chunk)
+        self.out.write(chunk)
+        self.result.bytes_written += len(chunk)
+        return len(chunk)
+
+
+def _copy_into(zf: zipfile.ZipFile, f: ExportFile, store: EvidenceStore,
+               result: ExportResult) -> None:
     if f.arcname is None:
         return
-    if not source.is_file():
+    if not store.exists(f.storage_key):
         result.problems.append(ExportProblem("missing", f.task_code, f.original_name,
                                              f.sha256[:12]))
         return
     info = zipfile.ZipInfo(f.arcname, f.uploaded_at.timetuple()[:6])
-    digest = hashlib.sha256()
-    with source.open("rb") as src, zf.open(info, "w", force_zip64=True) as dst:
-        while chunk := src.read(CHUNK):
-            digest.update(chunk)
-            dst.write(chunk)
-            result.bytes_written += len(chunk)
+    with zf.open(info, "w", force_zip64=True) as dst:
+        sink = _Hashing(dst, result)
+        store.copy_to(f.storage_key, sink)
     result.files_written += 1
-    if digest.hexdigest() != f.sha256:
+    if sink.digest.hexdigest() != f.sha256:
         result.problems.append(ExportProblem("changed", f.task_code, f.original_name,
                                              f.sha256[:12]))
 

@@ -5,10 +5,10 @@ second confirmation. Only the secretariat; every step audited. What a file would
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from kla_bot.services.access import AccessDenied
 from kla_bot.services.audit import Actor
 from kla_bot.services.import_preview import Plan, Sheet, plan, read_kept
 from kla_bot.services.workspace import Workspace
+from kla_bot.storage import EvidenceStore
 
 
 @dataclass(frozen=True)
@@ -87,10 +88,10 @@ async def _pending(session: AsyncSession, workspace: Workspace, member: Member,
 
 
 async def apply(session: AsyncSession, workspace: Workspace, member: Member, pending_id: int,
-                storage_root: Path, now: datetime) -> Outcome:
+                store: EvidenceStore, now: datetime) -> Outcome:
     """Terapkan: write what the preview showed, or (the data changed) preview again."""
     pending = await _pending(session, workspace, member, pending_id, "previewed")
-    sheets = read_kept(storage_root, pending.storage_key, pending.file_name)
+    sheets = await asyncio.to_thread(read_kept, store, pending.storage_key, pending.file_name)
     sha = pending.storage_key.rsplit("/", 1)[-1]
     actor = Actor.member(member)
     result = await plan(session, workspace, sheets, sha, actor, now,

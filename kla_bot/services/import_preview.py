@@ -44,7 +44,7 @@ from kla_bot.services.imports import (
     write_tasks,
 )
 from kla_bot.services.workspace import Workspace
-from kla_bot.storage import evidence_key, evidence_path
+from kla_bot.storage import EvidenceStore
 from kla_bot.tabular import Table, read_sheet, sheet_names
 
 SUFFIXES = (".xlsx", ".csv")
@@ -124,16 +124,9 @@ def unmistakable(sheets: Sequence[Sheet]) -> bool:
                for s in sheets)
 
 
-def keep_file(root: Path, data: bytes) -> str:
-    """Store the file content-addressed, like evidence; its storage key."""
-    key = evidence_key(hashlib.sha256(data).hexdigest())
-    path = evidence_path(root, key)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    return key
+def keep_file(store: EvidenceStore, data: bytes) -> str:
+    """Store the file content-addressed, like evidence; its storage key (blocking)."""
+    return store.keep_bytes(data)
 
 
 def recognise_bytes(data: bytes, file_name: str) -> list[Sheet]:
@@ -146,9 +139,9 @@ def recognise_bytes(data: bytes, file_name: str) -> list[Sheet]:
         return recognise(path, suffix, file_name)
 
 
-def read_kept(root: Path, key: str, file_name: str) -> list[Sheet]:
-    """The sheets of a file kept in the store."""
-    return recognise_bytes(evidence_path(root, key).read_bytes(), file_name)
+def read_kept(store: EvidenceStore, key: str, file_name: str) -> list[Sheet]:
+    """The sheets of a file kept in the store (blocking)."""
+    return recognise_bytes(store.read_bytes(key), file_name)
 
 
 async def plan(session: AsyncSession, workspace: Workspace, sheets: Sequence[Sheet],

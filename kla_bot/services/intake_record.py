@@ -67,20 +67,19 @@ async def receive_file(db: Database, workspace: Workspace, store: EvidenceStore,
                        today: date) -> Receipt:
     """Store the streamed file (StorageRefused when unfit), then record it for the task."""
     try:
-        stored = await store.receive(chunks, max_bytes=max_bytes)
+        # Facts are read on the verified temp file, outside any transaction, in the checks'
+        # sandbox (never a reason to refuse), before it is kept: no second download.
+        stored = await store.receive(chunks, max_bytes=max_bytes, inspect=read_facts_safely)
     except StorageRefused:
         raise
     except Exception as exc:
         log.warning("evidence download failed: %r", exc)
         raise IntakeFailed from exc
-    # Read once, outside any transaction, in the checks' sandbox; never a reason to refuse.
-    facts = await asyncio.to_thread(read_facts_safely, store.path_of(stored.storage_key),
-                                    stored.mime)
     try:
         async with db.transaction() as session:
             return await record(session, workspace, member_id=member_id, task_id=task_id,
                                 incoming=incoming, stored=stored, now=now, today=today,
-                                facts=facts)
+                                facts=stored.facts)
     except Exception:
         if not stored.already_stored:
             await _discard_if_unused(db, store, stored)
@@ -92,7 +91,7 @@ async def _discard_if_unused(db: Database, store: EvidenceStore, stored: StoredF
         used = await session.scalar(select(func.count()).select_from(Evidence).where(
             Evidence.sha256 == stored.sha256))
     if not used:
-        store.discard(stored.storage_key)
+        await asyncio.to_thread(store.discard, stored.storage_key)
 
 
 async def record(session: AsyncSession, workspace: Workspace, *, member_id: int, task_id: int,

@@ -113,7 +113,7 @@ async def test_export_all_adds_waiting_files_under_a_marker(deps: Any, tmp_path:
     async with deps.db.transaction() as s:
         data = await export.collect(s, deps.workspace, deps.settings, None, True,
                                     deps.clock.now(), ID)
-    result = export.write_archive(data, deps.storage_dir, tmp_path / "all.zip", ID)
+    result = export.write_archive(data, deps.store, tmp_path / "all.zip", ID)
     names = list(_members(result.parts[0]))
     waiting = [n for n in names if n.startswith("MENUNGGU TINJAUAN - jangan diunggah/")]
     assert waiting == ["MENUNGGU TINJAUAN - jangan diunggah/K3 Kesehatan Dasar dan Kesejahteraan/"
@@ -129,14 +129,14 @@ async def test_split_parts_each_fit_the_limit_and_together_hold_everything(
         data = await export.collect(s, deps.workspace, deps.settings, None, True,
                                     deps.clock.now(), ID)
     limit = 14_000
-    result = export.write_archive(data, deps.storage_dir, tmp_path / "p.zip", ID, limit)
+    result = export.write_archive(data, deps.store, tmp_path / "p.zip", ID, limit)
     assert len(result.parts) >= 2
     assert result.parts[0].name == f"p-1-of-{len(result.parts)}.zip"
     together: dict[str, bytes] = {}
     for part in result.parts:
         assert part.stat().st_size <= limit
         together.update(_members(part))
-    whole = export.write_archive(data, deps.storage_dir, tmp_path / "w.zip", ID)
+    whole = export.write_archive(data, deps.store, tmp_path / "w.zip", ID)
     assert together.keys() == _members(whole.parts[0]).keys()
 
 
@@ -150,13 +150,13 @@ async def test_a_changed_or_missing_file_is_reported(deps: Any, tmp_path: Path) 
     async with deps.db.transaction() as s:
         data = await export.collect(s, deps.workspace, deps.settings, None, False,
                                     deps.clock.now(), ID)
-    result = export.write_archive(data, deps.storage_dir, tmp_path / "t.zip", ID)
+    result = export.write_archive(data, deps.store, tmp_path / "t.zip", ID)
     (problem,) = result.problems
     assert (problem.kind, problem.task_code, problem.file_name) == ("changed", "K3-17a", "x.pdf")
     assert render(ID, problem.reason) == (f"K3-17a: x.pdf: isinya tidak cocok dengan kode "
                                           f"berkas yang tercatat ({sha[:12]}…)")
     stored.unlink()
-    result = export.write_archive(data, deps.storage_dir, tmp_path / "m.zip", ID)
+    result = export.write_archive(data, deps.store, tmp_path / "m.zip", ID)
     assert [p.kind for p in result.problems] == ["missing"]
 
 

@@ -54,7 +54,7 @@ async def test_hostile_data_is_text_in_the_index_workbook(deps: Any, tmp_path: P
     async with deps.db.transaction() as s:
         data = await export.collect(s, deps.workspace, deps.settings, None, True,
                                     deps.clock.now(), ID)
-    result = export.write_archive(data, deps.storage_dir, tmp_path / "x.zip", ID)
+    result = export.write_archive(data, deps.store, tmp_path / "x.zip", ID)
     with zipfile.ZipFile(result.parts[0]) as zf:
         book = openpyxl.load_workbook(io.BytesIO(zf.read("Indeks Data Dukung KLA.xlsx")))
     cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]

@@ -42,7 +42,7 @@ async def test_uploads_reviews_and_export_match(bot: KlaApplication, standin: Bo
     async with deps.db.transaction() as s:
         data = await export.collect(s, deps.workspace, deps.settings, None, False,
                                     deps.clock.now(), t)
-    result = export.write_archive(data, deps.storage_dir, tmp_path / "x.zip", t)
+    result = export.write_archive(data, deps.store, tmp_path / "x.zip", t)
     with zipfile.ZipFile(result.parts[0]) as zf:
         files = {n: hashlib.sha256(zf.read(n)).hexdigest() for n in zf.namelist()
                  if n.endswith(".pdf")}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kla_bot.storage import EvidenceStore, StorageRefused
+from kla_bot.storage import FolderStore, StorageRefused
 from kla_bot.validation import validate_file
 from tests import filemakers as fm
 from tests.members.conftest import jpeg_bytes, pdf_bytes
@@ -67,7 +67,7 @@ def test_refused_by_content(tmp_path: Path, data: bytes, reason: str) -> None:
 
 
 async def test_store_is_content_addressed_and_atomic(tmp_path: Path) -> None:
-    store = EvidenceStore(tmp_path / "ev")
+    store = FolderStore(tmp_path / "ev")
     data = pdf_bytes(2)
     first = await store.receive(chunks(data), max_bytes=10**6)
     sha = hashlib.sha256(data).hexdigest()
@@ -79,7 +79,7 @@ async def test_store_is_content_addressed_and_atomic(tmp_path: Path) -> None:
 
 
 async def test_over_the_limit_stops_the_stream(tmp_path: Path) -> None:
-    store = EvidenceStore(tmp_path / "ev")
+    store = FolderStore(tmp_path / "ev")
     pulled = 0
 
     async def endless() -> AsyncIterator[bytes]:
@@ -95,7 +95,7 @@ async def test_over_the_limit_stops_the_stream(tmp_path: Path) -> None:
 
 
 def test_stale_temp_files_are_removed_at_start(tmp_path: Path) -> None:
-    store = EvidenceStore(tmp_path / "ev")
+    store = FolderStore(tmp_path / "ev")
     store.tmp_dir.mkdir(parents=True)
     now = datetime(2025, 5, 5, 1, 0, tzinfo=UTC)
     old, fresh = store.tmp_dir / "a.part", store.tmp_dir / "b.part"

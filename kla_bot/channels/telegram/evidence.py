@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,13 @@ from telegram.error import BadRequest
 log = logging.getLogger(__name__)
 
 
-async def send_evidence(bot: Bot, chat_id: int, path: Path, *, name: str, file_id: str | None,
-                        kind: str | None, **options: Any) -> Message:
+async def send_evidence(bot: Bot, chat_id: int, source: Path | Callable[[], Awaitable[bytes]],
+                        *, name: str, file_id: str | None, kind: str | None,
+                        **options: Any) -> Message:
     """Send an evidence file: by the file id Telegram gave for the upload when known (no
-    bytes leave the server), else — or when Telegram refuses that id — uploaded from the store
-    (raises FileNotFoundError when the store lacks it). ``options`` go to the send call."""
+    bytes leave the server), else — or when Telegram refuses that id — uploaded from
+    ``source`` (a path, or the store's loader: raises FileNotFoundError when the store lacks
+    it). ``options`` go to the send call."""
     if file_id:
         try:
             if kind == "photo":  # a photo's id is only good for sendPhoto
@@ -28,7 +31,7 @@ async def send_evidence(bot: Bot, chat_id: int, path: Path, *, name: str, file_i
                 raise
             log.warning("Telegram refused a stored file id (%s); uploading the file instead",
                         exc.message)
-    data = await asyncio.to_thread(path.read_bytes)
+    data = await (source() if callable(source) else asyncio.to_thread(source.read_bytes))
     return await bot.send_document(chat_id, data, filename=name, **options)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from telegram import Message
@@ -47,7 +48,6 @@ from kla_bot.outbox_channel import (
 from kla_bot.pacing import Pacer
 from kla_bot.services.delivery import Claimed
 from kla_bot.services.routes import Route
-from kla_bot.storage import evidence_path
 from kla_bot.text_fit import CAPTION_LIMIT, fits, split_text
 
 # Short enough that one request ends within the sender's SEND_BUDGET; the sender's lease
@@ -109,11 +109,12 @@ async def send(bot: ExtBot[None], deps: Deps, chat_id: int, rendered: RenderedMe
     if rendered.evidence_key is None:
         message = await bot.send_message(chat_id, last, reply_markup=markup, **options)
         return [*sent, message.message_id]
-    path = evidence_path(deps.storage_dir, rendered.evidence_key)
-    name = rendered.evidence_name or path.name
+    key = rendered.evidence_key
+    load = partial(deps.store.read, key)  # only when Telegram has no file id for it
+    name = rendered.evidence_name or key.rsplit("/", 1)[-1]
     file_id, kind = rendered.evidence_file_id, rendered.evidence_file_kind
     if fits(last, CAPTION_LIMIT):
-        message = await send_evidence(bot, chat_id, path, name=name, file_id=file_id,
+        message = await send_evidence(bot, chat_id, load, name=name, file_id=file_id,
                                       kind=kind, caption=last, reply_markup=markup, **options)
         return [*sent, message.message_id]
     # Too long for a caption: the text (with the buttons) first, the file as a reply to it.
@@ -121,7 +122,7 @@ async def send(bot: ExtBot[None], deps: Deps, chat_id: int, rendered: RenderedMe
                                                    **options)
     # The text is out: the file may sleep out a short flood wait inside the call rather than
     # have the row (and so the text) sent again; a long wait still reschedules the row.
-    file_message = await send_evidence(bot, chat_id, path, name=name, file_id=file_id,
+    file_message = await send_evidence(bot, chat_id, load, name=name, file_id=file_id,
                                        kind=kind, reply_to_message_id=text_message.message_id,
                                        **TIMEOUTS)
     return [*sent, text_message.message_id, file_message.message_id]

@@ -103,14 +103,26 @@ class TelegramPort:
         return str(sent.message_id)
 
     async def _attach(self, chat: int, attachment: Attachment, **options: Any) -> Message:
+        message = await self._attach_file(chat, attachment, **options)
+        if attachment.sent is not None:
+            sent = message.photo[-1] if message.photo else message.document
+            attachment.sent.telegram_file_id = sent.file_id if sent is not None else None
+        return message
+
+    async def _attach_file(self, chat: int, attachment: Attachment, **options: Any) -> Message:
         if attachment.data is not None:
             if attachment.photo:
+                if attachment.telegram_file_id:  # the same picture again: no upload
+                    with contextlib.suppress(BadRequest):  # an id Telegram no longer knows
+                        return await self._bot.send_photo(chat, attachment.telegram_file_id,
+                                                          **options)
                 return await self._bot.send_photo(chat, attachment.data, **options)
             return await self._bot.send_document(chat, attachment.data,
                                                  filename=attachment.name, **options)
-        if attachment.path is None:
-            raise ValueError("an attachment needs a path or data")
-        return await send_evidence(self._bot, chat, attachment.path, name=attachment.name,
+        source = attachment.path or attachment.load
+        if source is None:
+            raise ValueError("an attachment needs a path, data or a loader")
+        return await send_evidence(self._bot, chat, source, name=attachment.name,
                                    file_id=attachment.telegram_file_id,
                                    kind=attachment.telegram_kind, **options)
 

@@ -55,7 +55,6 @@ from kla_bot.pacing import Pacer
 from kla_bot.services.delivery import Claimed
 from kla_bot.services.outbox_kinds import OutboxKind
 from kla_bot.services.routes import Route
-from kla_bot.storage import evidence_path
 from kla_bot.text_fit import shorten
 
 THROUGHPUT = 80  # messages a second per business number (the Cloud API's default)
@@ -157,10 +156,12 @@ class WhatsAppOutbox:
     async def _file(self, to: str, rendered: RenderedMessage) -> str:
         """Upload the evidence file from the store, then send it (a photo as an image)."""
         assert rendered.evidence_key is not None
-        path = evidence_path(self.deps.storage_dir, rendered.evidence_key)
-        name = rendered.evidence_name or path.name
+        key = rendered.evidence_key
+        name = rendered.evidence_name or key.rsplit("/", 1)[-1]
         mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        uploaded = await self.client.upload_media(path, mime_type=mime, filename=name)
+        # A local path for pywa's upload: the stored file itself, or a temp copy of a remote one.
+        async with self.deps.store.local(key) as path:
+            uploaded = await self.client.upload_media(path, mime_type=mime, filename=name)
         if rendered.evidence_file_kind == "photo" and mime.startswith("image/"):
             sent = await self.client.send_image(to, uploaded.id)
         else:

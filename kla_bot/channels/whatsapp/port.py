@@ -10,6 +10,7 @@ from __future__ import annotations
 import mimetypes
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -89,9 +90,12 @@ class WhatsAppPort:
 
     async def _attach(self, to: str, attachment: Attachment, caption: str | None,
                       quote_id: str | None) -> str:
-        content = attachment.data if attachment.data is not None else attachment.path
+        content: bytes | Path | None = (attachment.data if attachment.data is not None
+                                        else attachment.path)
+        if content is None and attachment.load is not None:
+            content = await attachment.load()  # FileNotFoundError when the store lacks it
         if content is None:
-            raise ValueError("an attachment needs a path or data")
+            raise ValueError("an attachment needs a path, data or a loader")
         if attachment.path is not None and not attachment.path.is_file():
             raise FileNotFoundError(attachment.path)
         mime = mimetypes.guess_type(attachment.name)[0] or (

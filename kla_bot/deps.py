@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kla_bot.clock import Clock
@@ -11,6 +11,7 @@ from kla_bot.db import Database
 from kla_bot.domain import Who
 from kla_bot.files import FileSource, HttpFileSource
 from kla_bot.i18n import Translator, resolve_language, translator
+from kla_bot.leader import AlwaysLeader, Leadership
 from kla_bot.services.members import language_of
 from kla_bot.services.workspace import Workspace, ensure_workspace
 
@@ -22,6 +23,8 @@ class Deps:
     db: Database
     workspace: Workspace
     file_source: FileSource
+    # Whether this worker runs the reminder jobs (several workers: one leads, kla_bot.leader).
+    leader: Leadership = field(default_factory=AlwaysLeader)
 
     @property
     def storage_dir(self) -> Path:

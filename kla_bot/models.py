@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -344,3 +345,14 @@ class WhatsAppInboxMessage(Base):
     raw: Mapped[dict[str, Any]]
     received_at: Mapped[datetime]
     handled_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class RateBudget(Base):
+    """A token bucket every worker draws from (PostgreSQL; :mod:`kla_bot.rate_budget`): one
+    row per budget (``telegram:<bot id>``), ``tokens`` left as of ``refilled_at`` (seconds
+    since the epoch by the workers' clocks). A send takes a token in one atomic UPDATE."""
+
+    __tablename__ = "rate_budgets"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    refilled_at: Mapped[float] = mapped_column(Float)

@@ -111,9 +111,15 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int,
                   .order_by(OutboxMessage.id).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
+    # The candidates first, then the update by their ids: PostgreSQL may run a ``LIMIT …
+    # FOR UPDATE SKIP LOCKED`` subquery inside an UPDATE more than once (a rescan skips the
+    # rows it has just locked and finds others), so one worker took every due row at once.
+    chosen = list(await session.scalars(candidates))
+    if not chosen:
+        return []
     claimed = await session.scalars(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), _claimable(now))
+        .where(OutboxMessage.id.in_(chosen), _claimable(now))
         .values(state=OutboxState.SENDING, locked_until=now + lease)
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False))

@@ -9,12 +9,14 @@ atomic ``UPDATE … RETURNING``: the row refills at :data:`TELEGRAM_RATE` tokens
 from all workers together. No new service is needed (Redis would be one more thing to run).
 On SQLite there is one worker, and the per-process pacer stays.
 
-Time is the workers' clock (``deps.clock``, injectable in tests) in seconds since the epoch;
-a worker whose clock lags another's adds no tokens until it catches up (never more).
+Time is the machines' wall clock in seconds since the epoch (the pacer sleeps in real time, so
+the bucket must refill in real time, whatever ``deps.clock`` says; a test injects both); a
+worker whose clock lags another's adds no tokens until it catches up (never more).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from sqlalchemy import text
@@ -66,9 +68,8 @@ class SharedBudget:
         return max(MIN_WAIT, (1 - left) / self.rate)
 
 
-def telegram_budget(deps: Deps) -> SharedBudget | None:
+def telegram_budget(deps: Deps, now: Callable[[], float] = time.time) -> SharedBudget | None:
     """The bot's shared Telegram budget on PostgreSQL; None on SQLite (one worker)."""
     if not is_postgres(deps.settings.database.url):
         return None
-    return SharedBudget(deps.db, f"telegram:{bot_identity(deps.settings)}",
-                        now=lambda: deps.clock.now().timestamp())
+    return SharedBudget(deps.db, f"telegram:{bot_identity(deps.settings)}", now=now)

@@ -60,8 +60,11 @@ def pacer(deps: Deps, clock: ManualClock, *, shared: bool) -> Pacer:
         clock.advance(timedelta(seconds=seconds))
         await asyncio.sleep(0)
 
-    return Pacer(monotonic=lambda: clock.now().timestamp(), sleep=sleep,
-                 shared=telegram_budget(deps) if shared else None)
+    def now() -> float:
+        return clock.now().timestamp()
+
+    return Pacer(monotonic=now, sleep=sleep,
+                 shared=telegram_budget(deps, now) if shared else None)
 
 
 def busiest_second(times: list[float]) -> int:

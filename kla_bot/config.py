@@ -359,6 +359,8 @@ def _validate(s: Settings) -> None:
     _validate_reminders(s.reminders)
     if s.whatsapp is not None:
         _validate_whatsapp(s.whatsapp)
+        if s.bot.webhook_url and webhook_path(s.bot) == s.whatsapp.path:  # one server, two apps
+            raise ConfigError("webhook_path_taken", value=_shown(s.whatsapp.path))
     _validate_listen(s.server.listen)
     if s.log.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError("log_level")

@@ -64,6 +64,13 @@ def test_a_webhook_needs_a_secret_telegram_accepts_and_it_is_never_shown(
         assert not secret or secret not in line
 
 
+def test_telegram_and_whatsapp_cannot_share_a_path(tmp_path: Path) -> None:
+    path = config(tmp_path, 'webhook_url = "https://bot.example.id/whatsapp"')
+    line = refused(path, {"KLA_BOT_BOT_WEBHOOK_SECRET": SECRET,
+                          "KLA_BOT_WHATSAPP_PATH": "/whatsapp"})
+    assert line.startswith("bot.webhook_url:") and "/whatsapp" in line
+
+
 async def test_the_standin_keeps_the_webhook_and_refuses_polling_meanwhile() -> None:
     from telegram import Bot
     from telegram.error import BadRequest, Conflict

@@ -92,11 +92,13 @@ async def test_a_post_with_the_secret_token_is_handled(world: World) -> None:
 
 async def test_a_body_that_is_not_an_update_is_refused_without_handling(world: World) -> None:
     async with webhook_client(world.app) as client:
-        answer = await client.post("/telegram", content=b"not json",
-                                   headers={SECRET_HEADER: SECRET})
+        answers = [await client.post("/telegram", content=body,
+                                     headers={SECRET_HEADER: SECRET})
+                   for body in (b"not json", b"[1, 2]", b"42", b'{"message": 1}')]
         wrong_method = await client.get("/telegram", headers={SECRET_HEADER: SECRET})
-    assert answer.status_code == 400
+    assert [a.status_code for a in answers] == [400] * 4
     assert wrong_method.status_code == 405
+    assert world.state.sent == []
 
 
 async def second_worker(world: World) -> KlaApplication:

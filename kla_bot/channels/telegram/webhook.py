@@ -47,8 +47,11 @@ def telegram_route(app: Application[Any, Any, Any, Any, Any, Any], *, secret: st
         if len(body) > MAX_BODY:
             return Response(status_code=413)
         try:
-            update = Update.de_json(json.loads(body), app.bot)
-        except (ValueError, TypeError, KeyError):
+            data = json.loads(body)
+            if not isinstance(data, dict):
+                raise TypeError(type(data).__name__)
+            update = Update.de_json(data, app.bot)
+        except (ValueError, TypeError, KeyError, AttributeError):
             # Telegram would resend a non-2xx forever; a body it cannot have sent is dropped.
             log.warning("a Telegram webhook post that is not an update was ignored")
             return Response(status_code=400)

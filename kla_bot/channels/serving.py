@@ -28,6 +28,7 @@ from kla_bot.clock import ManualClock
 from kla_bot.config import ConfigError, Settings, webhook_path, whatsapp_missing
 from kla_bot.deps import Deps
 from kla_bot.leader import AdvisoryLeader, bot_identity, is_postgres
+from kla_bot.single_instance import polls_telegram
 from kla_bot.storage import EvidenceStore
 
 if TYPE_CHECKING:
@@ -104,8 +105,10 @@ async def led(deps: Deps) -> AsyncIterator[None]:
     deps.leader = leader
     try:
         await leader.attempt()
-        log.info("scheduler: %s", "this worker leads" if leader.leading
-                 else "another worker leads; standing by")
+        # Worth a line where several workers run (a polling bot is one process: it leads).
+        level = logging.DEBUG if polls_telegram(deps.settings) else logging.INFO
+        log.log(level, "scheduler: %s", "this worker leads" if leader.leading
+                else "another worker leads; standing by")
         leader.start()
         yield
     finally:

@@ -74,7 +74,11 @@ async def run_due(app: KlaApplication) -> dict[str, FanOut]:
 
 
 async def queue_due_now(deps: Deps) -> dict[str, FanOut]:
-    """:func:`run_due` without a Telegram application (WhatsApp-only ``run``)."""
+    """:func:`run_due` without a Telegram application (WhatsApp-only ``run``). Only the
+    scheduler leader queues (several workers: :mod:`kla_bot.leader`); the others' jobs fire
+    and do nothing."""
+    if not deps.leader.leading:
+        return {}
     async with deps.db.transaction() as session:
         result = await reminders.queue_due(session, deps.workspace, deps.settings,
                                            deps.clock.now())

@@ -184,12 +184,14 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     """``run``: refuse a second instance, migrate, then serve every configured channel —
     Telegram by long polling when a token is set, WhatsApp's webhook on ``[server] listen``
     when ``[whatsapp]`` is there — until SIGINT or SIGTERM (or a 409 Conflict from Telegram,
-    which ends it with one line)."""
+    which ends it with one line). With ``[bot] webhook_url`` Telegram posts to the webhook
+    server instead, and on PostgreSQL several workers may run: one leads the schedule."""
     from handlers.application import build_application, start_application, stop_application
-    from kla_bot.channels.serving import check_whatsapp, whatsapp_served, without_telegram
+    from kla_bot.channels.serving import check_whatsapp, led, webhooks_served, without_telegram
     from kla_bot.cli_text import cli_translator, startup_line
+    from kla_bot.config import webhook_path
     from kla_bot.deps import create_deps
-    from kla_bot.single_instance import single_instance
+    from kla_bot.single_instance import polls_telegram, single_instance
 
     setup_logging(settings.log.level, *settings.secrets)
     check_whatsapp(settings)
@@ -208,17 +210,22 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
         async with _database_reachable(settings):
             await held.enter_async_context(single_instance(settings))
             deps = await create_deps(settings, SystemClock())
+            await held.enter_async_context(led(deps))
         app = None
         if settings.bot.token:
             app = build_application(deps)
             held.push_async_callback(stop_application, app)
-            await start_application(app, polling=True, on_fatal=fatal)
+            await start_application(app, polling=polls_telegram(settings), on_fatal=fatal)
             log.info("%s", startup_line(t, settings, username=app.bot.username,
                                         now=deps.clock.now()))
         else:
             await held.enter_async_context(without_telegram(deps))
+        if settings.whatsapp is not None or (app is not None and settings.bot.webhook_url):
+            await held.enter_async_context(webhooks_served(deps, app))
+        if app is not None and settings.bot.webhook_url:
+            log.info("%s", t.plain("cli.run.started_webhook", listen=settings.server.listen,
+                                   path=webhook_path(settings.bot)))
         if settings.whatsapp is not None:
-            await held.enter_async_context(whatsapp_served(deps, app))
             log.info("%s", t.plain("cli.run.started_whatsapp", listen=settings.server.listen,
                                    path=settings.whatsapp.path,
                                    regency=settings.verification.regency))

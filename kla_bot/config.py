@@ -26,8 +26,8 @@ from kla_bot.services.outbox_kinds import OutboxKind
 TOKEN_SHAPE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
 # Never shown in an error and redacted from every log line; from the environment they are
 # taken as written (never parsed as TOML, so a numeric verify token stays text).
-_SECRET_KEYS = frozenset({"bot.token", "whatsapp.token", "whatsapp.app_secret",
-                          "whatsapp.verify_token"})
+_SECRET_KEYS = frozenset({"bot.token", "bot.webhook_secret", "whatsapp.token",
+                          "whatsapp.app_secret", "whatsapp.verify_token"})
 _TOML_POSITION = re.compile(r"^(?P<detail>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$")
 
 
@@ -45,6 +45,9 @@ class BotSettings:
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
     language: str = "id"
+    # Telegram by webhook (several workers behind a load balancer): empty means long polling.
+    webhook_url: str = ""
+    webhook_secret: str = ""  # Telegram's X-Telegram-Bot-Api-Secret-Token; never logged
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,7 @@ class Settings:
     @property
     def secrets(self) -> tuple[str, ...]:
         """Every configured secret, for the log redaction."""
-        values = [self.bot.token]
+        values = [self.bot.token, self.bot.webhook_secret]
         if self.whatsapp is not None:
             values += [self.whatsapp.token, self.whatsapp.app_secret, self.whatsapp.verify_token]
         if self.storage.backend == "s3":  # the bucket's credentials: the environment's
@@ -396,6 +399,7 @@ def _validate(s: Settings) -> None:
         raise ConfigError("token_shape")  # the value itself is never shown
     if s.bot.language not in ("id", "en"):
         raise ConfigError("language", value=_shown(s.bot.language))
+    _validate_webhook(s.bot)
     if not s.database.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise ConfigError("database_url")
     if not 1 <= s.storage.max_file_mb <= 2000:
@@ -419,6 +423,8 @@ def _validate(s: Settings) -> None:
     _validate_reminders(s.reminders)
     if s.whatsapp is not None:
         _validate_whatsapp(s.whatsapp)
+        if s.bot.webhook_url and webhook_path(s.bot) == s.whatsapp.path:  # one server, two apps
+            raise ConfigError("webhook_path_taken", value=_shown(s.whatsapp.path))
     _validate_listen(s.server.listen)
     if s.log.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError("log_level")
@@ -448,6 +454,30 @@ def _validate_reminders(r: ReminderSettings) -> None:
     both = sorted(set(r.holidays) & set(r.working_dates))
     if both:
         raise ConfigError("holiday_and_working", date=both[0].isoformat())
+
+
+# Telegram's rule for setWebhook's secret_token.
+WEBHOOK_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def _validate_webhook(b: BotSettings) -> None:
+    """``webhook_url``: https (Telegram posts only there), or http on this machine (the
+    stand-in in tests); with it a secret Telegram's rule accepts, or anyone could post."""
+    if not b.webhook_url:
+        return
+    url = urlsplit(b.webhook_url)
+    plain_local = url.scheme == "http" and url.hostname in _LOOPBACK
+    if (url.scheme != "https" and not plain_local) or not url.hostname or url.query \
+            or url.fragment or not _WEBHOOK_PATH.match(url.path or "/"):
+        raise ConfigError("webhook_url", value=_shown(b.webhook_url))
+    if not WEBHOOK_SECRET_SHAPE.match(b.webhook_secret):
+        raise ConfigError("webhook_secret")  # the value itself is never shown
+
+
+def webhook_path(b: BotSettings) -> str:
+    """Where the webhook server takes Telegram's posts: the path of ``webhook_url``."""
+    return urlsplit(b.webhook_url).path or "/"
 
 
 _API_VERSION = re.compile(r"^v\d+\.\d+$")

@@ -12,6 +12,7 @@ from kla_bot.db import Database
 from kla_bot.domain import Who
 from kla_bot.files import FileSource, HttpFileSource
 from kla_bot.i18n import Translator, resolve_language, translator
+from kla_bot.leader import AlwaysLeader, Leadership
 from kla_bot.services.members import language_of
 from kla_bot.services.workspace import Workspace, ensure_workspace
 from kla_bot.status_charts import StatusCharts
@@ -26,6 +27,8 @@ class Deps:
     workspace: Workspace
     file_source: FileSource
     charts: StatusCharts = field(default_factory=StatusCharts)  # /status pictures, cached
+    # Whether this worker runs the reminder jobs (several workers: one leads, kla_bot.leader).
+    leader: Leadership = field(default_factory=AlwaysLeader)
 
     @property
     def storage_dir(self) -> Path:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -424,3 +425,14 @@ class UrgentRequest(Base):
     answered_at: Mapped[datetime | None]
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
+
+
+class RateBudget(Base):
+    """A token bucket every worker draws from (PostgreSQL; :mod:`kla_bot.rate_budget`): one
+    row per budget (``telegram:<bot id>``), ``tokens`` left as of ``refilled_at`` (seconds
+    since the epoch by the workers' clocks). A send takes a token in one atomic UPDATE."""
+
+    __tablename__ = "rate_budgets"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    refilled_at: Mapped[float] = mapped_column(Float)

@@ -9,6 +9,10 @@ other chats go first. A group chat takes at most :data:`GROUP_PER_WINDOW` messag
 included) in any :data:`GROUP_WINDOW` seconds, so a burst of approval news and post updates
 waits its turn instead of meeting a 429. Plain Python: the time source and the sleep are
 injectable for tests.
+
+With several workers (PostgreSQL) the overall limit is one :class:`SharedLimit` for all of
+them (:mod:`kla_bot.rate_budget`) instead of this process's window; the per-chat spacing stays
+per process (each row of a chat is claimed in id order, so rarely by two workers at once).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 # At most 29 sends in any 1.02 s: under Telegram's 30/s even if the network bunches a few
 # together, yet a slow database write is made up for by the next sends.
@@ -41,6 +45,12 @@ def is_private(chat_id: Chat) -> bool:
     return not str(chat_id).startswith("-")
 
 
+class SharedLimit(Protocol):
+    async def try_take(self) -> float:
+        """0.0 when a send may go now (and is counted), else seconds to wait first."""
+        ...
+
+
 class Pacer:
     """The pacing state of one bot (per process, like Telegram's view of a bot)."""
 
@@ -48,8 +58,10 @@ class Pacer:
                  chat_interval: float = CHAT_INTERVAL,
                  group_per_window: int = GROUP_PER_WINDOW, group_window: float = GROUP_WINDOW,
                  monotonic: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+                 shared: SharedLimit | None = None) -> None:
         self.per_window = per_window
+        self.shared = shared
         self.window = window
         self.chat_interval = chat_interval
         self.group_per_window = group_per_window
@@ -107,7 +119,22 @@ class Pacer:
         await self._sleep(seconds)
 
     async def pace(self, chat_id: Chat) -> None:
-        """Wait for room in the global window, then count a send to this chat as made now."""
+        """Wait for room in the global window (or the budget shared by every worker), then
+        count a send to this chat as made now."""
+        if self.shared is not None:
+            while (wait := await self.shared.try_take()) > 0:
+                await self._sleep(wait)
+        else:
+            await self._room_in_window()
+        now = self._monotonic()
+        self._last_by_chat[chat_id] = now
+        if not is_private(chat_id):
+            self._group_recent(chat_id).append(now)
+        if len(self._last_by_chat) > FORGET_AFTER_CHATS:
+            self._last_by_chat = {c: t for c, t in self._last_by_chat.items()
+                                  if t > now - self.chat_interval}
+
+    async def _room_in_window(self) -> None:
         sent = self._recent_sends
         while True:
             now = self._monotonic()
@@ -116,11 +143,4 @@ class Pacer:
             if len(sent) < self.per_window:
                 break
             await self._sleep(sent[0] + self.window - now)
-        now = self._monotonic()
-        sent.append(now)
-        self._last_by_chat[chat_id] = now
-        if not is_private(chat_id):
-            self._group_recent(chat_id).append(now)
-        if len(self._last_by_chat) > FORGET_AFTER_CHATS:
-            self._last_by_chat = {c: t for c, t in self._last_by_chat.items()
-                                  if t > now - self.chat_interval}
+        sent.append(self._monotonic())

@@ -4,7 +4,10 @@ the first over ``getUpdates`` (Telegram's 409 Conflict every few seconds).
 SQLite: an advisory ``flock`` on a lock file beside the database, holding the owner's pid; the
 kernel releases it when the process dies, even by ``kill -9``. PostgreSQL: a session advisory
 lock keyed by the bot's id, held on a connection of its own that names the owner's pid
-(``application_name``), so several bots can share one database but not one bot twice.
+(``application_name``), so several bots can share one database but not one bot twice — when
+the bot polls Telegram. Without polling (Telegram by webhook, or WhatsApp only) several workers
+of one bot behind a load balancer are the point, so none is refused; one of them leads the
+schedule (:mod:`kla_bot.leader`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from sqlalchemy.pool import NullPool
 from kla_bot.config import Settings
 from kla_bot.errors import RuntimeFailure
 
-_LOCK_SPACE = 0x4B4C4142  # "KLAB": the first key of every kla-bot advisory lock
+LOCK_SPACE = 0x4B4C4142  # "KLAB": the first key of every kla-bot advisory lock
 _OWNER = re.compile(r"^kla-bot pid (\d+)$")
 
 
@@ -33,7 +36,9 @@ _OWNER = re.compile(r"^kla-bot pid (\d+)$")
 async def single_instance(settings: Settings) -> AsyncIterator[None]:
     """Held while the bot runs; raises :class:`RuntimeFailure` if another instance holds it."""
     url = make_url(settings.database.url)
-    if url.get_backend_name() == "postgresql":
+    if url.get_backend_name() == "postgresql" and not polls_telegram(settings):
+        yield  # many workers, one schedule leader
+    elif url.get_backend_name() == "postgresql":
         async with _advisory_lock(settings.database.url, settings.bot.token.partition(":")[0]):
             yield
     elif url.database in (None, "", ":memory:"):
@@ -41,6 +46,11 @@ async def single_instance(settings: Settings) -> AsyncIterator[None]:
     else:
         with _file_lock(Path(f"{url.database}.lock")):
             yield
+
+
+def polls_telegram(settings: Settings) -> bool:
+    """Whether ``run`` long-polls Telegram (a token and no webhook URL): one poller only."""
+    return bool(settings.bot.token) and not settings.bot.webhook_url
 
 
 def _already_running(pid: str | None) -> RuntimeFailure:
@@ -79,7 +89,7 @@ async def _advisory_lock(database_url: str, bot_id: str) -> AsyncIterator[None]:
     try:
         async with engine.connect() as conn:
             got = await conn.scalar(text("SELECT pg_try_advisory_lock(:space, :key)"),
-                                    {"space": _LOCK_SPACE, "key": key})
+                                    {"space": LOCK_SPACE, "key": key})
             await conn.commit()
             if not got:
                 owner = await conn.scalar(text(
@@ -88,7 +98,7 @@ async def _advisory_lock(database_url: str, bot_id: str) -> AsyncIterator[None]:
                     "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
                     "AND l.classid::bigint = :space AND l.objid::bigint = :key "
                     "AND l.database = (SELECT oid FROM pg_database "
-                    "WHERE datname = current_database())"), {"space": _LOCK_SPACE, "key": key})
+                    "WHERE datname = current_database())"), {"space": LOCK_SPACE, "key": key})
                 match = _OWNER.match(owner or "")
                 raise _already_running(match.group(1) if match else None)
             yield  # the connection stays open, and the lock with it, until the bot stops

@@ -1,10 +1,11 @@
-"""What ``run`` starts besides Telegram: the WhatsApp webhook, and — when there is no Telegram
-application to do it — the start-up housekeeping and the daily reminder schedule.
+"""What ``run`` starts besides Telegram's application: the webhook server (WhatsApp, and
+Telegram by webhook), the scheduler leader, and — when there is no Telegram application to do
+it — the start-up housekeeping and the daily reminder schedule.
 
 With a Telegram token the Telegram application's start-up hooks schedule the reminders (PTB's
 job queue), clean the evidence store and start the outbox sender. Without one (WhatsApp-only)
 :func:`without_telegram` does the first two with APScheduler directly, and
-:func:`whatsapp_served` runs a WhatsApp-only outbox sender. With Telegram, WhatsApp joins the
+:func:`webhooks_served` runs a WhatsApp-only outbox sender. With Telegram, WhatsApp joins the
 Telegram application's sender (one sender, one claim loop, each row to its member's channel).
 """
 
@@ -13,16 +14,24 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount
 
 from kla_bot import scheduler
 from kla_bot.channels.whatsapp.runtime import WebhookServer, WhatsAppRuntime
 from kla_bot.clock import ManualClock
-from kla_bot.config import ConfigError, Settings, whatsapp_missing
+from kla_bot.config import ConfigError, Settings, webhook_path, whatsapp_missing
 from kla_bot.deps import Deps
+from kla_bot.leader import AdvisoryLeader, bot_identity, is_postgres
+from kla_bot.single_instance import polls_telegram
+
+if TYPE_CHECKING:
+    from handlers.registry import KlaApplication
 
 log = logging.getLogger(__name__)
 
@@ -36,31 +45,73 @@ def check_whatsapp(settings: Settings) -> None:
 
 
 @asynccontextmanager
-async def whatsapp_served(deps: Deps, app: object | None = None
-                          ) -> AsyncIterator[WhatsAppRuntime]:
-    """The WhatsApp runtime (messages from before the restart handled first, in the
-    background), its webhook on ``[server] listen`` and its outbox sending, until the block
-    ends. ``app``: the running Telegram application, whose outbox sender then serves
-    WhatsApp too; without one a WhatsApp-only sender runs here."""
+async def webhooks_served(deps: Deps, app: KlaApplication | None = None
+                          ) -> AsyncIterator[WhatsAppRuntime | None]:
+    """One webhook server on ``[server] listen`` for every channel that takes posts, until the
+    block ends: Telegram's updates at the path of ``[bot] webhook_url`` when it is set (and
+    ``app`` runs), then Telegram is told the URL; WhatsApp's webhook when ``[whatsapp]`` is
+    there, with its runtime (messages from before the restart handled first, in the
+    background) and its outbox sending — by ``app``'s sender when there is one, else by a
+    WhatsApp-only sender run here."""
+    from kla_bot.channels.telegram.webhook import set_webhook, telegram_route
     from kla_bot.channels.whatsapp.outbox import serve_outbox
 
-    settings = deps.settings.whatsapp
-    assert settings is not None
-    runtime = WhatsAppRuntime(deps, settings)
-    server = WebhookServer(runtime.app, deps.settings.server.host, deps.settings.server.port)
+    bot = deps.settings.bot
+    telegram = app is not None and bool(bot.webhook_url)
+    routes: list[BaseRoute] = []
+    if telegram:
+        assert app is not None
+        routes.append(telegram_route(app, secret=bot.webhook_secret, path=webhook_path(bot)))
+    runtime = None
+    if deps.settings.whatsapp is not None:
+        runtime = WhatsAppRuntime(deps, deps.settings.whatsapp)
+        routes.append(Mount("", app=runtime.app))  # last: the rest of the paths are its own
+    server = WebhookServer(Starlette(routes=routes), deps.settings.server.host,
+                           deps.settings.server.port)
     sender = None
     try:
         await server.start()
-        await runtime.start()
-        sender = serve_outbox(deps, runtime.client, app)
-        if app is None and not isinstance(deps.clock, ManualClock):  # tests drain by hand
-            sender.start()
+        if telegram:
+            assert app is not None
+            await set_webhook(app, url=bot.webhook_url, secret=bot.webhook_secret)
+        if runtime is not None:
+            await runtime.start()
+            sender = serve_outbox(deps, runtime.client, app)
+            if app is None and not isinstance(deps.clock, ManualClock):  # tests drain by hand
+                sender.start()
         yield runtime
     finally:
         await server.stop()
         if sender is not None and app is None:
             await sender.stop()
-        await runtime.stop()
+        if runtime is not None:
+            await runtime.stop()
+
+
+@asynccontextmanager
+async def led(deps: Deps) -> AsyncIterator[None]:
+    """The scheduler leader of this worker, until the block ends. On PostgreSQL several
+    workers may run: the first try happens here, before the start-up hooks, so a lone worker
+    leads at once; the others keep trying (:mod:`kla_bot.leader`), and whoever takes over
+    catches up on the reminders due now. On SQLite the one worker leads."""
+    from handlers.remind import queue_due_now
+
+    if not is_postgres(deps.settings.database.url):
+        yield
+        return
+    leader = AdvisoryLeader(deps.settings.database.url, bot_identity(deps.settings),
+                            on_elected=lambda: queue_due_now(deps))
+    deps.leader = leader
+    try:
+        await leader.attempt()
+        # Worth a line where several workers run (a polling bot is one process: it leads).
+        level = logging.DEBUG if polls_telegram(deps.settings) else logging.INFO
+        log.log(level, "scheduler: %s", "this worker leads" if leader.leading
+                else "another worker leads; standing by")
+        leader.start()
+        yield
+    finally:
+        await leader.stop()
 
 
 @asynccontextmanager

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
 from telegram import (
     AcceptedGiftTypes,
     BotCommand,
@@ -19,8 +21,11 @@ from telegram import (
 
 from kla_bot.standin.core import StandinCore, update_type
 from kla_bot.standin.files import FileNotKnown
-from kla_bot.standin.model import JSON, ApiError, Upload
+from kla_bot.standin.model import JSON, ApiError, Upload, Webhook
 from kla_bot.standin.outgoing import MAX_DOWNLOAD
+
+# Telegram's rule for setWebhook's secret_token.
+SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class SetupMethods(StandinCore):
@@ -35,17 +40,58 @@ class SetupMethods(StandinCore):
     async def _api_logOut(self, args: JSON, files: Mapping[str, Upload]) -> Any:
         return True
 
+    async def _api_setWebhook(self, args: JSON, files: Mapping[str, Upload]) -> Any:
+        url = str(args.get("url") or "")
+        if not url:
+            return await self._api_deleteWebhook(args, files)
+        secret = args.get("secret_token")
+        if secret is not None and not SECRET_TOKEN.match(str(secret)):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        self.webhook = Webhook(url, None if secret is None else str(secret))
+        self.webhook_sets += 1
+        if args.get("drop_pending_updates"):
+            self._queue.clear()
+        if "allowed_updates" in args:
+            self.allowed_updates = list(args["allowed_updates"]) or None
+        return True
+
     async def _api_deleteWebhook(self, args: JSON, files: Mapping[str, Upload]) -> Any:
+        self.webhook = None
         if args.get("drop_pending_updates"):
             self._queue.clear()
         return True
 
     async def _api_getWebhookInfo(self, args: JSON, files: Mapping[str, Upload]) -> Any:
         return WebhookInfo(
-            url="", has_custom_certificate=False, pending_update_count=len(self._queue)
+            url=self.webhook.url if self.webhook else "", has_custom_certificate=False,
+            pending_update_count=len(self._queue)
         ).to_dict()
 
+    async def post_updates(self, client: httpx.AsyncClient) -> list[int]:
+        """Telegram's side of a webhook: post every queued update to the webhook's URL (with
+        its secret token) through ``client``, in order; an update answered 2xx is gone, any
+        other answer leaves it queued for the next call (Telegram retries). Returns the
+        status of each post."""
+        if self.webhook is None:
+            raise RuntimeError("no webhook is set (setWebhook)")
+        headers = {} if self.webhook.secret is None else {
+            "X-Telegram-Bot-Api-Secret-Token": self.webhook.secret}
+        statuses: list[int] = []
+        for update in list(self._queue):
+            if self.allowed_updates and update_type(update) not in self.allowed_updates:
+                self._queue.remove(update)
+                continue
+            response = await client.post(self.webhook.url, json=update.to_dict(),
+                                          headers=headers)
+            statuses.append(response.status_code)
+            if response.is_success:
+                self._queue.remove(update)
+        return statuses
+
     async def _api_getUpdates(self, args: JSON, files: Mapping[str, Upload]) -> Any:
+        if self.webhook is not None:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is "
+                           "active; use deleteWebhook to delete the webhook first")
         offset: int | None = args.get("offset")
         limit = max(1, min(100, int(args.get("limit", 100))))
         timeout = max(0.0, float(args.get("timeout", 0)))

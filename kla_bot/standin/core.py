@@ -25,6 +25,7 @@ from kla_bot.standin.model import (
     SentMessage,
     Stall,
     StandinStats,
+    Webhook,
 )
 
 if TYPE_CHECKING:
@@ -69,6 +70,8 @@ class StandinCore:
         self.stats = StandinStats()
         self.allowed_updates: list[str] | None = None
         self.rate_limits: RateLimits | None = None
+        self.webhook: Webhook | None = None  # set by setWebhook
+        self.webhook_sets = 0
         self._chats: dict[int, ChatRecord] = {}
         self._queue: list[Update] = []
         self._last_update_id = 0

@@ -22,6 +22,14 @@ from kla_bot.standin.html import strip_html
 JSON = dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Webhook:
+    """What setWebhook set: where updates are posted, and the secret header they carry."""
+
+    url: str
+    secret: str | None
+
+
 class ApiError(Exception):
     """A Bot API error answer: ``{"ok": false, "error_code": ..., "description": ...}``."""
 

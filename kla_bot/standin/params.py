@@ -50,6 +50,9 @@ METHODS: dict[str, dict[str, Kind]] = {
     "logOut": {},
     "getWebhookInfo": {},
     "deleteWebhook": {"drop_pending_updates": "bool"},
+    "setWebhook": {"url": "str", "secret_token": "str", "allowed_updates": "json",
+                   "drop_pending_updates": "bool", "max_connections": "int",
+                   "ip_address": "str", "certificate": "file"},
     "getUpdates": {"offset": "int", "limit": "int", "timeout": "float", "allowed_updates": "json"},
     "sendMessage": {
         **_SEND,

@@ -46,6 +46,7 @@ from kla_bot.outbox_channel import (
     Unreachable,
 )
 from kla_bot.pacing import Pacer
+from kla_bot.rate_budget import telegram_budget
 from kla_bot.services.delivery import Claimed
 from kla_bot.services.routes import Route
 from kla_bot.text_fit import CAPTION_LIMIT, fits, split_text
@@ -58,14 +59,17 @@ TIMEOUTS: dict[str, Any] = {"connect_timeout": 5, "read_timeout": 10, "write_tim
 
 class TelegramOutbox:
     """Sends outbox rows with a PTB ``Bot``. Paced (one message a second per private chat,
-    just under 30/s overall) when the bot has a rate limiter (most tests build it without)."""
+    just under 30/s overall, for all workers together on PostgreSQL) when the bot has a rate
+    limiter (most tests build it without)."""
 
     channel: Channel = "telegram"
 
     def __init__(self, bot: ExtBot[None], deps: Deps) -> None:
         self.bot = bot
         self.deps = deps
-        self.pacer: Pacer | None = Pacer() if bot.rate_limiter is not None else None
+        # On PostgreSQL the overall limit is shared with the bot's other workers.
+        self.pacer: Pacer | None = (Pacer(shared=telegram_budget(deps))
+                                    if bot.rate_limiter is not None else None)
 
     async def send(self, row: Claimed, route: Route, rendered: RenderedMessage) -> Outcome:
         try:

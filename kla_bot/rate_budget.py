@@ -1,0 +1,75 @@
+"""One Telegram rate budget for every worker of a bot: a token bucket in PostgreSQL.
+
+Telegram allows a bot about 30 messages a second in total, however many processes send them.
+Each worker's own :class:`~kla_bot.pacing.Pacer` keeps one process under that, so two workers
+could send 58 a second. On PostgreSQL (the only database several workers share) the outbox
+senders therefore take a token from one row of ``rate_budgets`` before each send, in a single
+atomic ``UPDATE … RETURNING``: the row refills at :data:`TELEGRAM_RATE` tokens a second up to
+:data:`TELEGRAM_BURST`, so any one-second window holds at most ``RATE + BURST`` (29) sends
+from all workers together. No new service is needed (Redis would be one more thing to run).
+On SQLite there is one worker, and the per-process pacer stays.
+
+Time is the machines' wall clock in seconds since the epoch (the pacer sleeps in real time, so
+the bucket must refill in real time, whatever ``deps.clock`` says; a test injects both); a
+worker whose clock lags another's adds no tokens until it catches up (never more).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import insert
+
+from kla_bot.db import Database
+from kla_bot.deps import Deps
+from kla_bot.leader import bot_identity, is_postgres
+from kla_bot.models import RateBudget
+
+TELEGRAM_RATE = 27.0  # tokens a second, for every worker together
+TELEGRAM_BURST = 2.0  # the bucket's size: RATE + BURST = 29 < Telegram's 30 in any second
+MIN_WAIT = 0.005  # seconds: never spin on the row
+
+_TAKE = text("""
+    UPDATE rate_budgets
+    SET tokens = LEAST(:burst, tokens + GREATEST(0, :now - refilled_at) * :rate) - 1,
+        refilled_at = GREATEST(refilled_at, :now)
+    WHERE name = :name
+      AND LEAST(:burst, tokens + GREATEST(0, :now - refilled_at) * :rate) >= 0.999999
+    RETURNING tokens""")
+_LEFT = text("""
+    SELECT LEAST(:burst, tokens + GREATEST(0, :now - refilled_at) * :rate)
+    FROM rate_budgets WHERE name = :name""")
+
+
+class SharedBudget:
+    """A token bucket in the database, shared by every process that names it."""
+
+    def __init__(self, db: Database, name: str, *, now: Callable[[], float],
+                 rate: float = TELEGRAM_RATE, burst: float = TELEGRAM_BURST) -> None:
+        self.db, self.name, self.now = db, name, now
+        self.rate, self.burst = rate, burst
+        self._created = False
+
+    async def try_take(self) -> float:
+        """Take one token: 0.0 when taken (send now), else how many seconds to wait before
+        trying again."""
+        params = {"name": self.name, "now": self.now(), "rate": self.rate, "burst": self.burst}
+        async with self.db.transaction() as session:
+            if not self._created:  # the first use anywhere makes the row, full
+                await session.execute(insert(RateBudget).values(
+                    name=self.name, tokens=self.burst, refilled_at=params["now"],
+                ).on_conflict_do_nothing(index_elements=["name"]))
+                self._created = True
+            if (await session.execute(_TAKE, params)).first() is not None:
+                return 0.0
+            left = float(await session.scalar(_LEFT, params) or 0.0)
+        return max(MIN_WAIT, (1 - left) / self.rate)
+
+
+def telegram_budget(deps: Deps, now: Callable[[], float] = time.time) -> SharedBudget | None:
+    """The bot's shared Telegram budget on PostgreSQL; None on SQLite (one worker)."""
+    if not is_postgres(deps.settings.database.url):
+        return None
+    return SharedBudget(deps.db, f"telegram:{bot_identity(deps.settings)}", now=now)

@@ -18,9 +18,11 @@ from telegram.request import BaseRequest
 
 from handlers import FEATURES, presence
 from handlers.context import BotData, KlaContext, user_translator
+from handlers.outbox_sender import runs_by_itself, start_sender, stop_sender
 from handlers.rate_limit import FloodAwareRateLimiter
 from handlers.registry import Command, KlaApplication
 from kla_bot.channels.telegram.inbound import on_update
+from kla_bot.channels.telegram.jobs import catch_up, schedule_jobs
 from kla_bot.config import ConfigError, Settings
 from kla_bot.deps import Deps
 from kla_bot.errors import RuntimeFailure, UserError
@@ -93,13 +95,18 @@ async def _post_init(app: KlaApplication) -> None:
                                 deps.clock.now().astimezone(deps.settings.tz).date())
     for feature in FEATURES:
         if feature.on_start is not None:
-            await feature.on_start(app)
+            await feature.on_start(deps)
+    schedule_jobs(app)
+    if runs_by_itself(deps):  # with a ManualClock a test drives jobs and sending itself
+        await catch_up(app)
+        start_sender(app)
 
 
 async def _post_shutdown(app: KlaApplication) -> None:
+    await stop_sender(app)
     for feature in reversed(FEATURES):
         if feature.on_stop is not None:
-            await feature.on_stop(app)
+            await feature.on_stop(app.bot_data.deps)
     await app.bot_data.deps.file_source.aclose()
     await app.bot_data.deps.db.dispose()
 

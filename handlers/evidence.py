@@ -13,11 +13,12 @@ import re
 from handlers.facts_text import member_lines
 from handlers.group import note_files, tell_stranger
 from handlers.privacy import private_place
-from handlers.registry import Command, Feature, KlaApplication, Press
+from handlers.registry import Command, Feature, Press
 from kla_bot.clock import local_today
 from kla_bot.conversation.inputs import Place
 from kla_bot.conversation.replies import ChannelRefused
 from kla_bot.conversation.turn import Turn
+from kla_bot.deps import Deps
 from kla_bot.i18n import Translator
 from kla_bot.services import intake
 from kla_bot.services.access import AccessDenied
@@ -187,9 +188,8 @@ async def _cancel(turn: Turn) -> str:
     return t("evidence.cancelled", count=dropped)
 
 
-async def _clean_store(app: KlaApplication) -> None:
+async def _clean_store(deps: Deps) -> None:
     """At start-up, remove temp files a crash left behind (older than an hour)."""
-    deps = app.bot_data.deps
     removed = await asyncio.to_thread(deps.store.remove_stale_temp, deps.clock.now())
     if removed:
         log.info("removed %d stale temporary evidence file(s)", removed)

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta, tzinfo
-from typing import Any, cast
 
 from handlers.coordination import act
-from handlers.registry import Command, Feature, KlaApplication, Press, Rendered, renders
+from handlers.registry import Command, Feature, Job, Press, Rendered, renders
 from kla_bot.conversation.replies import Attachment, Reply
 from kla_bot.conversation.turn import Turn
 from kla_bot.deps import Deps
@@ -31,7 +30,6 @@ START_WORDS = {"mulai", "start", "on"}
 STOP_WORDS = {"selesai", "stop", "off"}
 PICK = "cari:"
 TICK_EVERY = timedelta(minutes=1)
-JOB_NAME = "hari_h:tick"
 
 
 # --- /harih: the checklist, and the switch ---
@@ -207,23 +205,6 @@ async def tick_now(deps: Deps) -> hari_h_need.Ticked:
     return result
 
 
-async def _tick_job(context: Any) -> None:
-    # Typed loosely: the job's context is Telegram plumbing (handlers.context), which the
-    # conversation modules do not import.
-    await tick_now(cast(KlaApplication, context.application).bot_data.deps)
-
-
-async def _on_start(app: KlaApplication) -> None:
-    """Every minute: the hari H tick (the outbox sender delivers what it queues)."""
-    queue = app.job_queue
-    if queue is None:
-        return
-    for job in queue.get_jobs_by_name(JOB_NAME):
-        job.schedule_removal()
-    queue.run_repeating(_tick_job, interval=TICK_EVERY, first=TICK_EVERY, name=JOB_NAME,
-                        job_kwargs={"misfire_grace_time": None, "coalesce": True})
-
-
 # --- how the messages look ---
 
 def render_call(payload: UrgentCall, t: Translator) -> Rendered:
@@ -282,5 +263,5 @@ FEATURE = Feature(
         renders(UrgentAnswered, render_answered),
         renders(HariHReport, render_report),
     ]),
-    on_start=_on_start,
+    jobs=(Job("hari_h:tick", tick_now, every=TICK_EVERY),),
 )

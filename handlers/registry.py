@@ -8,14 +8,17 @@ table through :func:`handlers.route.dispatch`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import time, timedelta
 from typing import Any, TypeVar, cast
 
 from telegram.ext import Application
 
 from handlers.context import BotData, KlaContext
+from kla_bot.config import Settings
 from kla_bot.conversation.turn import Turn
+from kla_bot.deps import Deps
 from kla_bot.i18n import Translator
 from kla_bot.services.outbox_kinds import OutboxKind, OutboxPayload
 
@@ -103,8 +106,32 @@ def renders(payload: type[P], renderer: Callable[[P, Translator], Rendered],
     return payload.kind, cast(Renderer, renderer)
 
 
-# Start-up and shutdown hooks get the running Telegram Application (jobs, the sender).
-Hook = Callable[[Any], Awaitable[None]]
+# Start-up and shutdown hooks get the dependencies (whichever channels run).
+Hook = Callable[[Deps], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Job:
+    """Work a feature wants done on a schedule, whatever channels run: at local times each
+    day (``daily_at``, read from the settings) or every ``every``. The Telegram adapter runs
+    it on python-telegram-bot's JobQueue, a WhatsApp-only bot on APScheduler directly
+    (:mod:`kla_bot.channels.serving`); both name each trigger by :meth:`triggers`, so a
+    restart replaces jobs, never adds. ``catch_up``: also run once at start (a slot missed
+    earlier today). A job is idempotent: a late or double firing changes nothing."""
+
+    name: str
+    run: Callable[[Deps], Awaitable[object]]
+    daily_at: Callable[[Settings], Iterable[time]] | None = None
+    every: timedelta | None = None
+    catch_up: bool = False
+
+    def triggers(self, settings: Settings) -> list[tuple[str, time | timedelta]]:
+        """(unique name, local time of day or interval) of each firing rule."""
+        at = [(f"{self.name}@{slot:%H:%M}", slot) for slot in
+              (self.daily_at(settings) if self.daily_at is not None else ())]
+        every: list[tuple[str, time | timedelta]] = (
+            [(self.name, self.every)] if self.every is not None else [])
+        return [*at, *every]
 
 
 @dataclass(frozen=True)
@@ -123,5 +150,6 @@ class Feature:
     reads_text: TextReader | None = None
     reads_text_first: bool = False
     renderers: Mapping[OutboxKind, Renderer] = field(default_factory=dict)
+    jobs: tuple[Job, ...] = ()
     on_start: Hook | None = None
     on_stop: Hook | None = None

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from handlers import outbox_sender
-from handlers.context import KlaContext
-from handlers.registry import Command, Feature, KlaApplication, Rendered, renders
+from handlers.registry import Command, Feature, Job, Rendered, renders
 from handlers.tasks import send_data
 from kla_bot import scheduler
 from kla_bot.clock import days_left
@@ -39,7 +37,6 @@ from kla_bot.why_text import digest_reason, why_line
 
 log = logging.getLogger(__name__)
 
-JOB_PREFIX = "reminders:daily@"
 
 
 async def remind(turn: Turn) -> None:
@@ -68,15 +65,10 @@ def _remind_reply(t: Translator, result: FanOut) -> str:
     return "\n".join(lines)
 
 
-async def run_due(app: KlaApplication) -> dict[str, FanOut]:
-    """Queue whatever reminders are due now (nothing twice); the sender then delivers them."""
-    return await queue_due_now(app.bot_data.deps)
-
-
 async def queue_due_now(deps: Deps) -> dict[str, FanOut]:
-    """:func:`run_due` without a Telegram application (WhatsApp-only ``run``). Only the
-    scheduler leader queues (several workers: :mod:`kla_bot.leader`); the others' jobs fire
-    and do nothing."""
+    """Queue whatever reminders are due now (nothing twice); the sender then delivers them.
+    The daily job, whichever channels run. Only the scheduler leader queues (several
+    workers: :mod:`kla_bot.leader`); the others' jobs fire and do nothing."""
     if not deps.leader.leading:
         return {}
     async with deps.db.transaction() as session:
@@ -85,40 +77,6 @@ async def queue_due_now(deps: Deps) -> dict[str, FanOut]:
     if any(fan_out.queued for fan_out in result.values()):  # nothing queued is not news
         log.info("reminders queued: %s", {k: v.queued for k, v in result.items()})
     return result
-
-
-async def _daily_job(context: KlaContext) -> None:
-    """At each configured local time: queue the reminders due now."""
-    await run_due(cast(KlaApplication, context.application))
-
-
-def schedule_jobs(app: KlaApplication) -> None:
-    """One daily job per configured time, in ``verification.timezone``, named by its time."""
-    queue = app.job_queue
-    if queue is None:
-        raise RuntimeError("the job queue is missing: install python-telegram-bot[job-queue]")
-    settings = app.bot_data.deps.settings
-    for job in queue.jobs():
-        if job.name and job.name.startswith(JOB_PREFIX):
-            job.schedule_removal()
-    for slot in scheduler.slots(settings):
-        # Every day of the week: the planner decides whether a day is a reminder day
-        # (countdown days fall on weekends and holidays too).
-        queue.run_daily(_daily_job, time=slot.replace(tzinfo=settings.tz), days=tuple(range(7)),
-                        name=f"{JOB_PREFIX}{slot:%H:%M}",
-                        job_kwargs={"misfire_grace_time": None, "coalesce": True})
-
-
-async def _on_start(app: KlaApplication) -> None:
-    """Schedule the daily jobs, catch up on a reminder missed earlier today, start sending."""
-    schedule_jobs(app)
-    if outbox_sender.runs_by_itself(app.bot_data.deps):
-        await run_due(app)
-        outbox_sender.start_sender(app)
-
-
-async def _on_stop(app: KlaApplication) -> None:
-    await outbox_sender.stop_sender(app)
 
 
 # --- how the reminder messages look (rendered at send time, in the recipient's language) ---
@@ -226,6 +184,5 @@ FEATURE = Feature(
         renders(LastCall, render_lastcall),
         renders(MemberUnreachable, render_unreachable),
     ]),
-    on_start=_on_start,
-    on_stop=_on_stop,
+    jobs=(Job("reminders:daily", queue_due_now, daily_at=scheduler.slots, catch_up=True),)
 )

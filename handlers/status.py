@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from handlers.coordination import act
 from handlers.group import status_in_group
-from handlers.registry import Command, Feature, KlaApplication
+from handlers.registry import Command, Feature
 from kla_bot.clock import days_left
 from kla_bot.conversation.replies import Attachment, Reply, SentFile
 from kla_bot.conversation.turn import Turn
+from kla_bot.deps import Deps
 from kla_bot.domain import Role
 from kla_bot.i18n import Translator
 from kla_bot.models import Member
@@ -109,8 +110,8 @@ async def _send_chart(turn: Turn, view: StatusView, t: Translator) -> None:
         chart.telegram_file_id = sent.telegram_file_id
 
 
-async def _stop_charts(app: KlaApplication) -> None:
-    app.bot_data.deps.charts.close()
+async def _stop_charts(deps: Deps) -> None:
+    deps.charts.close()
 
 
 async def _cluster(turn: Turn, code: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import time
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
@@ -22,7 +23,6 @@ from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
-from kla_bot import scheduler
 from kla_bot.channels.whatsapp.runtime import WebhookServer, WhatsAppRuntime
 from kla_bot.clock import ManualClock
 from kla_bot.config import ConfigError, Settings, webhook_path, whatsapp_missing
@@ -116,33 +116,38 @@ async def led(deps: Deps) -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def without_telegram(deps: Deps) -> AsyncIterator[AsyncIOScheduler]:
-    """The Telegram application's start-up chores, for a WhatsApp-only ``run``: stale temp
-    files removed, reminders queued at each configured local time (and now, to catch up on
-    a slot missed earlier today), the database closed at the end."""
-    from handlers.hari_h import TICK_EVERY, tick_now
-    from handlers.remind import queue_due_now
+    """What the Telegram application does at start and stop, for a WhatsApp-only ``run``:
+    every feature's start-up hook (stale temp files removed …), its jobs on APScheduler —
+    the reminders at each configured local time, caught up now for a slot missed earlier
+    today; the hari H tick — and at the end the stop hooks and the database closed."""
+    from handlers import FEATURES
 
-    settings = deps.settings
-    removed = deps.store.remove_stale_temp(deps.clock.now())
-    if removed:
-        log.info("removed %d stale temporary evidence file(s)", removed)
-    jobs = AsyncIOScheduler(timezone=settings.tz)
-    for slot in scheduler.slots(settings):
-        # Every day: the planner decides whether a day is a reminder day.
-        jobs.add_job(queue_due_now, CronTrigger(hour=slot.hour, minute=slot.minute,
-                                                timezone=settings.tz),
-                     args=[deps], id=f"reminders:daily@{slot:%H:%M}",
-                     misfire_grace_time=None, coalesce=True)
-    jobs.add_job(tick_now, IntervalTrigger(seconds=TICK_EVERY.total_seconds()), args=[deps],
-                 id="hari_h:tick", misfire_grace_time=None, coalesce=True)
+    for feature in FEATURES:
+        if feature.on_start is not None:
+            await feature.on_start(deps)
+    jobs = AsyncIOScheduler(timezone=deps.settings.tz)
+    for feature in FEATURES:
+        for job in feature.jobs:
+            for name, when in job.triggers(deps.settings):
+                trigger = (CronTrigger(hour=when.hour, minute=when.minute,
+                                       timezone=deps.settings.tz)
+                           if isinstance(when, time)
+                           else IntervalTrigger(seconds=when.total_seconds()))
+                jobs.add_job(job.run, trigger, args=[deps], id=name,
+                             misfire_grace_time=None, coalesce=True)
     try:
         if not isinstance(deps.clock, ManualClock):  # a test drives time itself
             jobs.start()
-            await queue_due_now(deps)
+            for feature in FEATURES:
+                for job in feature.jobs:
+                    if job.catch_up:
+                        await job.run(deps)
         yield jobs
     finally:
         if jobs.running:
             jobs.shutdown(wait=False)
+        for feature in reversed(FEATURES):
+            if feature.on_stop is not None:
+                await feature.on_stop(deps)
         await deps.file_source.aclose()
-        deps.charts.close()
         await deps.db.dispose()

@@ -261,9 +261,9 @@ class ConsoleSession:
 
     async def run_due_reminders(self) -> None:
         """What the daily reminder job does at this (moved) moment: queue what is due now."""
-        from handlers.remind import run_due
+        from handlers.remind import queue_due_now
 
-        await run_due(self.app)
+        await queue_due_now(self.app.bot_data.deps)
 
     def advance(self, delta: timedelta) -> datetime:
         """Move the session's clock forward."""

@@ -9,7 +9,7 @@ import pytest
 
 from handlers.outbox_sender import drain
 from handlers.registry import KlaApplication
-from handlers.remind import run_due
+from handlers.remind import queue_due_now
 from kla_bot.clock import ManualClock
 from kla_bot.deps import Deps
 from kla_bot.models import Task
@@ -69,13 +69,13 @@ async def test_a_whole_countdown(deps: Deps, app: KlaApplication, stand: BotApiS
     received: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for d in range(5, 17):
         clock.set(_day(d, 7, 59))
-        assert await run_due(app) == {}
+        assert await queue_due_now(app.bot_data.deps) == {}
         assert await drain(app) == 0, f"nothing before 08:00 on {d} May"
         clock.set(_day(d))
-        await run_due(app)
+        await queue_due_now(app.bot_data.deps)
         await drain(app)
         clock.set(_day(d, 8, 30))  # a second firing (a restart, a second worker) adds nothing
-        await run_due(app)
+        await queue_due_now(app.bot_data.deps)
         assert await drain(app) == 0
         if d == 14:  # Ani sends the evidence of K3-17a on Wednesday afternoon
             async with deps.db.transaction() as s:
@@ -131,7 +131,7 @@ async def test_nothing_after_the_verification_day(deps: Deps, app: KlaApplicatio
                                                   clock: ManualClock) -> None:
     await _cast(deps, stand)
     clock.set(_day(19))
-    assert await run_due(app) == {}
+    assert await queue_due_now(app.bot_data.deps) == {}
     assert await drain(app) == 0
 
 
@@ -146,10 +146,10 @@ async def test_catch_up_of_a_missed_digest(deps: Deps, app: KlaApplication,
                                            back_at: time, expect_digest: bool) -> None:
     await _cast(deps, stand)
     clock.set(datetime.combine(date(2025, 5, 6), back_at, tzinfo=WITA))
-    await run_due(app)
+    await queue_due_now(app.bot_data.deps)
     await drain(app)
     assert bool(stand.messages_to(ANI)) is expect_digest
     clock.set(_day(7, 8, 5))  # the next morning brings that day's digest, never yesterday's
-    await run_due(app)
+    await queue_due_now(app.bot_data.deps)
     await drain(app)
     assert len(stand.messages_to(ANI)) == (2 if expect_digest else 1)

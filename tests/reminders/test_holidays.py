@@ -9,7 +9,7 @@ import pytest
 
 from handlers.outbox_sender import drain
 from handlers.registry import KlaApplication
-from handlers.remind import run_due
+from handlers.remind import queue_due_now
 from kla_bot.clock import ManualClock
 from kla_bot.config import Settings
 from kla_bot.deps import Deps
@@ -60,10 +60,10 @@ async def test_no_reminders_on_waisak_unless_it_is_a_working_date(
     ani = await _one_member_with_an_open_task(deps, stand)
     deps.settings = deps.settings.replace(reminders={"working_dates": working_dates})
     clock.set(datetime(2025, 5, 12, 8, 0, tzinfo=WITA))
-    await run_due(app)
+    await queue_due_now(app.bot_data.deps)
     await drain(app)
     assert len(stand.messages_to(ani)) == digests
     clock.set(datetime(2025, 5, 13, 8, 0, tzinfo=WITA))  # cuti bersama, but H-3
-    await run_due(app)
+    await queue_due_now(app.bot_data.deps)
     await drain(app)
     assert "H-3 menuju verifikasi" in stand.messages_to(ani)[-1].plain

@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 
 from handlers.outbox_sender import drain
 from handlers.registry import KlaApplication
-from handlers.remind import FEATURE, JOB_PREFIX, schedule_jobs
+from kla_bot.channels.telegram.jobs import schedule_jobs
 from kla_bot.clock import ManualClock
 from kla_bot.deps import Deps
 from kla_bot.standin import BotApiStandin, deliver
@@ -46,13 +46,12 @@ async def test_daily_jobs_fire_at_local_times_on_every_day(deps: Deps,
                                                           app: KlaApplication) -> None:
     settings = deps.settings.replace(reminders={"daily_at": ["13:00", "08:00"]})
     deps.settings = settings
-    assert FEATURE.on_start is not None
-    await FEATURE.on_start(app)  # with a ManualClock: schedules, no catch-up, no sender loop
-    schedule_jobs(app)  # again, as after a restart: the stable names replace, never add
+    schedule_jobs(app)  # at start-up already; again, as after a restart: the stable names
+    # replace, never add (with a ManualClock there was no catch-up, no sender loop)
     assert app.job_queue is not None
     jobs = sorted((j for j in app.job_queue.jobs() if j.name and j.name.startswith(
-        JOB_PREFIX)), key=lambda j: j.name or "")
-    assert [j.name for j in jobs] == [f"{JOB_PREFIX}08:00", f"{JOB_PREFIX}13:00"]
+        "reminders:daily@")), key=lambda j: j.name or "")
+    assert [j.name for j in jobs] == ["reminders:daily@08:00", "reminders:daily@13:00"]
     for job, at in zip(jobs, (time(8), time(13)), strict=True):
         assert job.next_t is not None
         assert job.next_t.astimezone(WITA).time() == at
@@ -68,7 +67,7 @@ async def test_a_job_run_queues_what_the_planner_says(deps: Deps, app: KlaApplic
     await _team(deps, stand)
     schedule_jobs(app)
     assert app.job_queue is not None
-    (job,) = app.job_queue.get_jobs_by_name(f"{JOB_PREFIX}08:00")
+    (job,) = app.job_queue.get_jobs_by_name("reminders:daily@08:00")
     clock.set(datetime(2025, 5, 10, 8, 0, tzinfo=WITA))  # Saturday: quiet
     await job.run(app)
     assert await outbox_rows(deps) == []

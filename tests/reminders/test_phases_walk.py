@@ -10,7 +10,7 @@ import pytest
 
 from handlers.outbox_sender import drain
 from handlers.registry import KlaApplication
-from handlers.remind import run_due
+from handlers.remind import queue_due_now
 from kla_bot import scheduler
 from kla_bot.clock import ManualClock
 from kla_bot.config import ReminderPhase, Settings
@@ -58,7 +58,7 @@ async def test_the_walk_from_h_minus_20(deps: Deps, app: KlaApplication, stand: 
             at = datetime.combine(day, slot, tzinfo=WITA)
             for moment in (at, at + timedelta(minutes=20)):  # a second firing adds nothing
                 clock.set(moment)
-                await run_due(app)
+                await queue_due_now(app.bot_data.deps)
                 await drain(app)
     rows = [r for r in await outbox_rows(deps) if r.kind == "reminder.digest"]
     assert all(r.state == "sent" for r in rows)

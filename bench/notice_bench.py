@@ -30,9 +30,9 @@ from pathlib import Path
 import httpx
 from intake_bench import MB, TOKEN, PeakSampler, file_path_of, make_pdf, rss_kb, start_standin
 
-from handlers.application import build_application
-from handlers.outbox_sender import drain
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.application import build_application
+from kla_bot.channels.telegram.context import KlaApplication
+from kla_bot.channels.telegram.sender import drain
 from kla_bot.clock import ManualClock
 from kla_bot.config import Settings
 from kla_bot.deps import Deps, create_deps

@@ -13,18 +13,12 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from typing import Any, TypeVar, cast
 
-from telegram.ext import Application
-
-from handlers.context import BotData, KlaContext
 from kla_bot.config import Settings
 from kla_bot.conversation.turn import Turn
 from kla_bot.deps import Deps
 from kla_bot.i18n import Translator
 from kla_bot.services.outbox_kinds import OutboxKind, OutboxPayload
 
-# The Telegram Application: the adapter and the outbox sender run inside it. (Named here for
-# the many modules and tests that import it from the registry.)
-KlaApplication = Application[Any, KlaContext, Any, Any, BotData, Any]
 TurnCallback = Callable[[Turn], Coroutine[Any, Any, Any]]
 # A reader of plain text: True when it took the text (nothing after it sees it).
 TextReader = Callable[[Turn], Coroutine[Any, Any, bool]]

@@ -174,8 +174,8 @@ async def run_db(args: argparse.Namespace, settings: Settings) -> int:
 async def run_invite(args: argparse.Namespace, settings: Settings) -> int:
     """``invite PHONE``: the code, and its link from Telegram's getMe when a token is set;
     ``invite --all --out F.xlsx``: every unregistered member's invitation, in a workbook."""
-    from handlers.application import deep_link
     from kla_bot import cli_invite
+    from kla_bot.channels.telegram.application import deep_link
 
     return await cli_invite.run_invite(args, settings, deep_link=deep_link)
 
@@ -186,8 +186,12 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     when ``[whatsapp]`` is there — until SIGINT or SIGTERM (or a 409 Conflict from Telegram,
     which ends it with one line). With ``[bot] webhook_url`` Telegram posts to the webhook
     server instead, and on PostgreSQL several workers may run: one leads the schedule."""
-    from handlers.application import build_application, start_application, stop_application
     from kla_bot.channels.serving import check_whatsapp, led, webhooks_served, without_telegram
+    from kla_bot.channels.telegram.application import (
+        build_application,
+        start_application,
+        stop_application,
+    )
     from kla_bot.cli_text import cli_translator, startup_line
     from kla_bot.config import webhook_path
     from kla_bot.deps import create_deps

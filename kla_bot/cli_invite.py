@@ -27,7 +27,8 @@ from kla_bot.services.registration import create_invite
 from kla_bot.services.workspace import ensure_workspace
 
 # (settings, code) → (the bot's username, its https://t.me/<bot>?start=<code> link), asked of
-# Telegram by the caller (handlers.application.deep_link); raises UserError when it cannot.
+# Telegram by the caller (kla_bot.channels.telegram.application.deep_link); raises UserError
+# when it cannot.
 DeepLink = Callable[[Settings, str], Awaitable[tuple[str, str]]]
 
 

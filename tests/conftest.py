@@ -10,8 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.application import build_application, start_application, stop_application
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.application import (
+    build_application,
+    start_application,
+    stop_application,
+)
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.clock import ManualClock
 from kla_bot.config import Settings, load_settings
 from kla_bot.deps import Deps, create_deps

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from handlers.application import all_commands
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.application import all_commands
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.standin import BotApiStandin, deliver
 
 

@@ -10,8 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from handlers.application import build_application, start_application, stop_application
 from handlers.status import status_texts
+from kla_bot.channels.telegram.application import (
+    build_application,
+    start_application,
+    stop_application,
+)
 from kla_bot.clock import ManualClock
 from kla_bot.config import Settings
 from kla_bot.deps import Deps, create_deps

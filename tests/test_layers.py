@@ -10,11 +10,6 @@ ROOT = Path(__file__).resolve().parent.parent
 # Channel-side code that lives in the package: the adapters and the stand-ins and console.
 TRANSPORT_TOOLING = {"channels", "standin", "standin_whatsapp", "console"}
 CHANNEL_LIBRARIES = {"telegram", "pywa", "pywa_async"}
-# handlers/ modules that are still the Telegram adapter's plumbing (the Application, its
-# rate limiter and the outbox sender's Telegram calls), not conversation.
-TELEGRAM_PLUMBING = {"application.py", "context.py", "outbox_sender.py",
-                     "presence.py", "rate_limit.py", "registry.py",
-                     "remind.py"}  # its daily jobs run on PTB's JobQueue
 
 
 def _imports(path: Path) -> set[str]:
@@ -42,10 +37,10 @@ def test_domain_code_never_imports_telegram_or_handlers() -> None:
 
 def test_the_conversation_is_written_once_for_every_channel() -> None:
     paths = [*(ROOT / "kla_bot" / "conversation").glob("*.py"),
-             *(p for p in (ROOT / "handlers").glob("*.py") if p.name not in TELEGRAM_PLUMBING)]
+             *(ROOT / "handlers").glob("*.py")]
     offenders = [f"{path.name}: {name}" for path in paths for name in _imports(path)
                  if name.split(".")[0] in CHANNEL_LIBRARIES
-                 or name.startswith(("kla_bot.channels", "handlers.context"))]
+                 or name.startswith(("kla_bot.channels", "kla_bot.channels.telegram.context"))]
     assert offenders == []
 
 

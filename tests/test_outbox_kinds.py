@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from handlers.outbox_sender import renderer_tables
+from kla_bot.channels.telegram.sender import renderer_tables
 from kla_bot.deps import Deps
 from kla_bot.i18n import translator
 from kla_bot.models import OutboxMessage

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from telegram.error import Conflict, NetworkError
 
-from handlers.application import (
+from kla_bot.channels.telegram.application import (
     CONNECT_RETRY_DELAYS,
     build_application,
     connect,

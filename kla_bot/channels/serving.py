@@ -31,7 +31,7 @@ from kla_bot.leader import AdvisoryLeader, bot_identity, is_postgres
 from kla_bot.single_instance import polls_telegram
 
 if TYPE_CHECKING:
-    from handlers.registry import KlaApplication
+    from kla_bot.channels.telegram.context import KlaApplication
 
 log = logging.getLogger(__name__)
 

@@ -30,9 +30,12 @@ from typing import Protocol
 from telegram import Update
 from telegram.ext import TypeHandler
 
-from handlers.application import build_application, start_application, stop_application
-from handlers.context import KlaContext
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.application import (
+    build_application,
+    start_application,
+    stop_application,
+)
+from kla_bot.channels.telegram.context import KlaApplication, KlaContext
 from kla_bot.config import Settings
 from kla_bot.console import verbs
 from kla_bot.console.render import (
@@ -223,7 +226,7 @@ class ConsoleSession:
     # ------------------------------------------------------------------ idle
     async def settle(self, update: Update | None = None) -> None:
         """Wait until the bot has handled ``update`` and everything that followed from it."""
-        from handlers.outbox_sender import drain
+        from kla_bot.channels.telegram.sender import drain
 
         loop = asyncio.get_running_loop()
         deadline = loop.time() + SETTLE_LIMIT

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from handlers.outbox_sender import drain
+from kla_bot.channels.telegram.sender import drain
 from kla_bot.channels.whatsapp.outbox import serve_outbox
 from kla_bot.clock import ManualClock
 from kla_bot.deps import Deps

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from telegram import Update
 
-from handlers.outbox_sender import drain
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.context import KlaApplication
+from kla_bot.channels.telegram.sender import drain
 from kla_bot.standin import BotApiStandin, ChatDriver, SentMessage, deliver
 from tests.coordinators.helpers import NAMES, World, seed, user_id
 

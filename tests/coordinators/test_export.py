@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 import handlers.report
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.cli_export import run_audit, run_export
 from kla_bot.cli_text import render
 from kla_bot.i18n import translator

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from handlers import FEATURES
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.standin import BotApiStandin
 from tests.coordinators.chat import chat_world
 from tests.coordinators.helpers import (

@@ -10,7 +10,7 @@ import re
 import openpyxl
 
 from handlers.invitations import ONE_BY_ONE
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.models import Member
 from kla_bot.standin import BotApiStandin, SentMessage
 from tests.coordinators.chat import chat_world

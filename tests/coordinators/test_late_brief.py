@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.clock import ManualClock
 from kla_bot.services.reminders import queue_due
 from kla_bot.standin import BotApiStandin

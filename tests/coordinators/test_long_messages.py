@@ -13,8 +13,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
-from handlers.registry import KlaApplication
 from kla_bot import scheduler
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.models import Member, Task
 from kla_bot.services import outbox, reminders
 from kla_bot.services.outbox_kinds import ReviewRejected

@@ -8,7 +8,7 @@ import hashlib
 import zipfile
 from pathlib import Path
 
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.i18n import translator
 from kla_bot.services import export
 from kla_bot.standin import BotApiStandin

@@ -3,7 +3,7 @@ member's messages, the double press, forged and stale buttons, /tinjau."""
 
 from __future__ import annotations
 
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.standin import BotApiStandin
 from tests.coordinators.chat import ChatWorld, chat_world
 from tests.coordinators.helpers import (

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.clock import ManualClock
 from kla_bot.standin import BotApiStandin, SentMessage
 from tests.coordinators.chat import ChatWorld, chat_world

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.services.status_model import Score
 from kla_bot.standin import BotApiStandin
 from kla_bot.status_charts import ChartRequest, StatusCharts, render_request

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.cli_data import run_status
 from kla_bot.i18n import translator
 from kla_bot.services import review

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.clock import ManualClock
 from kla_bot.models import TaskForceGroup
 from kla_bot.services.reminders import queue_due

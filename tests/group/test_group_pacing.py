@@ -4,8 +4,8 @@ limit on that clock — never has to answer 429."""
 
 from __future__ import annotations
 
-from handlers.outbox_sender import sender_of
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.context import KlaApplication
+from kla_bot.channels.telegram.sender import sender_of
 from kla_bot.pacing import CHAT_INTERVAL, GROUP_PER_WINDOW, GROUP_WINDOW, Pacer
 from kla_bot.services import outbox
 from kla_bot.services.outbox_kinds import GroupApproval

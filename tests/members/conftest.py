@@ -17,8 +17,12 @@ from pypdf import PdfWriter
 from sqlalchemy import func, select
 from telegram import Update
 
-from handlers.application import build_application, start_application, stop_application
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.application import (
+    build_application,
+    start_application,
+    stop_application,
+)
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.clock import ManualClock
 from kla_bot.deps import Deps
 from kla_bot.models import Evidence, Member, MemberCluster, Task

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from telegram import Update
 
-from handlers.outbox_sender import drain
+from kla_bot.channels.telegram.sender import drain
 from kla_bot.models import AuditEvent, Member, OutboxMessage
 from kla_bot.services import outbox
 from kla_bot.services.outbox_kinds import ReviewAccepted

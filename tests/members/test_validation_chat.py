@@ -3,7 +3,7 @@ recorded); the reviewer's card says what an accepted PDF carries."""
 
 from __future__ import annotations
 
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.standin import BotApiStandin
 from tests import filemakers as fm
 from tests.coordinators.chat import chat_world

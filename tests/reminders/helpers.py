@@ -9,8 +9,8 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from handlers.application import build_application
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.application import build_application
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.clock import ManualClock
 from kla_bot.deps import Deps
 from kla_bot.models import OutboxMessage

@@ -7,9 +7,9 @@ from datetime import date, datetime, time
 
 import pytest
 
-from handlers.outbox_sender import drain
-from handlers.registry import KlaApplication
 from handlers.remind import queue_due_now
+from kla_bot.channels.telegram.context import KlaApplication
+from kla_bot.channels.telegram.sender import drain
 from kla_bot.clock import ManualClock
 from kla_bot.deps import Deps
 from kla_bot.models import Task

@@ -17,10 +17,10 @@ import pytest
 from telegram.error import RetryAfter
 
 import kla_bot.outbox_sender
-from handlers.application import build_application
-from handlers.outbox_sender import LEASE, drain
-from handlers.registry import KlaApplication
 from kla_bot.channels.telegram import outbox as telegram_outbox
+from kla_bot.channels.telegram.application import build_application
+from kla_bot.channels.telegram.context import KlaApplication
+from kla_bot.channels.telegram.sender import LEASE, drain
 from kla_bot.clock import ManualClock, local_today
 from kla_bot.deps import Deps
 from kla_bot.models import Member

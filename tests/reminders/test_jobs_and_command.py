@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from handlers.outbox_sender import drain
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.channels.telegram.jobs import schedule_jobs
+from kla_bot.channels.telegram.sender import drain
 from kla_bot.clock import ManualClock
 from kla_bot.deps import Deps
 from kla_bot.standin import BotApiStandin, deliver

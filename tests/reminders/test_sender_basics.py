@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from handlers import outbox_sender
-from handlers.outbox_sender import drain
-from handlers.registry import KlaApplication, Rendered
+from handlers.registry import Rendered
+from kla_bot.channels.telegram import sender as outbox_sender
+from kla_bot.channels.telegram.context import KlaApplication
+from kla_bot.channels.telegram.sender import drain
 from kla_bot.clock import ManualClock, local_today
 from kla_bot.deps import Deps
 from kla_bot.models import Evidence, Member, MessageTask, OutboxMessage

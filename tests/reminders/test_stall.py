@@ -14,8 +14,8 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.outbox_sender import MAX_BACKOFF, MAX_PAUSE, drain
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.context import KlaApplication
+from kla_bot.channels.telegram.sender import MAX_BACKOFF, MAX_PAUSE, drain
 from kla_bot.cli_data import run_status
 from kla_bot.clock import ManualClock, local_today
 from kla_bot.deps import Deps

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.clock import ManualClock
 from kla_bot.models import OutboxMessage
 from kla_bot.services.outbox_kinds import OutboxKind

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.domain import TaskState
 from kla_bot.standin import BotApiStandin
 from tests.coordinators.chat import ChatWorld, chat_world

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.domain import TaskState
 from kla_bot.models import Evidence, Member, OutboxMessage, Task
 from kla_bot.services import reminders, review

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.cli import build_parser
 from kla_bot.cli_template import run_template
 from kla_bot.config import Settings

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from handlers.outbox_sender import drain, sender_of
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.context import KlaApplication
+from kla_bot.channels.telegram.sender import drain, sender_of
 from kla_bot.channels.whatsapp.client import graph_session, make_client
 from kla_bot.channels.whatsapp.outbox import WhatsAppOutbox
 from kla_bot.clock import ManualClock, local_today

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from handlers.outbox_sender import sender_of
+from kla_bot.channels.telegram.sender import sender_of
 from kla_bot.channels.whatsapp.client import graph_session, make_client
 from kla_bot.channels.whatsapp.outbox import PAIR_INTERVAL, THROUGHPUT, WhatsAppOutbox, serve_outbox
 from kla_bot.cli_data import run_status

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from pywa_async.errors import WhatsAppError
 
-from handlers.outbox_sender import sender_of
+from kla_bot.channels.telegram.sender import sender_of
 from kla_bot.channels.whatsapp.client import graph_session, make_client
 from kla_bot.channels.whatsapp.outbox import PAIR_INTERVAL, WhatsAppOutbox, _outcome
 from kla_bot.outbox_channel import Failed, FloodWait, Outcome, Transient

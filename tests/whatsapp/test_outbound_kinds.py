@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from handlers.outbox_sender import renderer_tables
+from kla_bot.channels.telegram.sender import renderer_tables
 from kla_bot.channels.whatsapp import template_params
 from kla_bot.channels.whatsapp.render import Outgoing
 from kla_bot.channels.whatsapp.templates import NO_TEMPLATE, TEMPLATES

@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from handlers.outbox_sender import renderers
 from handlers.remind import queue_due_now
+from kla_bot.channels.telegram.sender import renderers
 from kla_bot.clock import ManualClock
 from kla_bot.deps import Deps, create_deps
 from kla_bot.domain import Channel

@@ -16,8 +16,12 @@ from starlette.types import Receive, Scope, Send
 from telegram import Update
 from telegram.ext import TypeHandler
 
-from handlers.application import build_application, start_application, stop_application
-from handlers.registry import KlaApplication
+from kla_bot.channels.telegram.application import (
+    build_application,
+    start_application,
+    stop_application,
+)
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.channels.telegram.webhook import SECRET_HEADER, set_webhook, telegram_route
 from kla_bot.clock import ManualClock
 from kla_bot.deps import Deps, create_deps

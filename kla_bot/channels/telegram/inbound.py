@@ -7,8 +7,8 @@ import re
 from telegram import Bot, Message, MessageEntity, Update
 from telegram.constants import ChatType
 
-from handlers.context import KlaContext
 from handlers.route import dispatch
+from kla_bot.channels.telegram.context import KlaContext
 from kla_bot.conversation.inputs import ContactIn, Inbound, IncomingFile, Place
 from kla_bot.conversation.turn import Turn
 from kla_bot.domain import Who

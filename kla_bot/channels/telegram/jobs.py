@@ -7,7 +7,8 @@ from datetime import time
 from typing import Any
 
 from handlers import FEATURES
-from handlers.registry import Job, KlaApplication
+from handlers.registry import Job
+from kla_bot.channels.telegram.context import KlaApplication
 
 # A late firing still runs (the job decides what is due now); missed firings run once.
 JOB_OPTIONS: dict[str, Any] = {"misfire_grace_time": None, "coalesce": True}

@@ -2,8 +2,8 @@
 file), and Telegram's answers mapped to the sender's neutral outcomes:
 
 * 429 → flood wait for the whole bot (``retry_after``); the rate limiter never sleeps out a
-  flood wait inside an outbox send (:mod:`handlers.rate_limit`): a wait of minutes would
-  outlast the row's lease and let another worker send it too;
+  flood wait inside an outbox send (:mod:`kla_bot.channels.telegram.rate_limit`): a wait of
+  minutes would outlast the row's lease and let another worker send it too;
 * 403 (blocked, deactivated, cannot initiate) or "chat not found" → unreachable;
 * other 400, a migrated chat → failed; 5xx, time-outs, network errors → transient.
 
@@ -30,9 +30,9 @@ from telegram.error import (
 from telegram.ext import ExtBot
 from telegram.warnings import PTBDeprecationWarning
 
-from handlers.rate_limit import NO_RETRY, FloodAwareRateLimiter
 from kla_bot.channels.telegram.evidence import send_evidence
 from kla_bot.channels.telegram.port import keyboard
+from kla_bot.channels.telegram.rate_limit import NO_RETRY, FloodAwareRateLimiter
 from kla_bot.conversation.replies import rows
 from kla_bot.deps import Deps
 from kla_bot.domain import Channel

@@ -204,7 +204,7 @@ def serve_outbox(deps: Deps, client: WhatsApp, app: object | None = None, *,
     WhatsApp added (``app``: a ``KlaApplication``; it starts and stops with the
     Application), or — without one — a WhatsApp-only sender, to run with
     :meth:`OutboxSender.start` and :meth:`OutboxSender.stop`."""
-    from handlers.outbox_sender import renderers, sender_of  # late: handlers import us
+    from kla_bot.channels.telegram.sender import renderers, sender_of  # late: handlers import us
 
     adapter = WhatsAppOutbox(client, deps, paced=paced)
     if app is not None:

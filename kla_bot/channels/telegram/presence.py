@@ -1,8 +1,9 @@
 """Noticing that a member who blocked the bot is back: any update from their private chat.
 
-Registered in a group of its own ahead of every feature (:func:`handlers.application.
-register_handlers`), so it sees every update — a command, text, file, button press or shared
-contact — and only records; the update then goes on to its feature's handler as usual.
+Registered in a group of its own ahead of every feature
+(:func:`kla_bot.channels.telegram.application.register_handlers`), so it sees every update —
+a command, text, file, button press or shared contact — and only records; the update then
+goes on to its feature's handler as usual.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from telegram import ChatMember, Update
 from telegram.constants import ChatType
 from telegram.ext import TypeHandler
 
-from handlers.context import KlaContext
+from kla_bot.channels.telegram.context import KlaContext
 from kla_bot.services import registration
 
 GROUP = -2  # before the early handlers (-1) and the features' handlers (0)

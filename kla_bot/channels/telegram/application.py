@@ -16,13 +16,14 @@ from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 from telegram.helpers import create_deep_linked_url
 from telegram.request import BaseRequest
 
-from handlers import FEATURES, presence
-from handlers.context import BotData, KlaContext, user_translator
-from handlers.outbox_sender import runs_by_itself, start_sender, stop_sender
-from handlers.rate_limit import FloodAwareRateLimiter
-from handlers.registry import Command, KlaApplication
+from handlers import FEATURES
+from handlers.registry import Command
+from kla_bot.channels.telegram import presence
+from kla_bot.channels.telegram.context import BotData, KlaApplication, KlaContext, user_translator
 from kla_bot.channels.telegram.inbound import on_update
 from kla_bot.channels.telegram.jobs import catch_up, schedule_jobs
+from kla_bot.channels.telegram.rate_limit import FloodAwareRateLimiter
+from kla_bot.channels.telegram.sender import runs_by_itself, start_sender, stop_sender
 from kla_bot.config import ConfigError, Settings
 from kla_bot.deps import Deps
 from kla_bot.errors import RuntimeFailure, UserError
@@ -66,7 +67,7 @@ def build_application(deps: Deps, *, request: BaseRequest | None = None,
     )
     if rate_limit:
         # Overall ~30 msg/s and 20/min per group; a handler reply waits out a short 429 and is
-        # retried, an outbox send never is (the sender reschedules the row: handlers.rate_limit).
+        # retried, an outbox send never is (the sender reschedules the row: see rate_limit).
         builder = builder.rate_limiter(FloodAwareRateLimiter(max_retries=5,
                                                              clock=deps.clock))
     if request is not None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Mapping
 
-from handlers.registry import KlaApplication, Renderer
+from handlers.registry import Renderer
+from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.channels.telegram.outbox import TelegramOutbox
 from kla_bot.channels.whatsapp.outbox import whatsapp_renderers
 from kla_bot.outbox_sender import (

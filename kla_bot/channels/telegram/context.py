@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext, ExtBot
 
 from kla_bot.deps import Deps
 from kla_bot.domain import Who
@@ -41,3 +41,7 @@ async def user_translator(update: object, context: KlaContext) -> Translator:
     user = update.effective_user if isinstance(update, Update) else None
     return await context.deps.user_translator(Who.telegram(user.id) if user else None,
                                               user.language_code if user else None)
+
+
+# The Telegram Application: the adapter, its job queue and its outbox sender run inside it.
+KlaApplication = Application[Any, KlaContext, Any, Any, BotData, Any]

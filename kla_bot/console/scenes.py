@@ -56,24 +56,27 @@ SCENES: dict[str, list[str]] = {
         ":press Setujui",
         ":group",
     ],
-    # Hari H: the day before the verification, the secretariat's checklist, a search, an
+    # Hari H: straight to the day before the verification, the secretariat's checklist, a search, an
     # urgent request repeated after 10 minutes, answered with a file, approved.
     "harih": [
+        ":date H-1 08:30",  # first: the days between pass before anyone has registered
         *_register(COORDINATOR_PHONE),
         *_register(MEMBER_PHONE),
         *_register(SECRETARIAT_PHONE),
-        ":date H-1 08:30",
         "/harih",
         "/cari 17",
         "/butuh K3-12a",
         ":wait 10m",
         f":as {MEMBER_PHONE}",
-        ":reply {dir}/contoh-perda-ktr.pdf",
+        # A reply to the repeated call (Budi's message #8; the H-1 digest came after it)
+        # files the evidence under K3-12a.
+        ":reply 8 :file {dir}/contoh-perda-ktr.pdf",
         ":wait 1m",
         f":as {COORDINATOR_PHONE}",
         "/tinjau",
         ":press Setujui",
         f":as {SECRETARIAT_PHONE}",
+        "/cari K3-12a",  # approved now: the file to show the verifier
     ],
 }
 

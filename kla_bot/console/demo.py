@@ -69,6 +69,7 @@ class DemoWorkspace:
                     pdf=str(_relative(self.sample_pdf)), task=SAMPLE_TASK,
                     coordinator=COORDINATOR_PHONE, member=MEMBER_PHONE,
                     wait=f"{max(days, 1)}d")
+        screen.note("console_scenes.guide", style="")
 
 
 def pinned_clock(env: dict[str, str] | None = None) -> OffsetClock | None:

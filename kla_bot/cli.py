@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = command("demo")
     demo.add_argument("--keep", action="store_true", help=h("keep"))
     demo.add_argument("--dir", type=Path, default=Path("demo-workspace"), help=h("dir"))
+    demo.add_argument("--scene", choices=["secretariat", "group", "harih"], default=None,
+                      help=h("scene"))
     wa = command("whatsapp")
     wa.add_argument("action", choices=["templates"])
     wa.add_argument("--lang", choices=list(LANGUAGES), default=None, help=h("whatsapp_lang"))

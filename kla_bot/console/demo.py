@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from kla_bot.clock import OffsetClock, SystemClock, days_left, local_today, pinned_moment
 from kla_bot.config import Settings, load_settings
+from kla_bot.console.scenes import write_import_files
 from kla_bot.console.screen import Screen
 from kla_bot.deps import create_deps
 from kla_bot.domain import PREDICATE_THRESHOLDS
@@ -68,6 +69,7 @@ class DemoWorkspace:
                     pdf=str(_relative(self.sample_pdf)), task=SAMPLE_TASK,
                     coordinator=COORDINATOR_PHONE, member=MEMBER_PHONE,
                     wait=f"{max(days, 1)}d")
+        screen.note("console_scenes.guide", style="")
 
 
 def pinned_clock(env: dict[str, str] | None = None) -> OffsetClock | None:
@@ -108,6 +110,8 @@ def _lay_out(directory: Path, keep: bool, clock: OffsetClock) -> tuple[DemoWorks
     settings = load_settings(config, env={})  # the demo ignores KLA_BOT_* overrides
     sample = directory / SAMPLE_PDF
     shutil.copyfile(_data_dir() / SAMPLE_PDF, sample)
+    # The spreadsheets the secretariat scene imports by message.
+    write_import_files(directory, _data_dir() / "members.csv", _data_dir() / "tasks.csv")
     workspace = DemoWorkspace(directory, settings, clock, directory / "console-files",
                               MEMBER_PHONE, sample)
     return workspace, fresh

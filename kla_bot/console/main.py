@@ -7,8 +7,9 @@ import asyncio
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from kla_bot.clock import OffsetClock
 from kla_bot.config import Settings
@@ -17,6 +18,9 @@ from kla_bot.console.screen import Screen
 from kla_bot.console.session import ConsoleSession, MovableClock
 from kla_bot.i18n import translator
 from kla_bot.logs import setup_logging
+
+if TYPE_CHECKING:
+    from kla_bot.console.whatsapp import WhatsAppConsoleSession
 
 Guide = Callable[[Screen], None]
 
@@ -34,16 +38,28 @@ async def run_console(args: argparse.Namespace, settings: Settings) -> int:
 async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Build (or keep) the demo workspace and open it in the console as a member."""
     from kla_bot.console import demo
+    from kla_bot.console.scenes import scene_lines
 
     workspace = await demo.prepare(Path(args.dir), keep=args.keep)
+    scene = getattr(args, "scene", None)
+    script = Script(scene, scene_lines(scene, workspace.directory)) if scene else None
     return await converse(workspace.settings, workspace.clock, workspace.files_dir,
-                          as_phone=workspace.member_phone, guide=workspace.guide)
+                          as_phone=workspace.member_phone, guide=workspace.guide,
+                          script=script)
+
+
+@dataclass(frozen=True)
+class Script:
+    """A demo scene: lines typed before the keyboard's (``bot.py demo --scene NAME``)."""
+
+    name: str
+    lines: list[str]
 
 
 async def converse(settings: Settings, clock: MovableClock, files_dir: Path, *,
                    as_phone: str | None, guide: Guide | None = None,
                    stdin: TextIO | None = None, stdout: TextIO | None = None,
-                   channel: str = "telegram") -> int:
+                   channel: str = "telegram", script: Script | None = None) -> int:
     """Open a session (on Telegram's stand-in or WhatsApp's), show the guide, then read lines
     until ``:quit`` or end of input."""
     from kla_bot.console.whatsapp import WhatsAppConsoleSession
@@ -65,20 +81,30 @@ async def converse(settings: Settings, clock: MovableClock, files_dir: Path, *,
                         style="")
         if as_phone:
             await session.switch_to(as_phone)
+        if script is not None:
+            screen.note("console_scenes.scene_starts", style="bold", scene=script.name)
+            for scripted in script.lines:
+                if not await _do(screen, session, scripted):
+                    return 0
+            screen.note("console_scenes.scene_ends", style="bold", scene=script.name)
         reader = LineReader(source)
         while True:
-            line = await _read_line(screen, reader, session.current.label)
-            if line is None:
-                break
-            action = verbs.parse_line(line)
-            if action is None:
-                continue
-            screen.echo(session.current.label, line.strip())
-            if not await session.act(action):
+            typed = await _read_line(screen, reader, session.current.label)
+            if typed is None or not await _do(screen, session, typed):
                 break
     finally:
         await session.close()
     return 0
+
+
+async def _do(screen: Screen, session: ConsoleSession | WhatsAppConsoleSession,
+              line: str) -> bool:
+    """Echo and carry out one typed (or scripted) line; False when the session should end."""
+    action = verbs.parse_line(line)
+    if action is None:
+        return True
+    screen.echo(session.current.label, line.strip())
+    return await session.act(action)
 
 
 class LineReader:

@@ -50,9 +50,10 @@ from kla_bot.console.screen import Screen
 from kla_bot.deps import Deps, create_deps
 from kla_bot.phones import PhoneError, normalize_phone
 from kla_bot.services.members import by_phone
+from kla_bot.standin.driver import ChatDriver
 from kla_bot.standin.model import Event, SentMessage
 from kla_bot.standin.request import StandinFileSource, StandinRequest
-from kla_bot.standin.state import BotApiStandin, StandinUser
+from kla_bot.standin.state import BotApiStandin, StandinGroup, StandinUser
 
 QUIET = 0.3  # seconds with no bot activity that count as "the bot is idle"
 SETTLE_LIMIT = 30.0  # never wait longer than this for the bot to go idle
@@ -76,7 +77,9 @@ class Persona:
     phone: str | None  # E.164, what the contact card carries
     label: str
     typed_phone: str = ""  # as the console user wrote it, for notes
-    shown: set[int] = field(default_factory=set)  # message ids already printed
+    shown: set[tuple[int, int]] = field(default_factory=set)  # (chat, message) printed
+    in_group: bool = False  # typing in the task-force group (``:group``) rather than privately
+    joined: bool = False  # has been in the group: its messages are shown to this person too
 
 
 def telegram_id_for(phone: str) -> int:
@@ -99,6 +102,9 @@ class ConsoleSession:
             rate_limit=False)
         self.app.add_handler(TypeHandler(Update, self._observe), group=OBSERVER_GROUP)
         self.personas: dict[int, Persona] = {}
+        # The regency's task-force group: every persona may step in with ``:group``.
+        self.group: StandinGroup = state.add_group(
+            self.t("console_scenes.group_title", regency=deps.workspace.regency))
         self.current: Persona = self._persona(GUEST_ID, None, self.t("console.guest"))
         self.buttons: dict[int, tuple[int, Button]] = {}  # number → (chat id, button)
         self.bot_name = self.t("console.bot_name")
@@ -157,6 +163,30 @@ class ConsoleSession:
         self._show_unseen()
         return True
 
+    # ------------------------------------------------------------------ chats
+    @property
+    def chat_id(self) -> int:
+        """The chat the current person types in: their private chat or the group."""
+        return self.group.id if self.current.in_group else self.current.user.id
+
+    def driver(self, chat_id: int | None = None) -> ChatDriver:
+        """The current person acting in ``chat_id`` (default: the chat they type in)."""
+        chat = self.chat_id if chat_id is None else chat_id
+        return self.state.chat(self.current.user, self.group if chat == self.group.id else None)
+
+    def visible_chats(self, persona: Persona | None = None) -> set[int]:
+        """The chats whose messages a person sees: private, and the group once joined."""
+        who = persona or self.current
+        return {who.user.id, self.group.id} if who.joined else {who.user.id}
+
+    def switch_chat(self, group: bool) -> None:
+        """``:group`` / ``:private``: type in the task-force group, or privately again."""
+        self.current.in_group = group
+        self.current.joined = self.current.joined or group
+        key = "console_scenes.now_in_group" if group else "console_scenes.now_private"
+        self.screen.note(key, style="bold cyan", title=self.group.title, name=self.current.label)
+        self._show_unseen()
+
     # ------------------------------------------------------------------ what the bot does
     async def _observe(self, update: Update, context: KlaContext) -> None:
         """Remember that the bot fetched this update (the console's idle check waits for it)."""
@@ -165,11 +195,13 @@ class ConsoleSession:
 
     def _on_event(self, event: Event) -> None:
         self._activity += 1
-        if event.chat_id != self.current.user.id:
+        if event.chat_id not in self.visible_chats():
             if event.kind == "sent" and event.chat_id in self.personas:
                 other = self.personas[event.chat_id]
                 self.screen.note("console.message_for", name=other.label,
                                  phone=other.typed_phone or "-")
+            elif event.kind == "sent" and event.chat_id == self.group.id:
+                self.screen.note("console_scenes.message_in_group", title=self.group.title)
             return
         if event.kind in ("sent", "edited") and event.message is not None:
             self._show(event.message, edited=event.kind == "edited")
@@ -180,12 +212,13 @@ class ConsoleSession:
             self.screen.note(key, style="yellow", text=event.answer.text)
 
     def _show_unseen(self) -> None:
-        for sent in self.state.messages_to(self.current.user.id):
-            if sent.message_id not in self.current.shown and not sent.deleted:
+        for sent in self.state.sent:
+            if (sent.chat_id in self.visible_chats() and not sent.deleted
+                    and (sent.chat_id, sent.message_id) not in self.current.shown):
                 self._show(sent, edited=sent.edited)
 
     def _show(self, sent: SentMessage, *, edited: bool) -> None:
-        self.current.shown.add(sent.message_id)
+        self.current.shown.add((sent.chat_id, sent.message_id))
         for number in [n for n, (chat, b) in self.buttons.items()
                        if chat == sent.chat_id and b.message_id == sent.message_id]:
             del self.buttons[number]  # an edit replaces the keyboard
@@ -197,7 +230,12 @@ class ConsoleSession:
                                         self._next_button())
             self._register(sent.chat_id, keyboard)
         lines = message_lines(self.t, sent, inline, keyboard, self._save_attachment(sent))
-        self.screen.bot_message(header(self.bot_name, sent.message_id, edited, self.t), lines)
+        head = header(self.bot_name, sent.message_id, edited, self.t)
+        if self.current.joined:  # which chat this is in, once there are two to tell apart
+            where = ("console_scenes.in_group" if sent.chat_id == self.group.id
+                     else "console_scenes.in_private")
+            head.append(" " + self.t(where, title=self.group.title), style="dim cyan")
+        self.screen.bot_message(head, lines)
 
     def _next_button(self) -> int:
         return self._last_button + 1
@@ -264,9 +302,11 @@ class ConsoleSession:
 
     async def run_due_reminders(self) -> None:
         """What the daily reminder job does at this (moved) moment: queue what is due now."""
+        from handlers.hari_h import tick_now
         from handlers.remind import queue_due_now
 
-        await queue_due_now(self.app.bot_data.deps)
+        await queue_due_now(self.deps)
+        await tick_now(self.deps)  # the minute job: hari H repeats, answers, the report
 
     def advance(self, delta: timedelta) -> datetime:
         """Move the session's clock forward."""

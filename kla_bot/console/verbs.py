@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 
@@ -63,6 +63,23 @@ class Wait:
 
 
 @dataclass(frozen=True)
+class SetDate:
+    """Jump the clock forward to local time ``at`` on ``day``, or ``days_before`` the
+    verification day (``:date 2025-05-15 08:30``, ``:date H-1 08:30``, ``:date H``)."""
+
+    at: time
+    day: date | None = None
+    days_before: int | None = None
+
+
+@dataclass(frozen=True)
+class SwitchChat:
+    """Act in the demo's task-force group (``:group``) or back in private (``:private``)."""
+
+    group: bool
+
+
+@dataclass(frozen=True)
 class Help:
     """List the verbs."""
 
@@ -80,7 +97,8 @@ class Invalid:
     detail: str = ""
 
 
-Action = SendText | SendFile | Press | ShareContact | SwitchUser | Wait | Help | Quit | Invalid
+Action = (SendText | SendFile | Press | ShareContact | SwitchUser | Wait | SetDate | SwitchChat
+          | Help | Quit | Invalid)
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -124,6 +142,12 @@ def parse_line(line: str) -> Action | None:
         return _press(args)
     if verb == ":wait":
         return _wait(args)
+    if verb == ":date":
+        return _date(args)
+    if verb in (":group", ":grup"):
+        return SwitchChat(group=True)
+    if verb in (":private", ":pribadi"):
+        return SwitchChat(group=False)
     return Invalid("console.unknown_verb", verb)
 
 
@@ -161,3 +185,25 @@ def _wait(args: list[str]) -> Action:
         return Wait(until=time(int(clock.group(1)), int(clock.group(2))))
     delta = parse_duration(args[0])
     return Wait(delta=delta) if delta is not None else Invalid("console.usage_wait")
+
+
+_H_DAY = re.compile(r"^[hH](?:-(\d{1,3}))?$")
+
+
+def _date(args: list[str]) -> Action:
+    """``:date YYYY-MM-DD|H-N [HH:MM]`` (local time; 08:30 when the time is left out, just
+    after the morning reminders)."""
+    if len(args) not in (1, 2):
+        return Invalid("console_scenes.usage_date")
+    clock = _CLOCK.match(args[1] if len(args) == 2 else "08:30")
+    if clock is None:
+        return Invalid("console_scenes.usage_date")
+    at = time(int(clock.group(1)), int(clock.group(2)))
+    relative = _H_DAY.match(args[0])
+    if relative is not None:
+        return SetDate(at, days_before=int(relative.group(1) or 0))
+    try:
+        day = datetime.strptime(args[0], "%Y-%m-%d").date()
+    except ValueError:
+        return Invalid("console_scenes.usage_date")
+    return SetDate(at, day=day)

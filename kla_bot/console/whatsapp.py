@@ -21,6 +21,7 @@ from rich.text import Text
 from kla_bot.channels.whatsapp.runtime import WhatsAppRuntime
 from kla_bot.config import Settings, WhatsAppSettings
 from kla_bot.console import verbs
+from kla_bot.console.actions import jump_target
 from kla_bot.console.screen import Screen
 from kla_bot.console.session import MovableClock
 from kla_bot.deps import Deps, create_deps
@@ -133,6 +134,14 @@ class WhatsAppConsoleSession:
                 self.screen.note("console_wa.no_contact", style="yellow")
             case verbs.Wait():
                 await self._wait(action)
+            case verbs.SetDate():
+                now = self.clock.now()
+                target = jump_target(action, self.deps.settings.tz,
+                                     self.deps.workspace.verification_date)
+                if target > now:
+                    await self._wait(verbs.Wait(delta=target - now))
+            case verbs.SwitchChat():
+                self.screen.note("console_scenes.no_group_on_whatsapp", style="yellow")
             case verbs.SendText(text=text, reply_to=reply_to):
                 await self._post(person.text(text, reply_to=self._message(reply_to)))
             case verbs.SendFile():

@@ -89,7 +89,7 @@ async def test_a_forged_language_button_changes_nothing(
         await user.type(":contact")
         await user.type("/bahasa")
         session = user.session
-        message_id = max(session.current.shown)
+        _, message_id = max(session.current.shown)  # (chat, message): all private here
         update = session.current.user.private.press_data(message_id, "lang:fr")
         await session.settle(update)
         assert ID("language.unknown") in user.new_output()

@@ -10,6 +10,8 @@ reads them.
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from handlers.coordination import act
 from handlers.registry import Command, Feature, Rendered, renders
 from kla_bot.conversation.groups import GroupPort
@@ -57,7 +59,8 @@ def render_progress(p: GroupProgress, t: Translator) -> Rendered:
         since = t("group.approved_since", codes=codes)
     lines += ["", since, "", t("group.hint")]
     if p.updated_at is not None:
-        lines.append(t("group.updated", time=p.updated_at))
+        moment = p.updated_at.astimezone(ZoneInfo(p.zone)) if p.zone else p.updated_at
+        lines.append(t("group.updated", time=moment))
     return Rendered("\n".join(lines))
 
 

@@ -72,7 +72,7 @@ STORED: dict[OutboxKind, dict[str, Any]] = {
                                 "clusters": [{"code": "K3", "approved": 1, "total": 6,
                                               "open": 5}],
                                 "approved_since": ["K3-17a"], "more_approved": 0,
-                                "updated_at": None, "first": None},
+                                "updated_at": None, "zone": None, "first": None},
     OutboxKind.GROUP_APPROVAL: {"task_ids": [7], "task_code": "K3-17a",
                                 "member_name": "Rina Marlina"},
     OutboxKind.MEMBER_AWAY: {"task_ids": [], "member_id": 4, "member_name": "Budi",

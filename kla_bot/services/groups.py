@@ -145,7 +145,8 @@ async def queue_update(session: AsyncSession, workspace: Workspace, settings: Se
             OutboxMessage.dedupe_key == first)) is None:
         return False  # no post yet today: the morning post will show it
     payload = await progress(session, workspace, settings, now)
-    payload = replace(payload, first=first, updated_at=now.astimezone(settings.tz))
+    payload = replace(payload, first=first, updated_at=now.astimezone(settings.tz),
+                      zone=settings.verification.timezone)
     return await outbox.enqueue(session, dedupe_key=f"{first}:{cause}", recipient_id=None,
                                 chat_id=int(group.chat), payload=payload, now=now, day=day,
                                 tz=settings.tz)

@@ -312,6 +312,7 @@ class GroupProgress(Countdown):
     approved_since: tuple[str, ...] = ()  # task codes approved since yesterday
     more_approved: int = 0
     updated_at: datetime | None = None  # an update's local time (None: the morning post)
+    zone: str | None = None  # its time zone's name (JSON keeps only the offset: "UTC+8")
     first: str | None = None
 
     def edits(self) -> str | None:

@@ -126,6 +126,7 @@ async def test_morning_post_is_edited_in_place_and_a_new_one_comes_next_day(
     # The post was edited in place; the only new message is the approval news.
     assert after[0].message_id == post.message_id and post.history
     assert "Disetujui sejak kemarin: K3-17a" in post.plain and "Diperbarui" in post.plain
+    assert "WITA" in post.plain.split("Diperbarui")[1]  # the zone's name, never "UTC+8"
     assert [m.plain for m in after[1:]] == [
         "✅ K3-17a disetujui — terima kasih, Rina Marlina!"]
 

@@ -62,11 +62,11 @@ async def terminate(database_url: str, pid: int) -> None:
         await conn.close()
 
 
-async def test_on_sqlite_the_one_worker_leads(due: Deps) -> None:
-    if backend() == "postgres":
-        pytest.skip("the SQLite case")
+async def test_a_lone_worker_leads_and_queues_on_either_database(due: Deps) -> None:
+    """SQLite runs one worker, which always leads; on PostgreSQL a lone worker takes the lock."""
     async with led(due):
-        assert isinstance(due.leader, AlwaysLeader)
+        expected = AdvisoryLeader if backend() == "postgres" else AlwaysLeader
+        assert isinstance(due.leader, expected) and due.leader.leading
         assert (await queue_due_now(due))[DIGEST].queued == 1
 
 

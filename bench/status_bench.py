@@ -41,6 +41,27 @@ def settings_for(url: str, folder: Path) -> Settings:
                               database={"url": url}, storage={"path": str(folder / "ev")})
 
 
+async def insert_tasks(s: Any, cycle_id: int, assignees: list[int],
+                       indicators: list[Any], tasks: int, rng: random.Random,
+                       now: datetime) -> None:
+    """``tasks`` tasks over the indicators, random assignees, points, due dates and states,
+    inserted in batches of 5,000."""
+    batch: list[dict[str, Any]] = []
+    for n in range(tasks):
+        number, _ = indicators[n % len(indicators)]
+        batch.append({"cycle_id": cycle_id, "code": f"T-{n:05d}", "code_key": f"T-{n:05d}",
+                      "indicator_number": number, "title": f"Data dukung {n}",
+                      "points": Decimal(rng.choice(["0.5", "1", "1.5", "2"])),
+                      "assignee_id": assignees[rng.randrange(len(assignees))],
+                      "due_date": date(2025, 5, 2) + timedelta(days=rng.randrange(14)),
+                      "state": rng.choice(STATES), "created_at": now, "updated_at": now})
+        if len(batch) == 5000:
+            await s.execute(insert(Task), batch)
+            batch = []
+    if batch:
+        await s.execute(insert(Task), batch)
+
+
 async def fill(deps: Any, members: int, tasks: int) -> Member:
     """Bulk-insert members (one cluster each) and tasks; return the secretariat member."""
     rng = random.Random(7)
@@ -57,20 +78,7 @@ async def fill(deps: Any, members: int, tasks: int) -> Member:
         codes = sorted({c for _, c in indicators})
         await s.execute(insert(MemberCluster), [
             {"member_id": m, "cluster_code": codes[n % len(codes)]} for n, m in enumerate(ids)])
-        batch = []
-        for n in range(tasks):
-            number, _ = indicators[n % len(indicators)]
-            batch.append({"cycle_id": ws.cycle_id, "code": f"T-{n:05d}", "code_key": f"T-{n:05d}",
-                          "indicator_number": number, "title": f"Data dukung {n}",
-                          "points": Decimal(rng.choice(["0.5", "1", "1.5", "2"])),
-                          "assignee_id": ids[rng.randrange(len(ids))],
-                          "due_date": date(2025, 5, 2) + timedelta(days=rng.randrange(14)),
-                          "state": rng.choice(STATES), "created_at": now, "updated_at": now})
-            if len(batch) == 5000:
-                await s.execute(insert(Task), batch)
-                batch = []
-        if batch:
-            await s.execute(insert(Task), batch)
+        await insert_tasks(s, ws.cycle_id, ids, indicators, tasks, rng, now)
         boss = await s.scalar(select(Member).where(Member.id == ids[0]))
         assert boss is not None
         return boss

@@ -30,27 +30,24 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
 
+from bench.status_bench import NOW, insert_tasks, settings_for
 from handlers.status import status
 from kla_bot.clock import ManualClock
-from kla_bot.config import Settings
 from kla_bot.conversation.inputs import Inbound, IncomingFile, Place
 from kla_bot.conversation.replies import Reply
 from kla_bot.conversation.turn import Turn
 from kla_bot.deps import Deps, create_deps
 from kla_bot.domain import Who
-from kla_bot.models import Indicator, Member, MemberCluster, Task
+from kla_bot.models import Indicator, Member, MemberCluster
 from kla_bot.services.status_model import Score
 from kla_bot.status_charts import Chart, ChartRequest, StatusCharts, render_request
-
-NOW = datetime(2025, 5, 5, 1, 0, tzinfo=UTC)  # 09:00 WITA, H-11
-STATES = ["open"] * 6 + ["submitted"] * 2 + ["approved"] * 2
 
 
 @dataclass
@@ -133,20 +130,7 @@ async def fill(deps: Deps, coordinators: int, tasks: int) -> list[int]:
         ids = list(await s.scalars(select(Member.id).order_by(Member.id)))
         await s.execute(insert(MemberCluster), [
             {"member_id": m, "cluster_code": codes[n % len(codes)]} for n, m in enumerate(ids)])
-        batch: list[dict[str, Any]] = []
-        for n in range(tasks):
-            number, _ = indicators[n % len(indicators)]
-            batch.append({"cycle_id": ws.cycle_id, "code": f"T-{n:05d}", "code_key": f"T-{n:05d}",
-                          "indicator_number": number, "title": f"Data dukung {n}",
-                          "points": Decimal(rng.choice(["0.5", "1", "1.5", "2"])),
-                          "assignee_id": ids[rng.randrange(len(ids))],
-                          "due_date": date(2025, 5, 2) + timedelta(days=rng.randrange(14)),
-                          "state": rng.choice(STATES), "created_at": NOW, "updated_at": NOW})
-            if len(batch) == 5000:
-                await s.execute(insert(Task), batch)
-                batch = []
-        if batch:
-            await s.execute(insert(Task), batch)
+        await insert_tasks(s, ws.cycle_id, ids, indicators, tasks, rng, NOW)
     return [20_000 + i for i in range(coordinators)]
 
 
@@ -165,11 +149,6 @@ async def wave(deps: Deps, users: list[int]) -> dict[str, float]:
     charts = [1000 * ((t.chart_at or start) - start) for t in timings]
     return {"p50": statistics.median(texts), "p95": texts[int(0.95 * (len(texts) - 1))],
             "max": texts[-1], "charts": max(charts)}
-
-
-def settings_for(url: str, folder: Path) -> Settings:
-    return Settings().replace(verification={"regency": "Kabupaten Banjar", "last_score": 685},
-                              database={"url": url}, storage={"path": str(folder / "ev")})
 
 
 async def run(url: str | None, coordinators: int, tasks: int) -> list[tuple[str, dict[str, float],

@@ -411,12 +411,16 @@ URGENT_KINDS: frozenset[OutboxKind] = frozenset({
     OutboxKind.URGENT_ANSWERED})
 
 
+def _concrete(cls: type[OutboxPayload]) -> list[type[OutboxPayload]]:
+    """Every payload type below ``cls`` that names its own kind (bases such as Countdown do
+    not)."""
+    found = [cls] if "kind" in vars(cls) else []
+    return found + [c for sub in cls.__subclasses__() for c in _concrete(sub)]
+
+
+# Derived from the classes above, so a new kind is registered by writing its class.
 PAYLOAD_TYPES: dict[OutboxKind, type[OutboxPayload]] = {
-    cls.kind: cls for cls in (Digest, Escalation, Brief, LastCall, EvidenceSubmitted,
-                              ReviewAccepted, ReviewRejected, TaskReassigned,
-                              MemberUnreachable, HandoverRequested, GroupProgress,
-                              GroupApproval, MemberAway, UrgentCall, UrgentChase,
-                              UrgentAnswered, HariHReport)}
+    cls.kind: cls for cls in _concrete(OutboxPayload)}
 
 
 def load(kind: str, data: Mapping[str, Any]) -> OutboxPayload:

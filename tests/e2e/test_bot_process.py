@@ -8,7 +8,6 @@ never on the wall clock beyond a generous cap.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
@@ -17,29 +16,11 @@ import pytest
 
 from kla_bot.standin import BotApiStandin, StandinServer
 from tests.conftest import ROOT
+from tests.e2e.process import TOKEN, telegram_env
 
 pytestmark = pytest.mark.e2e
 
-TOKEN = "987654321:E2E-secret-TOKEN-zyxwvutsrqponmlkji"
 CAP = 30.0  # seconds: a ceiling for a slow machine, not a sleep
-
-
-def _environment(tmp_path: Path, database_url: str, server: StandinServer) -> dict[str, str]:
-    """The operator's environment: no stray KLA_BOT_* settings, no proxies, the token in env."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("KLA_BOT_") and not k.lower().endswith("_proxy")}
-    env.update(
-        KLA_BOT_CONFIG=str(ROOT / "config.example.toml"),
-        KLA_BOT_TOKEN=TOKEN,
-        KLA_BOT_BOT_BASE_URL=server.base_url,
-        KLA_BOT_BOT_BASE_FILE_URL=server.base_file_url,
-        KLA_BOT_DATABASE_URL=database_url,
-        KLA_BOT_STORAGE_PATH=str(tmp_path / "evidence"),
-        KLA_BOT_LOG_LEVEL="INFO",
-        NO_PROXY="127.0.0.1",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
 
 
 async def test_bot_process_answers_start_and_never_logs_the_token(
@@ -50,7 +31,10 @@ async def test_bot_process_answers_start_and_never_logs_the_token(
         with out_path.open("wb") as out, err_path.open("wb") as err:
             process = await asyncio.create_subprocess_exec(
                 sys.executable, str(ROOT / "bot.py"), "run", cwd=tmp_path,
-                env=_environment(tmp_path, database_url, server), stdout=out, stderr=err)
+                env=telegram_env(tmp_path, database_url,
+                                 KLA_BOT_BOT_BASE_URL=server.base_url,
+                                 KLA_BOT_BOT_BASE_FILE_URL=server.base_file_url),
+                stdout=out, stderr=err)
             try:
                 chat = state.add_user("Rina", language_code="id").private
                 mark = state.mark()

@@ -8,7 +8,6 @@ event (the process exits, the stand-in sees a message), never on a fixed sleep.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import sys
@@ -23,10 +22,10 @@ import pytest
 from kla_bot.i18n import translator
 from kla_bot.standin import BotApiStandin, StandinServer
 from tests.conftest import ROOT
+from tests.e2e.process import TOKEN, telegram_env
 
 pytestmark = pytest.mark.e2e
 
-TOKEN = "987654321:E2E-secret-TOKEN-zyxwvutsrqponmlkji"
 OTHER_TOKEN = "987654321:E2E-wrong-TOKEN-abcdefghijklmnopq"
 CAP = 60.0  # seconds: a ceiling for a slow machine, not a sleep
 SECRETS = (TOKEN, TOKEN.split(":", 1)[1], OTHER_TOKEN, OTHER_TOKEN.split(":", 1)[1])
@@ -57,14 +56,7 @@ class Finished:
 
 
 def _environment(tmp_path: Path, database_url: str, **settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("KLA_BOT_") and not k.lower().endswith("_proxy")}
-    env.update(KLA_BOT_CONFIG=str(ROOT / "config.example.toml"), KLA_BOT_TOKEN=TOKEN,
-               KLA_BOT_DATABASE_URL=database_url,
-               KLA_BOT_STORAGE_PATH=str(tmp_path / "evidence"), KLA_BOT_LOG_LEVEL="INFO",
-               NO_PROXY="127.0.0.1", PYTHONUNBUFFERED="1")
-    env.update(settings)
-    return env
+    return telegram_env(tmp_path, database_url, **settings)
 
 
 def _server_settings(server: StandinServer) -> dict[str, str]:

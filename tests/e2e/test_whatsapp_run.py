@@ -8,9 +8,7 @@ polled within a generous cap; never a fixed sleep.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -33,6 +31,7 @@ from kla_bot.standin_whatsapp import (
     create_standin_app,
 )
 from tests.conftest import ROOT
+from tests.e2e.process import TOKEN, free_port, operator_env, stop, until
 from tests.members.conftest import pdf_bytes, seed
 from tests.whatsapp.chat import ANI, CITRA, VERIFY
 
@@ -61,12 +60,6 @@ def _tail(path: Path) -> str:
     return path.read_text(errors="replace")[-3000:]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _config(tmp_path: Path, cloud: CloudApiStandin, graph_url: str, port: int) -> Path:
     path = tmp_path / "config.toml"
     path.write_text((ROOT / "config.example.toml").read_text() + f"""
@@ -82,28 +75,14 @@ listen = "127.0.0.1:{port}"
 
 
 def _environment(deps: Deps, cloud: CloudApiStandin, config: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("KLA_BOT_") and not k.lower().endswith("_proxy")}
-    env.update(
-        KLA_BOT_CONFIG=str(config),
-        KLA_BOT_WHATSAPP_TOKEN=cloud.token,
-        KLA_BOT_WHATSAPP_APP_SECRET=cloud.app_secret,
-        KLA_BOT_DATABASE_URL=deps.settings.database.url,
-        KLA_BOT_STORAGE_PATH=deps.settings.storage.path,
-        KLA_BOT_LOG_LEVEL="INFO",
-        NO_PROXY="127.0.0.1",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
+    return operator_env(KLA_BOT_CONFIG=str(config), KLA_BOT_WHATSAPP_TOKEN=cloud.token,
+                        KLA_BOT_WHATSAPP_APP_SECRET=cloud.app_secret,
+                        KLA_BOT_DATABASE_URL=deps.settings.database.url,
+                        KLA_BOT_STORAGE_PATH=deps.settings.storage.path)
 
 
 async def _until(check: Callable[[], Awaitable[bool]], what: str, errors: Path) -> None:
-    deadline = asyncio.get_running_loop().time() + CAP
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{what} within {CAP} s; stderr:\n"
-                                 f"{_tail(errors)}")
-        await asyncio.sleep(0.05)
+    await until(check, what, CAP, lambda: f"stderr:\n{_tail(errors)}")
 
 
 class Bot:
@@ -137,14 +116,7 @@ class Bot:
 
     async def stop(self, sig: int = signal.SIGTERM) -> int:
         assert self.process is not None
-        if self.process.returncode is None:
-            self.process.send_signal(sig)
-            try:
-                await asyncio.wait_for(self.process.wait(), CAP)
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
-        return int(self.process.returncode or 0)
+        return await stop(self.process, CAP, sig)
 
 
 async def test_run_serves_whatsapp_and_survives_kill_9_mid_download(
@@ -154,7 +126,7 @@ async def test_run_serves_whatsapp_and_survives_kill_9_mid_download(
     stalling = StallDownloads(create_standin_app(cloud))
     async with LocalServer(stalling) as graph:
         cloud.media_base = graph.url
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}/whatsapp"
         env = _environment(deps, cloud, _config(tmp_path, cloud, graph.url, port))
         bot = Bot(tmp_path, env, url)
@@ -218,12 +190,12 @@ async def _evidence(deps: Deps) -> list[Evidence]:
 async def test_run_serves_telegram_and_whatsapp_together(
         deps: Deps, clock: ManualClock, tmp_path: Path) -> None:
     await seed(deps, clock)
-    token = "987654321:E2E-secret-TOKEN-zyxwvutsrqponmlkji"
+    token = TOKEN
     telegram = BotApiStandin(token=token)
     cloud = CloudApiStandin(lambda: datetime.now(UTC))
     async with StandinServer(telegram) as bot_api, LocalServer(create_standin_app(cloud)) as graph:
         cloud.media_base = graph.url
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}/whatsapp"
         env = _environment(deps, cloud, _config(tmp_path, cloud, graph.url, port))
         env.update(KLA_BOT_TOKEN=token, KLA_BOT_BOT_BASE_URL=bot_api.base_url,

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import signal
-import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -24,6 +22,7 @@ from kla_bot.channels.telegram.webhook import SECRET_HEADER
 from kla_bot.standin import BotApiStandin, StandinServer
 from tests.conftest import ROOT
 from tests.dbs import backend
+from tests.e2e.process import TOKEN, free_port, stop, telegram_env, until
 
 pytestmark = [
     pytest.mark.e2e,
@@ -32,17 +31,10 @@ pytestmark = [
                               "run with KLA_TEST_DB=postgres"),
 ]
 
-TOKEN = "987654321:E2E-secret-TOKEN-zyxwvutsrqponmlkji"
 SECRET = "e2e-webhook-secret_0123456789"
 CAP = 40.0  # seconds: a ceiling for a slow machine, not a sleep
 LEADS, STANDS_BY, TAKES_OVER = ("scheduler: this worker leads", "standing by",
                                 "this worker leads the reminder schedule")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class RoundRobin(httpx.AsyncBaseTransport):
@@ -98,43 +90,22 @@ class Worker:
 
     async def stop(self, sig: int = signal.SIGTERM) -> int:
         assert self.process is not None
-        if self.process.returncode is None:
-            self.process.send_signal(sig)
-            try:
-                await asyncio.wait_for(self.process.wait(), CAP)
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
-        return int(self.process.returncode or 0)
+        return await stop(self.process, CAP, sig)
 
 
 async def _until(check: Callable[[], Awaitable[bool]], what: str, *workers: Worker) -> None:
-    deadline = asyncio.get_running_loop().time() + CAP
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            logs = "\n".join(f"--- {w.name}:\n{w.log()[-2000:]}" for w in workers)
-            raise AssertionError(f"{what} within {CAP} s\n{logs}")
-        await asyncio.sleep(0.05)
+    await until(check, what, CAP,
+                lambda: "\n".join(f"--- {w.name}:\n{w.log()[-2000:]}" for w in workers))
 
 
 def _environment(tmp_path: Path, database_url: str, server: StandinServer) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("KLA_BOT_") and not k.lower().endswith("_proxy")}
-    env.update(
-        KLA_BOT_CONFIG=str(ROOT / "config.example.toml"),
-        KLA_BOT_TOKEN=TOKEN,
+    return telegram_env(
+        tmp_path, database_url,
         KLA_BOT_BOT_BASE_URL=server.base_url,
         KLA_BOT_BOT_BASE_FILE_URL=server.base_file_url,
         # The load balancer's address (never listened on: the test's transport routes it).
-        KLA_BOT_BOT_WEBHOOK_URL=f"http://127.0.0.1:{_free_port()}/telegram",
-        KLA_BOT_BOT_WEBHOOK_SECRET=SECRET,
-        KLA_BOT_DATABASE_URL=database_url,
-        KLA_BOT_STORAGE_PATH=str(tmp_path / "evidence"),
-        KLA_BOT_LOG_LEVEL="INFO",
-        NO_PROXY="127.0.0.1",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
+        KLA_BOT_BOT_WEBHOOK_URL=f"http://127.0.0.1:{free_port()}/telegram",
+        KLA_BOT_BOT_WEBHOOK_SECRET=SECRET)
 
 
 async def test_two_workers_share_the_webhook_and_hand_the_schedule_over(
@@ -142,7 +113,7 @@ async def test_two_workers_share_the_webhook_and_hand_the_schedule_over(
     state = BotApiStandin(token=TOKEN)
     async with StandinServer(state) as server:
         env = _environment(tmp_path, database_url, server)
-        workers = [Worker(name, tmp_path, env, _free_port()) for name in ("one", "two")]
+        workers = [Worker(name, tmp_path, env, free_port()) for name in ("one", "two")]
         balancer = RoundRobin([w.port for w in workers])
         try:
             for worker in workers:  # one after the other: the first surely leads

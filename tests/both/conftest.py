@@ -5,16 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 
 from kla_bot.channels.telegram.sender import drain
 from kla_bot.channels.whatsapp.outbox import serve_outbox
 from kla_bot.clock import ManualClock
 from kla_bot.deps import Deps
-from kla_bot.models import Task
 from kla_bot.standin_whatsapp import CloudApiStandin
 from tests.both.driver import Phone
 from tests.both.telegram import TelegramPhone
@@ -26,6 +23,7 @@ from tests.members.conftest import (
     DEWI_PHONE,
     members_world,
 )
+from tests.seeded import SeededReads
 from tests.whatsapp.chat import wa_chat
 
 SARI_PHONE = "+6281200000005"  # the secretariat, seeded by the tests that need her
@@ -35,7 +33,7 @@ PEOPLE = {"Ani": (ANI_PHONE, 5001), "Budi": (BUDI_PHONE, 5002), "Citra": (CITRA_
 
 
 @dataclass
-class Town:
+class Town(SeededReads):
     """The members' task force (tests.members.conftest.seed), reached through one channel."""
 
     channel: str
@@ -51,20 +49,6 @@ class Town:
         phone = self.phone(name)
         await phone.register()
         return phone
-
-    async def task(self, code: str) -> Task:
-        async with self.deps.db.transaction() as s:
-            task = await s.get(Task, self.tasks[code])
-            assert task is not None
-            return task
-
-    async def scalar(self, stmt: Any) -> Any:
-        async with self.deps.db.transaction() as s:
-            return await s.scalar(stmt)
-
-    async def count(self, model: Any) -> int:
-        async with self.deps.db.transaction() as s:
-            return int(await s.scalar(select(func.count()).select_from(model)) or 0)
 
 
 @pytest.fixture(params=["telegram", "whatsapp"])

@@ -9,12 +9,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
 from pypdf import PdfWriter
-from sqlalchemy import func, select
 from telegram import Update
 
 from kla_bot.channels.telegram.application import (
@@ -25,7 +23,7 @@ from kla_bot.channels.telegram.application import (
 from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.clock import ManualClock
 from kla_bot.deps import Deps
-from kla_bot.models import Evidence, Member, MemberCluster, Task
+from kla_bot.models import Member, MemberCluster, Task
 from kla_bot.standin import (
     BotApiStandin,
     ChatDriver,
@@ -34,6 +32,7 @@ from kla_bot.standin import (
     StandinUser,
     deliver,
 )
+from tests.seeded import SeededReads
 
 ANI_PHONE, BUDI_PHONE, CITRA_PHONE, DEWI_PHONE = (
     "+6281200000001", "+6281200000002", "+6281200000003", "+6281200000004")
@@ -57,7 +56,7 @@ def jpeg_bytes(color: tuple[int, int, int] = (200, 30, 30)) -> bytes:
 
 
 @dataclass
-class World:
+class World(SeededReads):
     deps: Deps
     clock: ManualClock
     state: BotApiStandin
@@ -82,23 +81,6 @@ class World:
             assert row is not None
             row.telegram_user_id, row.chat_id = user.id, user.id
             row.registered_at = self.clock.now()
-
-    async def scalar(self, stmt: Any) -> Any:
-        async with self.deps.db.transaction() as s:
-            return await s.scalar(stmt)
-
-    async def evidence(self) -> list[Evidence]:
-        async with self.deps.db.transaction() as s:
-            return list(await s.scalars(select(Evidence).order_by(Evidence.id)))
-
-    async def task(self, code: str) -> Task:
-        async with self.deps.db.transaction() as s:
-            task = await s.get(Task, self.tasks[code])
-            assert task is not None
-            return task
-
-    async def count(self, model: Any) -> int:
-        return int(await self.scalar(select(func.count()).select_from(model)))
 
     def stored_files(self) -> list[Path]:
         """Files in the final store (the temp folder excluded)."""

@@ -15,7 +15,7 @@ from kla_bot.channels.whatsapp.runtime import WhatsAppRuntime
 from kla_bot.clock import ManualClock
 from kla_bot.config import WhatsAppSettings
 from kla_bot.deps import Deps
-from kla_bot.models import Evidence, Task, WhatsAppInboxMessage
+from kla_bot.models import WhatsAppInboxMessage
 from kla_bot.standin_whatsapp import (
     CloudApiStandin,
     Notification,
@@ -25,6 +25,7 @@ from kla_bot.standin_whatsapp import (
     WhatsAppUser,
     create_standin_app,
 )
+from tests.seeded import SeededReads
 
 VERIFY = "verify-token-for-tests"
 BUSINESS_NUMBER = "6281100000000"
@@ -39,7 +40,7 @@ def wa_settings(cloud: CloudApiStandin) -> WhatsAppSettings:
 
 
 @dataclass
-class WaChat:
+class WaChat(SeededReads):
     deps: Deps
     clock: ManualClock
     cloud: CloudApiStandin
@@ -76,20 +77,6 @@ class WaChat:
         self.poster = WebhookPoster(self.cloud, self.runtime.app)
         await self.runtime.start()
         await self.runtime.caught_up()
-
-    async def scalar(self, stmt: Any) -> Any:
-        async with self.deps.db.transaction() as s:
-            return await s.scalar(stmt)
-
-    async def evidence(self) -> list[Evidence]:
-        async with self.deps.db.transaction() as s:
-            return list(await s.scalars(select(Evidence).order_by(Evidence.id)))
-
-    async def task(self, code: str) -> Task:
-        async with self.deps.db.transaction() as s:
-            task = await s.get(Task, self.tasks[code])
-            assert task is not None
-            return task
 
     async def inbox_rows(self) -> int:
         return int(await self.scalar(select(func.count()).select_from(WhatsAppInboxMessage)))

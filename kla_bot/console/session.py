@@ -61,6 +61,19 @@ OBSERVER_GROUP = -(10**6)  # below every group the features use
 GUEST_ID = 999_000_001
 
 
+
+async def person_with(deps: Deps, screen: Screen, raw_phone: str) -> tuple[str, str] | None:
+    """The typed phone, normalised, and the name of the member who has it (else the phone as
+    typed); None, said on screen, when it is no phone number at all."""
+    try:
+        phone = normalize_phone(raw_phone)
+    except PhoneError:
+        screen.error("console.bad_phone", phone=raw_phone)
+        return None
+    async with deps.db.transaction() as session:
+        member = await by_phone(session, deps.workspace, phone)
+    return phone, member.name if member is not None else raw_phone
+
 class MovableClock(Protocol):
     """A clock ``:wait`` can move: OffsetClock in the console, ManualClock in tests."""
 
@@ -149,14 +162,10 @@ class ConsoleSession:
 
     async def switch_to(self, raw_phone: str) -> bool:
         """Become the member with this phone (a new Telegram account on first use)."""
-        try:
-            phone = normalize_phone(raw_phone)
-        except PhoneError:
-            self.screen.error("console.bad_phone", phone=raw_phone)
+        found = await person_with(self.deps, self.screen, raw_phone)
+        if found is None:
             return False
-        async with self.deps.db.transaction() as session:
-            member = await by_phone(session, self.deps.workspace, phone)
-            name = member.name if member is not None else raw_phone
+        phone, name = found
         self.current = self._persona(telegram_id_for(phone), phone, name, raw_phone.strip())
         self.screen.note("console.now_acting_as", style="bold cyan", name=name,
                          phone=self.current.typed_phone)

@@ -23,10 +23,8 @@ from kla_bot.config import Settings, WhatsAppSettings
 from kla_bot.console import verbs
 from kla_bot.console.actions import jump_target
 from kla_bot.console.screen import Screen
-from kla_bot.console.session import MovableClock
+from kla_bot.console.session import MovableClock, person_with
 from kla_bot.deps import Deps, create_deps
-from kla_bot.phones import PhoneError, normalize_phone
-from kla_bot.services.members import by_phone
 from kla_bot.standin_whatsapp import (
     CloudApiStandin,
     Notification,
@@ -104,14 +102,10 @@ class WhatsAppConsoleSession:
 
     async def switch_to(self, raw_phone: str) -> bool:
         """Become the WhatsApp user with this number (a member's phone, or anyone's)."""
-        try:
-            phone = normalize_phone(raw_phone)
-        except PhoneError:
-            self.screen.error("console.bad_phone", phone=raw_phone)
+        found = await person_with(self.deps, self.screen, raw_phone)
+        if found is None:
             return False
-        async with self.deps.db.transaction() as session:
-            member = await by_phone(session, self.deps.workspace, phone)
-            name = member.name if member is not None else raw_phone
+        phone, name = found
         self.current = self._persona(phone.lstrip("+"), name, raw_phone.strip())
         self.screen.note("console.now_acting_as", style="bold cyan", name=name,
                          phone=self.current.typed_phone)

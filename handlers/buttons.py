@@ -20,6 +20,12 @@ def well_formed(data: object) -> bool:
     return all(int(part) <= BIGINT_MAX for part in data.split(":") if part.isdigit())
 
 
+def id_after(turn: Turn, prefix: str) -> int | None:
+    """The id a press carries after ``prefix`` (None when there is none)."""
+    tail = (turn.inbound.press or "").removeprefix(prefix)
+    return int(tail) if tail.isdigit() else None
+
+
 async def stale(turn: Turn) -> None:
     """Answer the press so the client stops waiting, and say the button no longer works."""
     t = await turn.translator()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+from handlers.buttons import id_after
 from handlers.coordination import act
 from handlers.registry import Command, Feature, Press, Rendered, TurnCallback, renders
 from kla_bot.clock import local_today
@@ -74,14 +75,9 @@ def change_line(t: Translator, shown: Proposal) -> str:
              after=shown.after)
 
 
-def _pending_id(turn: Turn, prefix: str) -> int | None:
-    tail = (turn.inbound.press or "").removeprefix(prefix)
-    return int(tail) if tail.isdigit() else None
-
-
 async def yes_pressed(turn: Turn) -> None:
     deps = turn.deps
-    pending_id = _pending_id(turn, YES)
+    pending_id = id_after(turn, YES)
     if pending_id is None:
         await turn.ack()
         return
@@ -98,7 +94,7 @@ async def yes_pressed(turn: Turn) -> None:
 
 async def no_pressed(turn: Turn) -> None:
     deps = turn.deps
-    pending_id = _pending_id(turn, NO)
+    pending_id = id_after(turn, NO)
     if pending_id is None:
         await turn.ack()
         return

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import re
 
+from handlers.buttons import id_after
 from handlers.facts_text import member_lines
 from handlers.group import note_files, tell_stranger
 from handlers.privacy import private_place
@@ -145,13 +146,13 @@ async def _receive_one(turn: Turn, placement: Placement, incoming: IncomingFile,
 async def pick_pressed(turn: Turn) -> None:
     """The member answered "which task?": the waiting files go to that task."""
     deps = turn.deps
-    raw = (turn.inbound.press or "").removeprefix(PICK_PREFIX)
+    task_id = id_after(turn, PICK_PREFIX)
     try:
-        if not raw.isdigit():
+        if task_id is None:
             raise AccessDenied("evidence.unknown_task")
         async with deps.db.transaction() as session:
             placement, task = await intake.choose_task(
-                session, deps.workspace, who=turn.who, task_id=int(raw),
+                session, deps.workspace, who=turn.who, task_id=task_id,
                 now=deps.clock.now(), today=local_today(deps.clock, deps.settings.tz),
                 keep_sending=False)
     except AccessDenied as refusal:

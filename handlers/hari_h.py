@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta, tzinfo
 
+from handlers.buttons import id_after
 from handlers.coordination import act
 from handlers.registry import Command, Feature, Job, Press, Rendered, renders
 from kla_bot.conversation.replies import Attachment, Reply
@@ -122,12 +123,9 @@ async def find(turn: Turn) -> None:
 
 async def on_pick(turn: Turn) -> None:
     """A task chosen among several matches: its approved files."""
-    data = turn.inbound.press or ""
     deps = turn.deps
-    try:
-        task_id = int(data.removeprefix(PICK))
-    except ValueError:
-        task_id = -1
+    picked = id_after(turn, PICK)
+    task_id = -1 if picked is None else picked
 
     async def work(session: Session, member: Member) -> Found:
         return await hari_h_find.pick(session, deps.workspace, member, task_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import html
 
+from handlers.buttons import id_after
 from handlers.coordination import act
 from handlers.registry import Command, Feature, Press
 from kla_bot.cli_text import render
@@ -140,13 +141,8 @@ def _codes(codes: list[str]) -> str:
     return shown + (f", … (+{len(codes) - MAX_CODES})" if len(codes) > MAX_CODES else "")
 
 
-def _pending_id(turn: Turn, prefix: str) -> int | None:
-    tail = (turn.inbound.press or "").removeprefix(prefix)
-    return int(tail) if tail.isdigit() else None
-
-
 async def apply_pressed(turn: Turn) -> None:
-    pending_id = _pending_id(turn, APPLY)
+    pending_id = id_after(turn, APPLY)
     deps = turn.deps
     if pending_id is None:
         await turn.ack()
@@ -178,7 +174,7 @@ async def apply_pressed(turn: Turn) -> None:
 
 
 async def discard_pressed(turn: Turn) -> None:
-    pending_id = _pending_id(turn, DISCARD)
+    pending_id = id_after(turn, DISCARD)
     deps = turn.deps
     if pending_id is None:
         await turn.ack()
@@ -197,7 +193,7 @@ async def discard_pressed(turn: Turn) -> None:
 async def missing_pressed(turn: Turn) -> None:
     data = turn.inbound.press or ""
     confirm = data.startswith(DROP)
-    pending_id = _pending_id(turn, DROP if confirm else KEEP)
+    pending_id = id_after(turn, DROP if confirm else KEEP)
     deps = turn.deps
     if pending_id is None:
         await turn.ack()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.buttons import id_after
 from handlers.evidence import receive_files
 from handlers.registry import Command, Feature, Press
 from kla_bot.clock import local_today
@@ -120,22 +121,21 @@ async def tasks_command(turn: Turn) -> None:
 async def page_pressed(turn: Turn) -> None:
     """Show another page of the list."""
     await turn.ack()
-    raw = (turn.inbound.press or "").removeprefix(PAGE_PREFIX)
-    await send_task_list(turn, page=int(raw) if raw.isdigit() else 0)
+    await send_task_list(turn, page=id_after(turn, PAGE_PREFIX) or 0)
 
 
 async def send_pressed(turn: Turn) -> None:
     """"Send evidence" pressed: the next files go to that task (checked: mine, not approved)."""
     deps = turn.deps
-    raw = (turn.inbound.press or "").removeprefix(SEND_PREFIX)
+    task_id = id_after(turn, SEND_PREFIX)
     t = await turn.translator()
-    if not raw.isdigit():
+    if task_id is None:
         await turn.tell(t("evidence.unknown_task"))
         return
     try:
         async with deps.db.transaction() as session:
             placement, task = await intake.choose_task(
-                session, deps.workspace, who=turn.who, task_id=int(raw),
+                session, deps.workspace, who=turn.who, task_id=task_id,
                 now=deps.clock.now(), today=local_today(deps.clock, deps.settings.tz))
     except AccessDenied as refusal:
         await turn.tell(t(refusal.key, **refusal.params))

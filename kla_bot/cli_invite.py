@@ -12,7 +12,7 @@ from pathlib import Path
 from kla_bot.cli_text import cli_translator, error_text
 from kla_bot.clock import SystemClock
 from kla_bot.config import Settings
-from kla_bot.db import Database
+from kla_bot.deps import create_deps
 from kla_bot.errors import Reason, UserError
 from kla_bot.i18n import Translator, translator
 from kla_bot.services.access import AccessDenied
@@ -24,7 +24,6 @@ from kla_bot.services.invitations import (
     telegram_link,
 )
 from kla_bot.services.registration import create_invite
-from kla_bot.services.workspace import ensure_workspace
 
 # (settings, code) → (the bot's username, its https://t.me/<bot>?start=<code> link), asked of
 # Telegram by the caller (kla_bot.channels.telegram.application.deep_link); raises UserError
@@ -42,19 +41,17 @@ async def run_invite(args: argparse.Namespace, settings: Settings, *,
             raise UserError("cli.usage", detail=Reason("invitations.cli.usage"),
                             prog="kla-bot invite")
         return await run_invite_all(out, settings, deep_link=deep_link)
-    db = Database(settings.database.url)
     clock = SystemClock()
+    deps = await create_deps(settings, clock)
     try:
-        await db.upgrade()
-        async with db.transaction() as session:
-            workspace = await ensure_workspace(session, settings, clock)
+        async with deps.db.transaction() as session:
             try:
-                code, name = await create_invite(session, workspace, phone=args.phone,
+                code, name = await create_invite(session, deps.workspace, phone=args.phone,
                                                  created_by=None, now=clock.now())
             except AccessDenied as exc:
                 raise UserError("cli.invite.unknown_phone", phone=args.phone) from exc
     finally:
-        await db.dispose()
+        await deps.db.dispose()
     t = cli_translator(settings)
     print(t.plain("cli.invite.code", name=name, code=code))
     if not settings.bot.token or deep_link is None:
@@ -74,15 +71,14 @@ async def run_invite_all(out: Path, settings: Settings, *,
     """Write every unregistered member's invitation to ``out`` (.xlsx): Telegram deep links
     when a token is set (the username from getMe), wa.me links for a WhatsApp-only bot, else
     the ``/start CODE`` to type."""
-    db = Database(settings.database.url)
     clock = SystemClock()
+    deps = await create_deps(settings, clock)
     try:
-        await db.upgrade()
-        async with db.transaction() as session:
-            workspace = await ensure_workspace(session, settings, clock)
-            found = await invite_unregistered(session, workspace, creator=None, now=clock.now())
+        async with deps.db.transaction() as session:
+            found = await invite_unregistered(session, deps.workspace, creator=None,
+                                              now=clock.now())
     finally:
-        await db.dispose()
+        await deps.db.dispose()
     t = cli_translator(settings)
     channel, bot, link = await _links(settings, found, deep_link, t)
     them = translator(settings.bot.language)  # for the members: the bot's default language

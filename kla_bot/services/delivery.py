@@ -223,14 +223,8 @@ async def window_opened(session: AsyncSession, member_id: int, *, now: datetime)
     """The member wrote on WhatsApp (the 24-hour window is open, the address reachable):
     what waited for the window, and what bounced off while they were unreachable, is due
     now. The inbound side calls this on every WhatsApp message. Returns rows made due."""
-    waiting = await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.recipient_id == member_id,
-               OutboxMessage.state == OutboxState.WAITING)
-        .values(state=OutboxState.PENDING, not_before=now, locked_until=None)
-        .execution_options(synchronize_session=False))
-    resumed = await resume_for(session, member_id, now=now)
-    return int(waiting.rowcount) + resumed  # type: ignore[attr-defined]
+    return await _due_again(session, member_id, (OutboxState.WAITING, OutboxState.UNREACHABLE),
+                            now=now)
 
 
 async def mark_retry(session: AsyncSession, row: Claimed, *, not_before: datetime,
@@ -309,13 +303,18 @@ async def _mark_channel_unreachable(session: AsyncSession, member: Member, chann
 async def resume_for(session: AsyncSession, member_id: int, *, now: datetime) -> int:
     """The member is reachable again: what bounced off the block goes out again (still only
     while useful; held rows need nothing, nobody claimed them). Returns rows resumed."""
-    resumed = await session.execute(
+    return await _due_again(session, member_id, (OutboxState.UNREACHABLE,), now=now)
+
+
+async def _due_again(session: AsyncSession, member_id: int, states: tuple[OutboxState, ...],
+                     *, now: datetime) -> int:
+    """The member's rows in ``states`` are pending again, due now; how many."""
+    result = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.recipient_id == member_id,
-               OutboxMessage.state == OutboxState.UNREACHABLE)
+        .where(OutboxMessage.recipient_id == member_id, OutboxMessage.state.in_(states))
         .values(state=OutboxState.PENDING, not_before=now, locked_until=None)
         .execution_options(synchronize_session=False))
-    return int(resumed.rowcount)  # type: ignore[attr-defined]
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 PROBLEMS = (OutboxState.FAILED, OutboxState.EXPIRED, OutboxState.UNREACHABLE)

@@ -7,7 +7,7 @@ this module reads the command, asks the service and words the answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 from handlers.buttons import id_after
@@ -77,36 +77,35 @@ def change_line(t: Translator, shown: Proposal) -> str:
 
 async def yes_pressed(turn: Turn) -> None:
     deps = turn.deps
-    pending_id = id_after(turn, YES)
-    if pending_id is None:
-        await turn.ack()
-        return
-
-    async def work(session: Session, member: Member) -> Proposal:
-        return await corrections.confirm(session, deps.workspace, member, pending_id,
-                                         deps.clock.now(), deps.settings.tz)
-
-    shown, t = await act(turn, work)
-    if shown is not None:
-        await turn.ack()
-        await turn.show("\n".join([t("corrections.applied"), change_line(t, shown)]))
+    await _decide(turn, YES, "corrections.applied", lambda session, member, pending_id:
+                  corrections.confirm(session, deps.workspace, member, pending_id,
+                                      deps.clock.now(), deps.settings.tz))
 
 
 async def no_pressed(turn: Turn) -> None:
     deps = turn.deps
-    pending_id = id_after(turn, NO)
+    await _decide(turn, NO, "corrections.discarded", lambda session, member, pending_id:
+                  corrections.discard(session, deps.workspace, member, pending_id,
+                                      deps.clock.now()))
+
+
+Decision = Callable[[Session, Member, int], Awaitable[Proposal]]
+
+
+async def _decide(turn: Turn, prefix: str, done_key: str, decide: Decision) -> None:
+    """Ya or Batal on a shown change: carry it out, then show what was decided."""
+    pending_id = id_after(turn, prefix)
     if pending_id is None:
         await turn.ack()
         return
 
     async def work(session: Session, member: Member) -> Proposal:
-        return await corrections.discard(session, deps.workspace, member, pending_id,
-                                         deps.clock.now())
+        return await decide(session, member, pending_id)
 
     shown, t = await act(turn, work)
     if shown is not None:
         await turn.ack()
-        await turn.show("\n".join([t("corrections.discarded"), change_line(t, shown)]))
+        await turn.show("\n".join([t(done_key), change_line(t, shown)]))
 
 
 def _away(turn: Turn) -> requests.AwayMember:

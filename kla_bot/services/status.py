@@ -24,6 +24,7 @@ from kla_bot.clock import days_left as days_until
 from kla_bot.config import Settings
 from kla_bot.domain import TaskState
 from kla_bot.models import Cluster, Evidence, Indicator, Member, MemberCluster, Task
+from kla_bot.services.catalog import load_catalog
 from kla_bot.services.overdue import is_overdue, overdue_count
 from kla_bot.services.status_model import (
     ClusterDetail,
@@ -61,18 +62,18 @@ async def build_status(session: AsyncSession, workspace: Workspace, settings: Se
 
 async def build_overview(session: AsyncSession, workspace: Workspace, settings: Settings,
                          now: datetime) -> tuple[Headline, tuple[ClusterStatus, ...]]:
-    """The headline and every cluster's line, in two queries: no member and no file is read
+    """The headline and every cluster's line, in one query: no member and no file is read
     (``/status`` reads the members of the asker's clusters itself)."""
     today = now.astimezone(settings.tz).date()
-    clusters = list(await session.execute(
-        select(Cluster.code, Cluster.name, Cluster.name_en).order_by(Cluster.position)))
     per_cluster = await _tallies_by_cluster(session, workspace, today)
     total = Tally()
     for tally in per_cluster.values():
         total.add(tally)
+    # The shipped catalog is what sync_catalog wrote into the clusters table at start, in
+    # this order: the same names without a query.
     cluster_lines = tuple(
-        ClusterStatus(code, name, name_en, per_cluster.get(code, Tally()).freeze())
-        for code, name, name_en in clusters)
+        ClusterStatus(c.code, c.name, c.name_en, per_cluster.get(c.code, Tally()).freeze())
+        for c in load_catalog().clusters)
     head = Headline(today=today, verification_date=workspace.verification_date,
                     days_left=days_until(today, workspace.verification_date),
                     score=_score(settings, total), tasks=total.freeze().counts)

@@ -12,7 +12,7 @@ real handler (``handlers.status.status``) with a port that sends instantly and r
 coordinator's regency. Text latency is from the common start to each request's first text
 message; "charts done" is when the wave's last chart was sent (the real process pool, cache
 empty: one render per regency). ``--quick``: 50 regencies (still PostgreSQL, still 50
-coordinators). ``--explain`` prints EXPLAIN ANALYZE of the status queries for one regency.
+coordinators). ``--explain`` prints EXPLAIN ANALYZE of the queries of one ``/status``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import event, insert, select, text
 
 from bench.status_bench import NOW, insert_tasks, settings_for
-from bench.status_concurrency_bench import RecordingPort, Timing
+from bench.status_concurrency_bench import NoCharts, RecordingPort, Timing
 from handlers.status import status
 from kla_bot.clock import ManualClock
 from kla_bot.conversation.inputs import Inbound, Place
@@ -51,7 +51,7 @@ TASKS = 200_000
 QUICK_REGENCIES = 50
 ASKING = 50  # coordinators of as many regencies, all at once
 P95_GOAL_MS = 300
-COORDINATOR_TELEGRAM_BASE = 500_000  # + regency index * 100 + member index
+TELEGRAM_ID_BASE = 500_000  # a member's Telegram id: this + regency index * 100 + index
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ async def load(deps: Deps, size: Size) -> tuple[list[Asker], float]:
                     "regency_id": rid, "name": f"Anggota {r:03d}-{i:02d}",
                     "phone": f"+62812{r:04d}{i:04d}", "agency": f"Dinas {i % 37}",
                     "role": role, "reachable": True,
-                    "telegram_user_id": COORDINATOR_TELEGRAM_BASE + r * 100 + i
+                    "telegram_user_id": TELEGRAM_ID_BASE + r * 100 + i
                     if i % 3 or role != "member" else None,
                     "created_at": NOW, "updated_at": NOW})
         await s.execute(insert(Member), members)
@@ -142,7 +142,7 @@ async def load(deps: Deps, size: Size) -> tuple[list[Asker], float]:
         r = int(k * step)
         rid, name = regency_rows[r]
         cluster = 1 + k % len(codes)  # coordinators of every cluster take part
-        askers.append(Asker(COORDINATOR_TELEGRAM_BASE + r * 100 + cluster,
+        askers.append(Asker(TELEGRAM_ID_BASE + r * 100 + cluster,
                             Workspace(rid, cycle_of[rid], name, verification)))
     # Last, the warm-up: another coordinator of the first asker's regency (another scope,
     # so its chart is no one else's).
@@ -189,36 +189,24 @@ async def wave(deps: Deps, askers: list[Asker]) -> dict[str, float]:
             "max": texts[-1], "charts": max(charts)}
 
 
-STATUS_QUERIES = {
-    "tallies by cluster": """
-        SELECT indicators.cluster_code, tasks.state, count(*), sum(tasks.points)
-        FROM tasks JOIN indicators ON tasks.indicator_number = indicators.number
-        WHERE tasks.cycle_id = :cycle AND tasks.state != 'cancelled'
-        GROUP BY indicators.cluster_code, tasks.state""",
-    "members of the regency": """
-        SELECT id, name, agency, phone, role, telegram_user_id, reachable
-        FROM members WHERE regency_id = :regency""",
-    "member clusters": """
-        SELECT member_clusters.member_id, member_clusters.cluster_code
-        FROM member_clusters JOIN members ON member_clusters.member_id = members.id
-        WHERE members.regency_id = :regency ORDER BY member_clusters.cluster_code""",
-    "tasks per member": """
-        SELECT assignee_id, state, count(*), sum(points) FROM tasks
-        WHERE cycle_id = :cycle AND state != 'cancelled' GROUP BY assignee_id, state""",
-    "evidence": """
-        SELECT evidence.id FROM evidence JOIN tasks ON evidence.task_id = tasks.id
-        WHERE tasks.cycle_id = :cycle ORDER BY evidence.uploaded_at, evidence.id""",
-}
-
-
 async def explain(deps: Deps, asker: Asker) -> None:
-    """EXPLAIN ANALYZE of the queries ``/status`` sends, for one regency."""
-    ws = asker.workspace
+    """EXPLAIN ANALYZE of every query one ``/status`` sends, as it sent them."""
+    sent: list[tuple[str, Any]] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            sent.append((statement, parameters))
+
+    engine = deps.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        await wave(dataclasses.replace(deps, charts=NoCharts()), [asker])
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
     async with deps.db.engine.connect() as conn:
-        for what, sql in STATUS_QUERIES.items():
-            plan = await conn.execute(text(f"EXPLAIN ANALYZE {sql}"),
-                                      {"cycle": ws.cycle_id, "regency": ws.regency_id})
-            print(f"-- {what}")
+        for statement, parameters in sent:
+            print("--", " ".join(statement.split())[:150])
+            plan = await conn.exec_driver_sql(f"EXPLAIN ANALYZE {statement}", parameters)
             for (line,) in plan:
                 print("   ", line)
 
@@ -302,7 +290,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help=f"{QUICK_REGENCIES} regencies instead of {REGENCIES}")
     parser.add_argument("--explain", action="store_true",
-                        help="print EXPLAIN ANALYZE of the status queries for one regency")
+                        help="print EXPLAIN ANALYZE of the queries of one /status")
     args = parser.parse_args()
     size = Size.quick() if args.quick else Size.national()
     r = asyncio.run(measure(size, show_plans=args.explain))

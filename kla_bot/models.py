@@ -22,6 +22,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -64,6 +65,13 @@ class Regency(Base):
     __tablename__ = "regencies"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
+    # The province it belongs to: a provincial officer sees every regency of theirs.
+    province: Mapped[str | None] = mapped_column(String(120), index=True)
+    # Regional days off (ISO dates) on top of the national ones (kla_bot.scheduler).
+    holidays: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    # What config.toml said when last applied (the configured regency only): a start applies
+    # the file again only when it changed, so settings changed in chat are not undone.
+    config_applied: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
 
 

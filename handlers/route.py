@@ -80,8 +80,8 @@ async def in_senders_regency(turn: Turn) -> Turn:
     or for a newcomer the one listing the phone they share or the invite they use (the
     configured regency when nothing says, or when the deployment has one)."""
     deps = turn.deps
-    if await deps.regencies.single():
-        return turn
+    if await deps.regencies.single():  # the one regency, as set now
+        return replace(turn, deps=await deps.for_regency(None))
     inbound = turn.inbound
     regency_id = await deps.regencies.of_sender(
         turn.who, None if inbound.private else turn.place.id)

@@ -59,11 +59,22 @@ class Deps:
         return here
 
     async def for_regency(self, regency_id: int | None) -> Deps:
-        """The dependencies of regency ``regency_id`` (these when None, unknown or the same)."""
-        if regency_id is None or regency_id == self.workspace.regency_id:
+        """The dependencies of regency ``regency_id`` (of this one when None) as its settings
+        are now: these when unknown or unchanged (a setting changed in chat is followed)."""
+        profile = await self.regencies.profile(
+            self.workspace.regency_id if regency_id is None else regency_id)
+        if profile is None or self._shows(profile):
             return self
-        profile = await self.regencies.profile(regency_id)
-        return self if profile is None else self.in_regency(profile)
+        return self.in_regency(profile)
+
+    def _shows(self, profile: RegencyProfile) -> bool:
+        """Whether these dependencies hold ``profile``'s settings already (its verification
+        keys and holidays; the rest of the configuration is left as it is)."""
+        fresh = self.regencies.settings_for(profile)
+        return fresh is self.settings or (
+            self.workspace == profile.workspace
+            and self.settings.verification == fresh.verification
+            and self.settings.reminders.holidays == fresh.reminders.holidays)
 
     async def each_regency(self) -> list[Deps]:
         """One copy per regency of the deployment, for the jobs."""

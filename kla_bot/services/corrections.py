@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kla_bot.domain import TaskState
+from kla_bot.domain import Role, TaskState
 from kla_bot.models import Indicator, Member, MemberCluster, PendingCorrection, Task
 from kla_bot.services import audit, away, members, regency_settings
 from kla_bot.services.access import AccessDenied, Scope, overseer_scope, require_cluster
@@ -256,7 +256,9 @@ async def _new_task(session: AsyncSession, workspace: Workspace, scope: Scope,
              "assignee": request.assignee, "due": request.due, "title": request.title}
     indicators = set(await session.scalars(select(Indicator.number)))
     people = {phone: member_id for phone, member_id in await session.execute(
-        select(Member.phone, Member.id).where(Member.regency_id == workspace.regency_id))}
+        select(Member.phone, Member.id).where(
+            Member.regency_id == workspace.regency_id,
+            Member.role != Role.PROVINCE))}  # a province's officer is given no tasks
     reasons: list[Any] = []
     row = parse_task(Row(1, cells), indicators, people, reasons)
     if row is None or reasons:

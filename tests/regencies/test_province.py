@@ -4,20 +4,26 @@ another province; the officer acts nowhere. Members see only their own regency's
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import event, select, update
 
+from handlers.status import ProvinceAnswer, province_texts
 from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.domain import Role, TaskState
+from kla_bot.i18n import translator
 from kla_bot.models import Member, Task
 from kla_bot.services import province_status
 from kla_bot.services.import_rows import ROLE_ALIASES
 from kla_bot.services.imports import ImportRejected, check_tasks
 from kla_bot.services.status import build_headline
+from kla_bot.services.status_model import Score, TaskCounts
 from kla_bot.standin import BotApiStandin
 from kla_bot.tabular import Row
+from kla_bot.text_fit import fits
 from tests.coordinators.helpers import AHMAD, RINA, SITI
 from tests.regencies.world import (
     AMBON,
@@ -167,3 +173,17 @@ async def test_members_see_only_their_own_regencys_tasks(bot: KlaApplication,
     # Banjarbaru's secretariat sees Banjarbaru's status, not Banjar's.
     status = (await pw.say(BARU_SITI, "/status"))[0].plain
     assert "Status KLA Kota Banjarbaru — H-46" in status
+
+
+def test_a_long_province_is_split_within_telegrams_limit_with_a_button_per_regency() -> None:
+    score = Score.compute(last=Decimal(650), target_predicate="Nindya", approved=Decimal(12),
+                          submitted=Decimal(3), open_=Decimal(40))
+    lines = [province_status.RegencySummary(
+        n, f"Kabupaten Dengan Nama Yang Sangat Panjang Sekali Nomor {n:02d} " * 3,
+        date(2025, 6, 1), 27, score, TaskCounts(60, 40, 5, 15, 7)) for n in range(1, 41)]
+    answer = ProvinceAnswer(province_status.Province("Jawa Timur", ()), lines)
+    texts = province_texts(answer, translator("id"))
+    assert len(texts) > 1 and all(fits(text) for text in texts)
+    joined = "\n".join(texts)
+    assert all(f"Nomor {n:02d}" in joined for n in range(1, 41))
+    assert "40 kabupaten/kota" in texts[0] and "/status NAMA" in texts[-1]

@@ -16,7 +16,7 @@ from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.domain import Role, TaskState
 from kla_bot.i18n import translator
 from kla_bot.models import Member, Task
-from kla_bot.services import province_status
+from kla_bot.services import province_status, regencies
 from kla_bot.services.import_rows import ROLE_ALIASES
 from kla_bot.services.imports import ImportRejected, check_tasks
 from kla_bot.services.status import build_headline
@@ -32,6 +32,7 @@ from tests.regencies.world import (
     BARU_RINA,
     BARU_SITI,
     OFFICER,
+    OPERATOR,
     PROVINCE,
     ProvinceWorld,
     province_world,
@@ -187,3 +188,15 @@ def test_a_long_province_is_split_within_telegrams_limit_with_a_button_per_regen
     joined = "\n".join(texts)
     assert all(f"Nomor {n:02d}" in joined for n in range(1, 41))
     assert "40 kabupaten/kota" in texts[0] and "/status NAMA" in texts[-1]
+
+
+async def test_an_officer_whose_regency_names_no_province_is_told_so(
+        bot: KlaApplication, standin: BotApiStandin) -> None:
+    pw = await province_world(bot, standin)
+    async with pw.deps.db.transaction() as s:
+        await regencies.change(s, pw.deps.workspace.regency_id, "provinsi", "",
+                               actor=OPERATOR, now=pw.deps.clock.now())
+    pw.deps.regencies.forget()
+    answer = await pw.say(OFFICER, "/status")
+    assert len(answer) == 1 and "belum dicatat provinsinya" in answer[0].plain
+    assert not answer[0].buttons

@@ -59,10 +59,16 @@ class Deps:
         return here
 
     async def for_regency(self, regency_id: int | None) -> Deps:
-        """The dependencies of regency ``regency_id`` (of this one when None) as its settings
-        are now: these when unknown or unchanged (a setting changed in chat is followed)."""
-        profile = await self.regencies.profile(
-            self.workspace.regency_id if regency_id is None else regency_id)
+        """The dependencies of regency ``regency_id`` (these when None, unknown or the same)."""
+        if regency_id is None or regency_id == self.workspace.regency_id:
+            return self
+        profile = await self.regencies.profile(regency_id)
+        return self if profile is None else self.in_regency(profile)
+
+    async def as_set_now(self) -> Deps:
+        """These dependencies with their regency's settings as the directory has them now
+        (changed in chat since these were made?); these themselves when unchanged."""
+        profile = await self.regencies.profile(self.workspace.regency_id)
         if profile is None or self._shows(profile):
             return self
         return self.in_regency(profile)

@@ -177,3 +177,12 @@ async def test_each_secretariat_changes_only_its_own_regency(
     assert "H-53" in (await pw.say(BARU_SITI, "/status"))[0].plain
     # Banjar's secretariat is not shown Banjarbaru's settings.
     assert "Kota Banjarbaru" not in (await pw.say(SITI, "/kabupaten"))[-1].plain
+
+
+async def test_the_configured_regency_follows_a_change_when_there_are_several(
+        bot: KlaApplication, standin: BotApiStandin) -> None:
+    pw = await province_world(bot, standin)
+    shown = (await pw.say(SITI, "/kabupaten tanggal 2025-05-19"))[-1]
+    await pw.cw.press(SITI, shown, "Ya, terapkan")
+    assert "H-14" in (await pw.say(SITI, "/status"))[0].plain
+    assert "H-46" in (await pw.say(BARU_SITI, "/status"))[0].plain

@@ -65,6 +65,23 @@ class Deps:
         profile = await self.regencies.profile(regency_id)
         return self if profile is None else self.in_regency(profile)
 
+    async def as_set_now(self) -> Deps:
+        """These dependencies with their regency's settings as the directory has them now
+        (changed in chat since these were made?); these themselves when unchanged."""
+        profile = await self.regencies.profile(self.workspace.regency_id)
+        if profile is None or self._shows(profile):
+            return self
+        return self.in_regency(profile)
+
+    def _shows(self, profile: RegencyProfile) -> bool:
+        """Whether these dependencies hold ``profile``'s settings already (its verification
+        keys and holidays; the rest of the configuration is left as it is)."""
+        fresh = self.regencies.settings_for(profile)
+        return fresh is self.settings or (
+            self.workspace == profile.workspace
+            and self.settings.verification == fresh.verification
+            and self.settings.reminders.holidays == fresh.reminders.holidays)
+
     async def each_regency(self) -> list[Deps]:
         """One copy per regency of the deployment, for the jobs."""
         return [self.in_regency(p) for p in await self.regencies.profiles()]

@@ -59,6 +59,7 @@ ROLE_ALIASES = {
     "member": Role.MEMBER, "anggota": Role.MEMBER,
     "coordinator": Role.COORDINATOR, "koordinator": Role.COORDINATOR,
     "secretariat": Role.SECRETARIAT, "sekretariat": Role.SECRETARIAT,
+    "province": Role.PROVINCE, "provinsi": Role.PROVINCE,
 }
 MAX_POINTS = Decimal(1000)
 _LABELLED_INDICATOR = re.compile(r"^(\d{1,3})\s*[—–-]\s*\S")

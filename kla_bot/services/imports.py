@@ -26,7 +26,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot.db import Database
-from kla_bot.domain import TaskState, state_from_files
+from kla_bot.domain import Role, TaskState, state_from_files
 from kla_bot.errors import Reason, UserError
 from kla_bot.models import Cluster, Evidence, Indicator, Member, MemberCluster, Task
 from kla_bot.services import audit
@@ -197,7 +197,9 @@ async def check_tasks(session: AsyncSession, workspace: Workspace, rows: Sequenc
     """Every row checked against the catalog and the members; ImportRejected on bad rows."""
     indicators = set(await session.scalars(select(Indicator.number)))
     members = {phone: member_id for phone, member_id in await session.execute(
-        select(Member.phone, Member.id).where(Member.regency_id == workspace.regency_id))}
+        select(Member.phone, Member.id).where(
+            Member.regency_id == workspace.regency_id,
+            Member.role != Role.PROVINCE))}  # a province's officer is given no tasks
     parsed: list[TaskRow] = []
     errors: list[RowError] = []
     first_row_of: dict[str, int] = {}

@@ -79,8 +79,7 @@ async def _set(deps: Deps, args: argparse.Namespace, t: Translator) -> list[str]
                      before=regencies.shown(before, key) or "-",
                      after=regencies.shown(after, key) or "-")]
     if key == "zone":
-        lines += _restart_note(t, [p for p in everyone if p.regency_id != after.regency_id],
-                               after)
+        lines += _restart_note(t, everyone, after)
     return lines
 
 
@@ -111,11 +110,12 @@ def _lines(deps: Deps, t: Translator, profiles: list[RegencyProfile],
     return lines
 
 
-def _restart_note(t: Translator, others: list[RegencyProfile],
+def _restart_note(t: Translator, running_for: list[RegencyProfile],
                   now_in: RegencyProfile) -> list[str]:
-    """A running bot schedules its daily jobs per time zone when it starts: a zone it does not
-    fire in yet needs one restart for that regency's reminders."""
-    running = regencies.scheduled_zones([p.timezone for p in others])
+    """A running bot schedules its daily jobs per time zone when it starts (for the regencies
+    ``running_for``): a zone it does not fire in yet needs one restart for that regency's
+    reminders."""
+    running = regencies.scheduled_zones([p.timezone for p in running_for])
     if now_in.timezone in running:
         return []
     return [t.plain("cli.regency.restart", name=now_in.name, zone=now_in.zone_label)]

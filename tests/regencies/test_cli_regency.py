@@ -5,10 +5,12 @@ nothing changed, and every data command working in the regency it names."""
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
 
+from kla_bot.services.due_dates import default_due
 from tests.import_helpers import FIXTURES, write_csv
 from tests.regencies.conftest import Cli, audit_count, members_by_regency
 
@@ -157,3 +159,20 @@ async def test_each_data_command_works_in_the_regency_it_names(
     archive = tmp_path / "ambon.zip"
     exported = await cli("export", "--out", str(archive), "--regency", "Kota Ambon")
     assert (exported.code, exported.out) == (0, f"{archive}: 0 tugas, 0 berkas (0 byte)\n")
+
+
+async def test_template_example_due_date_follows_the_named_regency(
+        cli: Cli, tmp_path: Path) -> None:
+    await cli(*AMBON)
+
+    def due_dates(path: Path) -> set[date]:
+        tasks = openpyxl.load_workbook(path).worksheets[1]
+        return {cell.date() if isinstance(cell, datetime) else cell
+                for row in tasks.iter_rows(values_only=True) for cell in row
+                if isinstance(cell, date)}
+
+    home, there = tmp_path / "banjar.xlsx", tmp_path / "ambon.xlsx"
+    assert (await cli("template", "--out", str(home))).code == 0
+    assert (await cli("template", "--out", str(there), "--regency", "Kota Ambon")).code == 0
+    assert due_dates(home) == {default_due(date(2025, 5, 16))}
+    assert due_dates(there) == {default_due(date(2025, 6, 10))}

@@ -61,7 +61,10 @@ class RegencyDirectory:
         return len(await self.profiles()) <= 1
 
     async def of_sender(self, who: Who, chat: str | None) -> int | None:
-        """The regency of a member (remembered: a member never moves) or of a linked group."""
+        """The regency of a member (remembered: a member never moves) or of a linked group;
+        with one regency, that one (no query)."""
+        if await self.single():
+            return self.home_id
         if who in self._senders:
             return self._senders[who]
         async with self.db.transaction() as session:

@@ -53,7 +53,7 @@ async def webhooks_served(deps: Deps, app: KlaApplication | None = None
     there, with its runtime (messages from before the restart handled first, in the
     background) and its outbox sending — by ``app``'s sender when there is one, else by a
     WhatsApp-only sender run here."""
-    from kla_bot.channels.telegram.webhook import set_webhook, telegram_route
+    from kla_bot.channels.telegram.webhook import TelegramInbox, set_webhook, telegram_route
     from kla_bot.channels.whatsapp.outbox import serve_outbox
 
     bot = deps.settings.bot
@@ -73,6 +73,7 @@ async def webhooks_served(deps: Deps, app: KlaApplication | None = None
         await server.start()
         if telegram:
             assert app is not None
+            TelegramInbox.of(app).sweeper.start()  # updates a stopped worker left
             await set_webhook(app, url=bot.webhook_url, secret=bot.webhook_secret)
         if runtime is not None:
             await runtime.start()
@@ -82,6 +83,9 @@ async def webhooks_served(deps: Deps, app: KlaApplication | None = None
         yield runtime
     finally:
         await server.stop()
+        if telegram:
+            assert app is not None
+            await TelegramInbox.of(app).sweeper.stop()
         if sender is not None and app is None:
             await sender.stop()
         if runtime is not None:

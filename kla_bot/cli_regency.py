@@ -80,6 +80,10 @@ async def _set(deps: Deps, args: argparse.Namespace, t: Translator) -> list[str]
                      after=regencies.shown(after, key) or "-")]
     if key == "zone":
         lines += _restart_note(t, everyone, after)
+    if key == "name" and after.regency_id == deps.regencies.home_id and before.name != after.name:
+        # config.toml finds its regency by name: left as it is, the next start would create
+        # a new, empty regency under the old name.
+        lines.append(t.plain("cli.regency.rename_config", before=before.name, after=after.name))
     return lines
 
 

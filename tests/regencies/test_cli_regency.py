@@ -112,6 +112,12 @@ async def test_set_prints_before_and_after(cli: Cli) -> None:
                          "target Nindya · 0 anggota · 0 tugas berjalan")
     audit = (await cli("audit", "--regency", "Kota Ambon")).out
     assert "regency.change  regency:2  field=zone before=WIT after=WIB" in audit
+    renamed = await cli("regency", "set", "Kabupaten Banjar", "nama", "Kabupaten  Banjar Baru")
+    assert renamed.out.splitlines() == [
+        "Kabupaten Banjar Baru: nama Kabupaten Banjar → Kabupaten Banjar Baru",
+        'catatan: Kabupaten Banjar Baru adalah kabupaten/kota di config.toml; ubah juga '
+        'verification.regency menjadi "Kabupaten Banjar Baru" sebelum bot dijalankan lagi '
+        '(bila tetap "Kabupaten Banjar", kabupaten/kota baru yang kosong dibuat dengan nama itu)']
 
 
 async def test_each_data_command_works_in_the_regency_it_names(

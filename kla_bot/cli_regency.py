@@ -60,7 +60,6 @@ async def _add(deps: Deps, args: argparse.Namespace, t: Translator) -> list[str]
             timezone=args.zone, target_predicate=args.target,
             last_score=regencies.score_of(args.last_score), province=args.province,
             actor=CLI, now=deps.clock.now())
-    deps.regencies.forget()
     lines = [t.plain("cli.regency.added", name=added.name)]
     lines += _lines(deps, t, [added], {})
     lines += _restart_note(t, before, added)

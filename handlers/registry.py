@@ -19,7 +19,7 @@ from kla_bot.conversation.turn import Turn
 from kla_bot.deps import Deps
 from kla_bot.i18n import Translator
 from kla_bot.services.outbox_kinds import OutboxKind, OutboxPayload
-from kla_bot.services.regencies import ZONES
+from kla_bot.services.regencies import scheduled_zones
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ async def job_zones(deps: Deps) -> list[str]:
     profiles = await deps.regencies.profiles()
     if len(profiles) <= 1:
         return []
-    return sorted(set(ZONES.values()) | {p.timezone for p in profiles})
+    return sorted(scheduled_zones([p.timezone for p in profiles]))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ secretariat in chat (``/kabupaten``).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -19,9 +20,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kla_bot.domain import PREDICATE_THRESHOLDS, Who
+from kla_bot.domain import LIVE_TASK_STATES, PREDICATE_THRESHOLDS, Who
 from kla_bot.errors import Refusal
-from kla_bot.models import Cycle, Invite, Member, MemberAddress, Regency, TaskForceGroup
+from kla_bot.models import Cycle, Invite, Member, MemberAddress, Regency, Task, TaskForceGroup
 from kla_bot.services import audit
 from kla_bot.services.audit import Actor
 from kla_bot.services.due_dates import follow_verification_date
@@ -110,6 +111,28 @@ async def in_province(session: AsyncSession, province: str) -> list[RegencyProfi
     return [_profile(regency, cycle) for regency, cycle in rows]
 
 
+@dataclass(frozen=True)
+class RegencyCounts:
+    """How big a regency's work is: its members and its live tasks (open or waiting for
+    review, in its active cycle)."""
+
+    members: int = 0
+    live_tasks: int = 0
+
+
+async def counts(session: AsyncSession) -> dict[int, RegencyCounts]:
+    """Every regency's counts by id (absent: none), in two GROUP BY queries whatever the
+    number of regencies."""
+    members: dict[int, int] = {regency_id: n for regency_id, n in await session.execute(
+        select(Member.regency_id, func.count()).group_by(Member.regency_id))}
+    tasks: dict[int, int] = {regency_id: n for regency_id, n in await session.execute(
+        select(Cycle.regency_id, func.count()).join(Task, Task.cycle_id == Cycle.id)
+        .where(Cycle.active.is_(True), Task.state.in_(LIVE_TASK_STATES))
+        .group_by(Cycle.regency_id))}
+    return {regency_id: RegencyCounts(members.get(regency_id, 0), tasks.get(regency_id, 0))
+            for regency_id in members.keys() | tasks.keys()}
+
+
 # --- reading values people type ----------------------------------------------------------
 
 def zone_of(text: str) -> str:
@@ -122,6 +145,15 @@ def zone_of(text: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise Refusal("regency.bad_zone", value=value) from None
     return value
+
+
+def scheduled_zones(timezones: Collection[str]) -> set[str]:
+    """The time zones a running bot fires its daily jobs in, for regencies in ``timezones``:
+    one regency's own; with several, Indonesia's three and any other one used (a regency
+    added later in one of those is served without a restart)."""
+    if len(timezones) <= 1:
+        return set(timezones)
+    return set(ZONES.values()) | set(timezones)
 
 
 def predicate_of(text: str) -> str:
@@ -216,11 +248,12 @@ async def change(session: AsyncSession, regency_id: int, field: str, value: str,
     after = _profile(regency, cycle)
     await audit.record(session, at=now, actor=actor, action="regency.change",
                        subject_type="regency", subject_id=regency_id, regency_id=regency_id,
-                       field=key, before=_shown(before, key), after=_shown(after, key))
+                       field=key, before=shown(before, key), after=shown(after, key))
     return before, after
 
 
-def _shown(profile: RegencyProfile, key: str) -> str:
+def shown(profile: RegencyProfile, key: str) -> str:
+    """One setting (a key of ``FIELDS``' values) as people read it."""
     values = {"date": profile.verification_date.isoformat(), "zone": profile.zone_label,
               "target": profile.target_predicate, "score": str(profile.last_score),
               "province": profile.province or "", "name": profile.name,

@@ -4,15 +4,16 @@ and 50 coordinators of 50 different regencies asking at the same moment.
     PYTHONPATH=. .venv/bin/python bench/national_status_bench.py [--quick] [--explain]
 
 A throw-away database on the local PostgreSQL (127.0.0.1:5432, user postgres;
-``KLA_TEST_PG_URL`` overrides) is migrated and bulk-filled: every regency has an active cycle,
-~49 members (one cluster each: a secretariat, a coordinator per cluster, the rest members) and
-~390 tasks in a mix of states and due dates. Each coordinator's ``/status`` goes through the
-real handler (``handlers.status.status``) with a port that sends instantly and records when
-(``bench.status_concurrency_bench.RecordingPort``), and a ``Deps`` whose workspace is that
-coordinator's regency. Text latency is from the common start to each request's first text
-message; "charts done" is when the wave's last chart was sent (the real process pool, cache
-empty: one render per regency). ``--quick``: 50 regencies (still PostgreSQL, still 50
-coordinators). ``--explain`` prints EXPLAIN ANALYZE of the queries of one ``/status``.
+``KLA_TEST_PG_URL`` overrides) is migrated and bulk-filled: every regency (in 38 provinces and
+three time zones) has an active cycle, ~49 members (one cluster each: a secretariat, a
+coordinator per cluster, the rest members) and ~390 tasks in a mix of states and due dates.
+Each coordinator's ``/status`` is routed as every update is (``handlers.route.dispatch``: the
+sender's regency found, its settings and workspace, then ``handlers.status.status``), with a
+port that sends instantly and records when (``bench.status_concurrency_bench.RecordingPort``).
+Text latency is from the common start to each request's first text message; "charts done" is
+when the wave's last chart was sent (the real process pool, cache empty: one render per
+regency). ``--quick``: 50 regencies (still PostgreSQL, still 50 coordinators). ``--explain``
+prints EXPLAIN ANALYZE of the queries of one ``/status``.
 """
 
 from __future__ import annotations
@@ -35,14 +36,13 @@ from sqlalchemy import event, insert, select, text
 
 from bench.status_bench import NOW, insert_tasks, settings_for
 from bench.status_concurrency_bench import NoCharts, RecordingPort, Timing
-from handlers.status import status
+from handlers.route import dispatch
 from kla_bot.clock import ManualClock
 from kla_bot.conversation.inputs import Inbound, Place
 from kla_bot.conversation.turn import Turn
 from kla_bot.deps import Deps, create_deps
 from kla_bot.domain import Who
 from kla_bot.models import Cycle, Indicator, Member, MemberCluster, Regency
-from kla_bot.services.workspace import Workspace
 from kla_bot.status_charts import ChartRequest, StatusCharts
 
 REGENCIES = 514
@@ -50,6 +50,8 @@ MEMBERS = 25_000
 TASKS = 200_000
 QUICK_REGENCIES = 50
 ASKING = 50  # coordinators of as many regencies, all at once
+PROVINCES = 38
+ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")  # WIB, WITA, WIT
 P95_GOAL_MS = 300
 TELEGRAM_ID_BASE = 500_000  # a member's Telegram id: this + regency index * 100 + index
 
@@ -83,7 +85,7 @@ class Asker:
     """One coordinator who sends ``/status``: their Telegram id and their regency."""
 
     telegram_user_id: int
-    workspace: Workspace
+    regency: str
 
 
 async def load(deps: Deps, size: Size) -> tuple[list[Asker], float]:
@@ -97,17 +99,17 @@ async def load(deps: Deps, size: Size) -> tuple[list[Asker], float]:
     async with deps.db.transaction() as s:
         indicators = list(await s.execute(select(Indicator.number, Indicator.cluster_code)))
         codes = sorted({c for _, c in indicators})
-        more = [{"name": f"Kabupaten {r:03d}", "created_at": NOW}
-                for r in range(1, size.regencies)]
+        more = [{"name": f"Kabupaten {r:03d}", "province": f"Provinsi {r % PROVINCES:02d}",
+                 "created_at": NOW} for r in range(1, size.regencies)]
         await s.execute(insert(Regency), more)
         regency_rows = list(await s.execute(
             select(Regency.id, Regency.name).order_by(Regency.id)))
         assert regency_rows[0][0] == first.regency_id
         await s.execute(insert(Cycle), [
             {"regency_id": rid, "active": True, "name": f"KLA {verification.year}",
-             "verification_date": verification, "timezone": "Asia/Makassar",
+             "verification_date": verification, "timezone": ZONES[r % len(ZONES)],
              "last_score": Decimal(685), "target_predicate": "Nindya"}
-            for rid, _ in regency_rows[1:]])
+            for r, (rid, _) in enumerate(regency_rows) if r > 0])
         cycle_of = {rid: cid for rid, cid in await s.execute(
             select(Cycle.regency_id, Cycle.id).where(Cycle.active.is_(True)))}
         members = []
@@ -136,14 +138,14 @@ async def load(deps: Deps, size: Size) -> tuple[list[Asker], float]:
                                share(size.tasks, size.regencies, r), rng, NOW)
     async with deps.db.engine.begin() as conn:  # fresh statistics, as autovacuum would give
         await conn.execute(text("ANALYZE"))
+    deps.regencies.forget()  # it knew the one configured regency: read the 514 again
     step = size.regencies / ASKING
     askers = []
     for k in range(ASKING):
         r = int(k * step)
         rid, name = regency_rows[r]
         cluster = 1 + k % len(codes)  # coordinators of every cluster take part
-        askers.append(Asker(TELEGRAM_ID_BASE + r * 100 + cluster,
-                            Workspace(rid, cycle_of[rid], name, verification)))
+        askers.append(Asker(TELEGRAM_ID_BASE + r * 100 + cluster, name))
     # Last, the warm-up: another coordinator of the first asker's regency (another scope,
     # so its chart is no one else's).
     first_asker = askers[0]
@@ -177,10 +179,10 @@ async def wave(deps: Deps, askers: list[Asker]) -> dict[str, float]:
         place = Place("telegram", str(asker.telegram_user_id))
         inbound = Inbound(who=Who.telegram(asker.telegram_user_id), place=place,
                           command="status")
-        mine = dataclasses.replace(deps, workspace=asker.workspace)  # shares charts and db
         port = RecordingPort(timing)
-        await status(Turn(mine, port, inbound))
-        assert len(port.sent) >= 2, port.sent  # the text, then the chart
+        await dispatch(Turn(deps, port, inbound))
+        # The text (in the asker's own regency), then the chart.
+        assert len(port.sent) >= 2 and asker.regency in port.sent[0], port.sent
 
     await asyncio.gather(*(ask(a, t) for a, t in zip(askers, timings, strict=True)))
     texts = sorted(1000 * ((t.text_at or start) - start) for t in timings)

@@ -40,8 +40,8 @@ OPEN_REGENCY = "prov:open:"  # + regency id: a province's officer opens one rege
 def status_texts(view: StatusView, t: Translator, *, detail_hint: bool = True) -> list[str]:
     """The headline, score line, cluster lines and the members most behind (and how to see
     a cluster task by task, unless ``detail_hint`` is off)."""
-    r, s, mine = view.report, view.report.score, view.totals
-    lines = [t("status.title", regency=r.regency, days=t.countdown(r.days_left),
+    r, s, mine = view.headline, view.headline.score, view.totals
+    lines = [t("status.title", regency=view.regency, days=t.countdown(r.days_left),
                date=r.verification_date)]
     if r.days_left < 0:
         lines.append(t("status.verification_passed", date=r.verification_date))
@@ -208,13 +208,13 @@ async def _send_province(turn: Turn, answer: ProvinceAnswer, t: Translator) -> N
 async def _send_chart(turn: Turn, view: StatusView, t: Translator) -> None:
     """The chart, from the cache when nothing it shows changed (then Telegram gets it by the
     file id of the first send: no render, no upload), else rendered in the chart process."""
-    r, charts = view.report, turn.deps.charts
+    r, charts = view.headline, turn.deps.charts
     clusters = view.scope.clusters
     key = (turn.deps.workspace.regency_id,
            tuple(sorted(clusters)) if clusters is not None else None, t.lang)
     chart = await charts.chart(key, ChartRequest(
-        t.lang, r.regency, r.days_left, r.verification_date, r.score, view.clusters))
-    caption = t("status.chart_caption", regency=shorten(r.regency, LINE_FIELD_WIDTH),
+        t.lang, view.regency, r.days_left, r.verification_date, r.score, view.clusters))
+    caption = t("status.chart_caption", regency=shorten(view.regency, LINE_FIELD_WIDTH),
                 days=t.countdown(r.days_left))
     sent = SentFile()
     await turn.port.send(turn.place, Reply(caption, attachment=Attachment(

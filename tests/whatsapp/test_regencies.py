@@ -3,35 +3,18 @@ number, and from then on sees that regency only."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 
-from kla_bot.clock import ManualClock
 from kla_bot.deps import Deps
 from kla_bot.models import Member
 from kla_bot.services import regencies
 from kla_bot.services.audit import Actor
-from kla_bot.standin_whatsapp import CloudApiStandin
 from tests.reminders.seed import add_member, add_task
-from tests.whatsapp.chat import ANI, WaChat, texts, wa_chat
+from tests.whatsapp.chat import ANI, WaChat, texts
 
 SIKA = "6281300000077"  # listed in Kabupaten Sikka only
-
-
-@pytest.fixture
-async def cloud(clock: ManualClock) -> AsyncIterator[CloudApiStandin]:
-    state = CloudApiStandin(clock.now)
-    yield state
-    state.assert_no_surprises()
-
-
-@pytest.fixture
-async def chat(deps: Deps, clock: ManualClock, cloud: CloudApiStandin) -> AsyncIterator[WaChat]:
-    async with wa_chat(deps, clock, cloud) as world:
-        yield world
 
 
 async def _sikka(deps: Deps) -> int:

@@ -99,7 +99,7 @@ async def send_task_list(turn: Turn, page: int = 0) -> None:
     """Send (or, for a page button, show in place of the list) one page of my task list."""
     deps = turn.deps
     try:
-        async with deps.db.transaction() as session:
+        async with deps.db.snapshot() as session:  # only reads: takes no write lock
             mine = await member_tasks.my_tasks(session, deps.workspace, turn.who,
                                                local_today(deps.clock, deps.settings.tz))
     except AccessDenied as refusal:

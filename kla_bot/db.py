@@ -61,6 +61,14 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _sqlite_reset(dbapi_connection: Any, record: Any, state: Any) -> None:
+    # The pool's own reset is a ROLLBACK on every return, a round trip to the driver's thread
+    # after each unit of work although its COMMIT or ROLLBACK already ended the transaction
+    # (BEGIN is ours, see below). Roll back only a transaction that is still open.
+    if state.asyncio_safe and record.driver_connection.in_transaction:
+        dbapi_connection.rollback()
+
+
 class Database:
     """Owns the engine; hands out one transaction per update, job or command."""
 
@@ -68,8 +76,10 @@ class Database:
         self.url = url
         _prepare_sqlite_path(url)
         is_sqlite = make_url(url).get_backend_name() == "sqlite"
-        self.engine: AsyncEngine = create_async_engine(url)
+        self.engine: AsyncEngine = create_async_engine(
+            url, **({"pool_reset_on_return": None} if is_sqlite else {}))
         if is_sqlite:
+            event.listen(self.engine.sync_engine, "reset", _sqlite_reset)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 import migrations
+from kla_bot.sqlite_driver import one_trip_creator
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 
@@ -76,8 +77,10 @@ class Database:
         self.url = url
         _prepare_sqlite_path(url)
         is_sqlite = make_url(url).get_backend_name() == "sqlite"
-        self.engine: AsyncEngine = create_async_engine(
-            url, **({"pool_reset_on_return": None} if is_sqlite else {}))
+        sqlite_options: dict[str, Any] = {
+            "pool_reset_on_return": None, "async_creator": one_trip_creator(make_url(url))}
+        self.engine: AsyncEngine = create_async_engine(url, **(sqlite_options if is_sqlite
+                                                              else {}))
         if is_sqlite:
             event.listen(self.engine.sync_engine, "reset", _sqlite_reset)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

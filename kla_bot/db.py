@@ -77,10 +77,11 @@ class Database:
         self.url = url
         _prepare_sqlite_path(url)
         is_sqlite = make_url(url).get_backend_name() == "sqlite"
-        sqlite_options: dict[str, Any] = {
-            "pool_reset_on_return": None, "async_creator": one_trip_creator(make_url(url))}
-        self.engine: AsyncEngine = create_async_engine(url, **(sqlite_options if is_sqlite
-                                                              else {}))
+        options: dict[str, Any] = {}
+        if is_sqlite:  # see _sqlite_reset and kla_bot.sqlite_driver
+            options = {"pool_reset_on_return": None,
+                       "async_creator": one_trip_creator(make_url(url))}
+        self.engine: AsyncEngine = create_async_engine(url, **options)
         if is_sqlite:
             event.listen(self.engine.sync_engine, "reset", _sqlite_reset)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

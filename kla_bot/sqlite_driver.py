@@ -115,6 +115,16 @@ class OneTripConnection(aiosqlite.Connection):
         """A cursor; nothing is opened in the thread until its statement runs."""
         return OneTripCursor(self)
 
+    async def commit(self) -> None:
+        """Commit; with no transaction open (a lone read, ``Database.lone_read``) there is
+        nothing to send to the thread."""
+        if self.in_transaction:
+            await super().commit()
+
+    async def rollback(self) -> None:
+        if self.in_transaction:
+            await super().rollback()
+
 
 def one_trip_creator(url: URL) -> Callable[[], Awaitable[OneTripConnection]]:
     """``async_creator`` for ``create_async_engine``: a connection to ``url``, opened with the

@@ -50,6 +50,18 @@ async def test_a_statement_is_one_trip_and_a_unit_of_work_adds_begin_and_commit(
     assert trips == ["_run", "_run", "_run", "commit"]
 
 
+async def test_a_lone_read_is_one_trip(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with db.transaction() as s:  # a pooled connection, opened before counting
+        await s.execute(text("INSERT INTO notes (body) VALUES ('one')"))
+    trips = count_trips(monkeypatch)
+    async with db.lone_read() as s:
+        assert list(await s.scalars(text("SELECT body FROM notes"))) == ["one"]
+    assert trips == ["_run"]  # no BEGIN, no COMMIT, no ROLLBACK on the way back to the pool
+    async with db.transaction() as s:  # the connection is not left inside a transaction
+        await s.execute(text("INSERT INTO notes (body) VALUES ('two')"))
+    assert trips[1:] == ["_run", "_run", "commit"]
+
+
 async def test_writes_report_ids_and_counts_and_many_rows_go_in_one_trip(
         db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     async with db.transaction() as s:

@@ -46,7 +46,7 @@ async def seen(update: Update, context: KlaContext) -> None:
     deps = context.deps
     # Almost everyone is reachable: a read that takes no write lock answers that, and only
     # the rare comeback opens the unit of work that writes (which checks again inside it).
-    async with deps.db.snapshot() as session:
+    async with deps.db.lone_read() as session:
         if await registration.unreachable_member(session, deps.workspace,
                                                  telegram_user_id=user.id) is None:
             return

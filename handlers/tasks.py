@@ -105,7 +105,7 @@ async def send_task_list(turn: Turn, page: int = 0) -> None:
     """Send (or, for a page button, show in place of the list) one page of my task list."""
     deps = turn.deps
     try:
-        async with deps.db.snapshot() as session:  # only reads: takes no write lock
+        async with deps.db.lone_read() as session:  # my_tasks is one SELECT
             mine = await member_tasks.my_tasks(session, deps.workspace, turn.who,
                                                local_today(deps.clock, deps.settings.tz))
     except AccessDenied as refusal:

@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -256,54 +257,62 @@ class Results:
                     if (p.bot, p.mix, p.users) == (bot, mix, users))
 
 
+async def idle_cpu(pid: int, seconds: float) -> float:
+    """A bot's CPU ms per second while nobody writes to it (its background work)."""
+    before, started = cpu_seconds(pid), time.perf_counter()
+    await asyncio.sleep(seconds)
+    return 1000 * (cpu_seconds(pid) - before) / (time.perf_counter() - started)
+
+
 async def run(*, quick: bool = False, url: str | None = None,
               report: Callable[[str], None] = lambda line: None) -> Results:
-    """Both bots, both mixes, every concurrency; ``report`` hears each phase as it ends."""
+    """Both bots, both mixes, every concurrency; ``report`` hears each phase as it ends.
+
+    Each bot has a stand-in of its own and both stay up, so every (mix, concurrency) runs
+    the echo bot's phase and right after it kla-bot's: a load change on the machine hits
+    both sides of a ratio alike."""
     per_phase = 100 if quick else 300
     users = max(CONCURRENCY)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         database = url or f"sqlite+aiosqlite:///{folder / 'kla.db'}"
         tasks = await seed(database, folder, users)
-        state = BotApiStandin(token=TOKEN, file_dir=folder / "standin-files")
-        chats = [state.add_user(f"Anggota {i:03d}", user_id=FIRST_USER_ID + i,
-                                language_code="id").private for i in range(users)]
-        bench = Bench(state, Replies(state), chats, tasks)
         phases: list[Phase] = []
         cold: dict[str, float] = {}
         idle: dict[str, float] = {}
-        async with StandinServer(state) as server:
-            bots = {
-                "echo": [sys.executable, str(ROOT / "bench" / "echo_bot.py"), TOKEN,
-                         server.base_url, server.base_file_url],
-                "kla-bot": [sys.executable, str(ROOT / "bot.py"), "run"],
-            }
-            env = telegram_env(folder, database, KLA_BOT_BOT_BASE_URL=server.base_url,
-                               KLA_BOT_BOT_BASE_FILE_URL=server.base_file_url,
-                               PYTHONPATH=str(ROOT))
-            for bot, argv in bots.items():
+        bots: dict[str, tuple[Bench, int]] = {}
+        async with AsyncExitStack() as stack:
+            for bot in ("echo", "kla-bot"):
+                state = BotApiStandin(token=TOKEN, file_dir=folder / f"{bot}-files")
+                stack.callback(state.close)
+                server = await stack.enter_async_context(StandinServer(state))
+                chats = [state.add_user(f"Anggota {i:03d}", user_id=FIRST_USER_ID + i,
+                                        language_code="id").private for i in range(users)]
+                bench = Bench(state, Replies(state), chats, tasks)
+                argv = ([sys.executable, str(ROOT / "bot.py"), "run"] if bot == "kla-bot"
+                        else [sys.executable, str(ROOT / "bench" / "echo_bot.py"), TOKEN,
+                              server.base_url, server.base_file_url])
+                env = telegram_env(folder, database, KLA_BOT_BOT_BASE_URL=server.base_url,
+                                   KLA_BOT_BOT_BASE_FILE_URL=server.base_file_url,
+                                   PYTHONPATH=str(ROOT))
                 process, cold[bot] = await launch(bench, argv, env, folder,
                                                   folder / f"{bot}.log")
+                stack.push_async_callback(stop, process)
+                bots[bot] = (bench, process.pid)
                 report(f"{bot}: cold start {cold[bot]:.0f} ms")
-                try:
-                    for mix in MIXES:  # warm-up: every user once through the mix
-                        await bench.phase(bot, process.pid, mix, users, users * 5)
-                    await bench.replies.quiet()
-                    before, started = cpu_seconds(process.pid), time.perf_counter()
-                    await asyncio.sleep(1.0 if quick else 3.0)
-                    idle[bot] = 1000 * (cpu_seconds(process.pid) - before) / (
-                        time.perf_counter() - started)
-                    for mix in MIXES:
-                        for concurrent in CONCURRENCY:
-                            phase = await bench.phase(bot, process.pid, mix, concurrent,
-                                                      per_phase)
-                            phases.append(phase)
-                            report(f"{bot:8} {mix:7} {concurrent:3} users: "
-                                   f"{phase.cpu_per_update:6.2f} ms CPU/update, "
-                                   f"p50 {phase.p50:6.0f} ms, p95 {phase.p95:6.0f} ms")
-                finally:
-                    await stop(process)
-        state.close()
+            for bot, (bench, pid) in bots.items():  # warm-up: every user once through a mix
+                for mix in MIXES:
+                    await bench.phase(bot, pid, mix, users, users * MIX_LENGTH)
+                await bench.replies.quiet()
+                idle[bot] = await idle_cpu(pid, 1.0 if quick else 3.0)
+            for mix in MIXES:
+                for concurrent in CONCURRENCY:
+                    for bot, (bench, pid) in bots.items():
+                        phase = await bench.phase(bot, pid, mix, concurrent, per_phase)
+                        phases.append(phase)
+                        report(f"{bot:8} {mix:7} {concurrent:3} users: "
+                               f"{phase.cpu_per_update:6.2f} ms CPU/update, "
+                               f"p50 {phase.p50:6.0f} ms, p95 {phase.p95:6.0f} ms")
         return Results(phases, cold, idle)
 
 

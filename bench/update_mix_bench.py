@@ -271,7 +271,7 @@ async def run(*, quick: bool = False, url: str | None = None,
     Each bot has a stand-in of its own and both stay up, so every (mix, concurrency) runs
     the echo bot's phase and right after it kla-bot's: a load change on the machine hits
     both sides of a ratio alike."""
-    per_phase = 100 if quick else 300
+    per_phase = 150 if quick else 300
     users = max(CONCURRENCY)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -346,7 +346,7 @@ def rows(quick: bool = False) -> list[tuple[str, str, str]]:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="100 updates a phase, not 300")
+    parser.add_argument("--quick", action="store_true", help="150 updates a phase, not 300")
     parser.add_argument("--postgres", action="store_true",
                         help="kla-bot on a throw-away database on the local PostgreSQL")
     args = parser.parse_args()

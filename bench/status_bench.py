@@ -108,8 +108,8 @@ async def measure(url: str | None, members: int, tasks: int, runs: int) -> dict[
                 db_done = time.perf_counter()
                 status_texts(view, t)
                 text_done = time.perf_counter()
-                r = view.report
-                render_status_chart(regency=r.regency, days_left=r.days_left,
+                r = view.headline
+                render_status_chart(regency=view.regency, days_left=r.days_left,
                                     verification_date=r.verification_date, score=r.score,
                                     clusters=view.clusters, t=t)
                 chart_done = time.perf_counter()

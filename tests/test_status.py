@@ -250,3 +250,49 @@ async def test_the_table_in_english_keeps_its_columns(deps: Deps) -> None:
     behind = lines.index("Members (6, most overdue first)") + 2
     assert lines[behind].startswith("Budi Santoso")
     assert "Files of supporting evidence (2)" in lines
+
+
+async def test_a_coordinators_view_is_the_reports_numbers_narrowed_in_three_queries(
+        deps: Deps) -> None:
+    from kla_bot.services.status import member_statuses
+    from kla_bot.services.status_view import most_behind, status_for
+
+    await import_fixtures(deps)
+    await _review(deps)
+    now = deps.clock.now()
+    statements: list[str] = []
+
+    def note(*args: object) -> None:
+        statements.append(str(args[2]).lstrip().upper())
+
+    async with deps.db.transaction() as s:
+        report = await build_status(s, deps.workspace, deps.settings, now)
+        yusuf = await s.scalar(select(Member).where(Member.name == "Yusuf Maulana"))
+        assert yusuf is not None and yusuf.cluster_codes == ["K3", "K5"]
+        event.listen(deps.db.engine.sync_engine, "before_cursor_execute", note)
+        try:
+            view = await status_for(s, deps.workspace, deps.settings, yusuf, now)
+        finally:
+            event.remove(deps.db.engine.sync_engine, "before_cursor_execute", note)
+        scoped = await member_statuses(s, deps.workspace, report.today,
+                                       clusters_only=frozenset({"K3", "K5"}))
+    # Neither the whole member list nor the evidence is read for a chat's /status.
+    assert len([q for q in statements if q.startswith("SELECT")]) == 3
+    assert not any("EVIDENCE" in q for q in statements)
+    assert (view.regency, view.headline) == (report.regency, report.headline)
+    assert view.clusters == tuple(c for c in report.clusters if c.code in ("K3", "K5"))
+    assert view.behind == most_behind(scoped)
+
+
+async def test_a_member_without_clusters_is_still_listed(deps: Deps) -> None:
+    await import_fixtures(deps)
+    now = deps.clock.now()
+    async with deps.db.transaction() as s:
+        s.add(Member(regency_id=deps.workspace.regency_id, name="Anggota Baru",
+                     phone="+6281299999999", agency="Bappeda", role="member", reachable=True,
+                     created_at=now, updated_at=now))
+    members = (await _status(deps))["members"]
+    assert [m["name"] for m in members][:2] == ["Anggota Baru", "Budi Santoso"]
+    assert members[0]["clusters"] == [] and members[0]["total"] == 0
+    siti = next(m for m in members if m["name"] == "Hj. Siti Rahmah")
+    assert siti["clusters"] == ["K1", "K2", "K3", "K4", "K5", "KL"]

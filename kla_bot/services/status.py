@@ -17,13 +17,14 @@ from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot.clock import days_left as days_until
 from kla_bot.config import Settings
 from kla_bot.domain import TaskState
 from kla_bot.models import Cluster, Evidence, Indicator, Member, MemberCluster, Task
+from kla_bot.services.catalog import load_catalog
 from kla_bot.services.overdue import is_overdue, overdue_count
 from kla_bot.services.status_model import (
     ClusterDetail,
@@ -40,8 +41,8 @@ from kla_bot.services.status_model import (
 from kla_bot.services.workspace import Workspace
 
 __all__ = ["ClusterDetail", "ClusterStatus", "EvidenceLine", "Headline", "MemberStatus",
-           "Score", "StatusReport", "TaskCounts", "TaskLine", "build_headline", "build_status",
-           "cluster_detail"]
+           "Score", "StatusReport", "TaskCounts", "TaskLine", "build_headline", "build_overview",
+           "build_status", "cluster_detail"]
 
 # Cancelled tasks (dropped by the secretariat) are kept but counted nowhere.
 COUNTED = Task.state != TaskState.CANCELLED.value
@@ -50,23 +51,33 @@ COUNTED = Task.state != TaskState.CANCELLED.value
 async def build_status(session: AsyncSession, workspace: Workspace, settings: Settings,
                        now: datetime) -> StatusReport:
     """The whole picture: score, tasks per state and cluster, members, evidence."""
+    head, cluster_lines = await build_overview(session, workspace, settings, now)
+    return StatusReport(
+        regency=workspace.regency, verification_date=head.verification_date,
+        timezone=settings.verification.timezone, today=head.today, days_left=head.days_left,
+        score=head.score, tasks=head.tasks, clusters=cluster_lines,
+        members=await member_statuses(session, workspace, head.today),
+        evidence=await _evidence(session, workspace))
+
+
+async def build_overview(session: AsyncSession, workspace: Workspace, settings: Settings,
+                         now: datetime) -> tuple[Headline, tuple[ClusterStatus, ...]]:
+    """The headline and every cluster's line, in one query: no member and no file is read
+    (``/status`` reads the members of the asker's clusters itself)."""
     today = now.astimezone(settings.tz).date()
-    clusters = list(await session.execute(
-        select(Cluster.code, Cluster.name, Cluster.name_en).order_by(Cluster.position)))
     per_cluster = await _tallies_by_cluster(session, workspace, today)
     total = Tally()
     for tally in per_cluster.values():
         total.add(tally)
+    # The shipped catalog is what sync_catalog wrote into the clusters table at start, in
+    # this order: the same names without a query.
     cluster_lines = tuple(
-        ClusterStatus(code, name, name_en, per_cluster.get(code, Tally()).freeze())
-        for code, name, name_en in clusters)
-    return StatusReport(
-        regency=workspace.regency, verification_date=workspace.verification_date,
-        timezone=settings.verification.timezone, today=today,
-        days_left=days_until(today, workspace.verification_date),
-        score=_score(settings, total), tasks=total.freeze().counts, clusters=cluster_lines,
-        members=await member_statuses(session, workspace, today),
-        evidence=await _evidence(session, workspace))
+        ClusterStatus(c.code, c.name, c.name_en, per_cluster.get(c.code, Tally()).freeze())
+        for c in load_catalog().clusters)
+    head = Headline(today=today, verification_date=workspace.verification_date,
+                    days_left=days_until(today, workspace.verification_date),
+                    score=_score(settings, total), tasks=total.freeze().counts)
+    return head, cluster_lines
 
 
 async def build_headline(session: AsyncSession, workspace: Workspace, settings: Settings,
@@ -136,21 +147,23 @@ def _score(settings: Settings, total: Tally) -> Score:
 async def member_statuses(session: AsyncSession, workspace: Workspace, today: date,
                           clusters_only: frozenset[str] | None = None,
                           ) -> tuple[MemberStatus, ...]:
-    """Every member with their task counts, in name order (three queries in all); with
+    """Every member with their task counts, in name order (two queries in all); with
     ``clusters_only``, the counts are of the tasks in those clusters only."""
-    members = list(await session.execute(
+    # One row per member and cluster (a member without clusters: one row, code None).
+    rows = await session.execute(
         select(Member.id, Member.name, Member.agency, Member.phone, Member.role,
-               Member.telegram_user_id, Member.reachable)
-        .where(Member.regency_id == workspace.regency_id)))
-    # Sorted here, not in SQL: collations differ between SQLite and PostgreSQL.
-    members.sort(key=lambda m: (m.name.casefold(), m.phone))
+               Member.telegram_user_id, Member.reachable, MemberCluster.cluster_code)
+        .outerjoin(MemberCluster, MemberCluster.member_id == Member.id)
+        .where(Member.regency_id == workspace.regency_id)
+        .order_by(MemberCluster.cluster_code))
+    by_id: dict[int, Row[int, str, str, str, str, int | None, bool, str]] = {}
     clusters: dict[int, list[str]] = defaultdict(list)
-    for member_id, code in await session.execute(
-            select(MemberCluster.member_id, MemberCluster.cluster_code)
-            .join(Member, MemberCluster.member_id == Member.id)
-            .where(Member.regency_id == workspace.regency_id)
-            .order_by(MemberCluster.cluster_code)):
-        clusters[member_id].append(code)
+    for row in rows:
+        by_id.setdefault(row.id, row)
+        if row.cluster_code is not None:
+            clusters[row.id].append(row.cluster_code)
+    # Sorted here, not in SQL: collations differ between SQLite and PostgreSQL.
+    members = sorted(by_id.values(), key=lambda m: (m.name.casefold(), m.phone))
     per_member: dict[int, Tally] = defaultdict(Tally)
     counted = (select(Task.assignee_id, Task.state, func.count(), func.sum(Task.points),
                       func.sum(overdue_count(today)))

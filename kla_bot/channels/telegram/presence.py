@@ -13,6 +13,7 @@ from telegram.constants import ChatType
 from telegram.ext import TypeHandler
 
 from kla_bot.channels.telegram.context import KlaContext
+from kla_bot.domain import Who
 from kla_bot.services import registration
 
 GROUP = -2  # before the early handlers (-1) and the features' handlers (0)
@@ -43,7 +44,8 @@ async def seen(update: Update, context: KlaContext) -> None:
     status = update.my_chat_member.new_chat_member.status if update.my_chat_member else None
     if status in (ChatMember.BANNED, ChatMember.LEFT):  # that update *is* the block
         return
-    deps = context.deps
+    deps = await context.deps.for_regency(
+        await context.deps.regencies.of_sender(Who.telegram(user.id), None))
     # Almost everyone is reachable: a read that takes no write lock answers that, and only
     # the rare comeback opens the unit of work that writes (which checks again inside it).
     async with deps.db.lone_read() as session:

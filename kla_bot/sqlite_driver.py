@@ -8,6 +8,12 @@ CPU a short read cost (``bench/README.md``, ``update_mix_bench.py``). Here the c
 opened, run, drained and closed in one call in the thread; the rows wait in the cursor for
 SQLAlchemy to fetch them. The database never streams results (no server-side cursors), so
 holding a statement's rows is what SQLAlchemy did anyway.
+
+It sits under SQLAlchemy at aiosqlite's level (``async_creator``), not inside SQLAlchemy's
+adapter, so it does not depend on SQLAlchemy's internals; it uses aiosqlite's ``_execute``
+(run a function in the connection's thread) and ``_conn``, stable across the pinned versions
+(``pyproject.toml``); ``tests/test_sqlite_driver.py`` counts the trips and checks results,
+counts, errors and rollback.
 """
 
 from __future__ import annotations

@@ -46,22 +46,26 @@ def _cluster_heading(t: Translator, task: TaskView) -> str:
     return t("tasks.cluster", code=task.cluster_code, name=name)
 
 
-def paginate(t: Translator, tasks: list[TaskView]) -> list[list[TaskView]]:
-    """Split the list so each page's text (header, page line, headings, tasks) fits."""
+def paginate(t: Translator, tasks: list[TaskView], blocks: list[str]) -> list[list[int]]:
+    """Split the list (``blocks``: each task's text) so each page's text (header, page line,
+    headings, tasks) fits; each page as the positions of its tasks."""
     room = TEXT_LIMIT - visible_len(t("tasks.header", count=len(tasks))) - visible_len(
         t("tasks.page", page=len(tasks), pages=len(tasks))) - 4
-    pages: list[list[TaskView]] = [[]]
+    pages: list[list[int]] = [[]]
     used = 0
-    for task in tasks:
-        size = visible_len(task_block(t, task)) + 2
-        if not pages[-1] or pages[-1][-1].cluster_code != task.cluster_code:
-            size += visible_len(_cluster_heading(t, task)) + 2
+    headings: dict[str, int] = {}  # a cluster's heading size
+    for n, task in enumerate(tasks):
+        block = visible_len(blocks[n]) + 2
+        if task.cluster_code not in headings:
+            headings[task.cluster_code] = visible_len(_cluster_heading(t, task)) + 2
+        heading = headings[task.cluster_code]
+        new_cluster = not pages[-1] or tasks[pages[-1][-1]].cluster_code != task.cluster_code
+        size = block + (heading if new_cluster else 0)
         if pages[-1] and (used + size > room or len(pages[-1]) >= MAX_TASKS_PER_PAGE):
             pages.append([])
             used = 0
-            size = (visible_len(task_block(t, task)) + 2
-                    + visible_len(_cluster_heading(t, task)) + 2)
-        pages[-1].append(task)
+            size = block + heading
+        pages[-1].append(n)
         used += size
     return pages
 
@@ -71,18 +75,20 @@ def render_page(t: Translator, tasks: list[TaskView], page: int,
     """The text, buttons and tasks of one page of the list."""
     if not tasks:
         return t("tasks.none"), [], []
-    pages = paginate(t, tasks)
+    blocks = [task_block(t, task) for task in tasks]  # once each: sizing and text share them
+    pages = paginate(t, tasks, blocks)
     page = max(0, min(page, len(pages) - 1))
-    shown = pages[page]
+    shown = [tasks[n] for n in pages[page]]
     lines = [t("tasks.header", count=len(tasks))]
     if len(pages) > 1:
         lines.append(t("tasks.page", page=page + 1, pages=len(pages)))
     cluster = None
-    for task in shown:
+    for n in pages[page]:
+        task = tasks[n]
         if task.cluster_code != cluster:
             cluster = task.cluster_code
             lines.append(_cluster_heading(t, task))
-        lines.append(task_block(t, task))
+        lines.append(blocks[n])
     rows = [[(t("tasks.send_button", code=task.code), send_data(task.id))]
             for task in shown]
     paging = []
@@ -99,7 +105,7 @@ async def send_task_list(turn: Turn, page: int = 0) -> None:
     """Send (or, for a page button, show in place of the list) one page of my task list."""
     deps = turn.deps
     try:
-        async with deps.db.transaction() as session:
+        async with deps.db.lone_read() as session:  # my_tasks is one SELECT
             mine = await member_tasks.my_tasks(session, deps.workspace, turn.who,
                                                local_today(deps.clock, deps.settings.tz))
     except AccessDenied as refusal:

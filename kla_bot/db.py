@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 import migrations
+from kla_bot.sqlite_driver import one_trip_creator
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 
@@ -58,7 +59,16 @@ def _sqlite_begin(connection: Connection) -> None:
     # busy timeout does apply, so writers queue instead of failing. Readers are not blocked
     # (WAL), and read-only units of work use ``snapshot()``, which begins DEFERRED.
     mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-    connection.exec_driver_sql(f"BEGIN {mode}")
+    if mode is not None:  # None: a lone read (Database.lone_read) needs no transaction
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _sqlite_reset(dbapi_connection: Any, record: Any, state: Any) -> None:
+    # The pool's own reset is a ROLLBACK on every return, a round trip to the driver's thread
+    # after each unit of work although its COMMIT or ROLLBACK already ended the transaction
+    # (BEGIN is ours, see below). Roll back only a transaction that is still open.
+    if state.asyncio_safe and record.driver_connection.in_transaction:
+        dbapi_connection.rollback()
 
 
 class Database:
@@ -68,13 +78,20 @@ class Database:
         self.url = url
         _prepare_sqlite_path(url)
         is_sqlite = make_url(url).get_backend_name() == "sqlite"
-        self.engine: AsyncEngine = create_async_engine(url)
+        options: dict[str, Any] = {}
+        if is_sqlite:  # see _sqlite_reset and kla_bot.sqlite_driver
+            options = {"pool_reset_on_return": None,
+                       "async_creator": one_trip_creator(make_url(url))}
+        self.engine: AsyncEngine = create_async_engine(url, **options)
         if is_sqlite:
+            event.listen(self.engine.sync_engine, "reset", _sqlite_reset)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._readers = async_sessionmaker(
             self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False)
+        self._lone_readers = async_sessionmaker(
+            self.engine.execution_options(sqlite_begin=None), expire_on_commit=False)
         self._holders: set[asyncio.Task[Any] | None] = set()  # tasks inside a transaction
 
     @asynccontextmanager
@@ -100,6 +117,14 @@ class Database:
     async def snapshot(self) -> AsyncIterator[AsyncSession]:
         """A unit of work that only reads: it never waits for (or blocks) a writer on SQLite."""
         async with self._readers() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def lone_read(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work that is one SELECT, no more: a single statement is a consistent
+        snapshot by itself, so on SQLite it runs without BEGIN and COMMIT (two trips to the
+        driver's thread saved; on PostgreSQL it is a ``snapshot()``)."""
+        async with self._lone_readers() as session, session.begin():
             yield session
 
     async def upgrade(self) -> None:

@@ -95,7 +95,7 @@ class Deps:
         (``app_code``: the language their app reports, if any)."""
         stored = None
         if who is not None:
-            async with self.db.transaction() as session:
+            async with self.db.lone_read() as session:  # language_of is one SELECT
                 stored = await language_of(session, self.workspace, who)
         return self.translator(stored, app_code)
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot.clock import days_left
 from kla_bot.domain import TaskState, Who
 from kla_bot.models import Cluster, Indicator, Member, Task
-from kla_bot.services.access import AccessDenied, registered_member
+from kla_bot.services.access import AccessDenied
+from kla_bot.services.members import of_who
 from kla_bot.services.overdue import is_overdue
 from kla_bot.services.workspace import Workspace
 
@@ -48,26 +51,70 @@ class MyTasks:
     tasks: list[TaskView]
 
 
+# Columns rather than entities: no identity map, and none of Task's eager loads (its assignee
+# would bring the member's clusters in one more statement). Built once: /tugas asks often.
+_TASK_COLUMNS = (Task.id, Task.code, Cluster.code, Cluster.name, Cluster.name_en,
+                 Indicator.number, Indicator.name, Indicator.name_en, Task.title, Task.points,
+                 Task.due_date, Task.state, Task.last_rejection_reason)
+_TASK_ORDER = (Cluster.position, Task.due_date, Task.code_key)
+_TASKS_OF = (
+    select(*_TASK_COLUMNS)
+    .join(Indicator, Task.indicator_number == Indicator.number)
+    .join(Cluster, Indicator.cluster_code == Cluster.code)
+    .where(Task.cycle_id == bindparam("cycle_id"), Task.assignee_id == bindparam("member_id"),
+           Task.state.in_(bindparam("states", expanding=True)))
+    .order_by(*_TASK_ORDER))
+# The asker and their tasks in one statement: a row per task, or a single row with no task
+# columns for a member with none; no row at all for a stranger.
+_ASKER_AND_TASKS = (
+    select(Member.id, Member.name, Member.language, *_TASK_COLUMNS)
+    .outerjoin(Task, and_(Task.assignee_id == Member.id,
+                          Task.cycle_id == bindparam("cycle_id"),
+                          Task.state.in_(bindparam("states", expanding=True))))
+    .outerjoin(Indicator, Task.indicator_number == Indicator.number)
+    .outerjoin(Cluster, Indicator.cluster_code == Cluster.code)
+    .order_by(*_TASK_ORDER))
+_TELEGRAM_ASKER_AND_TASKS = _ASKER_AND_TASKS.where(
+    Member.regency_id == bindparam("regency_id"),
+    Member.telegram_user_id == bindparam("telegram_user_id"))
+
+
 async def my_tasks(session: AsyncSession, workspace: Workspace, who: Who,
                    today: date) -> MyTasks:
     """The registered member's open and submitted tasks, by cluster then code."""
-    member = await registered_member(session, workspace, who)
-    return MyTasks(member.id, member.name, member.language,
-                   await tasks_of(session, workspace, member.id, today))
+    params: dict[str, Any] = {"cycle_id": workspace.cycle_id,
+                              "states": [TaskState.OPEN, TaskState.SUBMITTED]}
+    if who.telegram_user_id is not None:
+        query = _TELEGRAM_ASKER_AND_TASKS
+        params.update(regency_id=workspace.regency_id, telegram_user_id=who.telegram_user_id)
+    else:
+        query = of_who(_ASKER_AND_TASKS, workspace, who)
+    rows = (await session.execute(query, params)).all()
+    if not rows:
+        raise AccessDenied("access.not_registered")
+    member_id, name, language = rows[0][:3]
+    return MyTasks(member_id, name, language,
+                   [_view(row[3:], today) for row in rows if row[3] is not None])
 
 
 async def tasks_of(session: AsyncSession, workspace: Workspace, member_id: int,
                    today: date, states: tuple[str, ...] = (TaskState.OPEN, TaskState.SUBMITTED),
                    ) -> list[TaskView]:
     """A member's tasks in the given states, ordered by cluster position, due date, code."""
-    rows = await session.execute(
-        select(Task, Indicator, Cluster)
-        .join(Indicator, Task.indicator_number == Indicator.number)
-        .join(Cluster, Indicator.cluster_code == Cluster.code)
-        .where(Task.cycle_id == workspace.cycle_id, Task.assignee_id == member_id,
-               Task.state.in_(states))
-        .order_by(Cluster.position, Task.due_date, Task.code_key))
-    return [view_of(task, indicator, cluster, today) for task, indicator, cluster in rows]
+    rows = await session.execute(_TASKS_OF, {"cycle_id": workspace.cycle_id,
+                                             "member_id": member_id, "states": list(states)})
+    return [_view(row, today) for row in rows]
+
+
+def _view(columns: Sequence[Any], today: date) -> TaskView:
+    """A task's view from the ``_TASK_COLUMNS`` of a row."""
+    (task_id, code, cluster_code, cluster, cluster_en, number, indicator, indicator_en, title,
+     points, due, state, reason) = columns
+    return TaskView(id=task_id, code=code, cluster_code=cluster_code, cluster_name=cluster,
+                    cluster_name_en=cluster_en, indicator_number=number,
+                    indicator_name=indicator, indicator_name_en=indicator_en, title=title,
+                    points=points, due_date=due, days_left=days_left(today, due), state=state,
+                    last_rejection_reason=reason, overdue=is_overdue(state, due, today))
 
 
 def view_of(task: Task, indicator: Indicator, cluster: Cluster, today: date) -> TaskView:

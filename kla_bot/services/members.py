@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import TypeVarTuple
+
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot.domain import Who
 from kla_bot.models import Member, MemberAddress
 from kla_bot.services.workspace import Workspace
+
+Columns = TypeVarTuple("Columns")
 
 
 async def by_telegram_user(session: AsyncSession, workspace: Workspace,
@@ -18,14 +22,20 @@ async def by_telegram_user(session: AsyncSession, workspace: Workspace,
         Member.telegram_user_id == telegram_user_id))
 
 
+def of_who(query: Select[*Columns], workspace: Workspace,
+           who: Who) -> Select[*Columns]:
+    """``query`` (over ``Member``) narrowed to the member behind a person on any channel."""
+    if who.telegram_user_id is not None:
+        return query.where(Member.regency_id == workspace.regency_id,
+                           Member.telegram_user_id == who.telegram_user_id)
+    return query.join(MemberAddress, MemberAddress.member_id == Member.id).where(
+        Member.regency_id == workspace.regency_id, MemberAddress.channel == who.channel,
+        MemberAddress.address == who.address)
+
+
 async def by_who(session: AsyncSession, workspace: Workspace, who: Who) -> Member | None:
     """The registered member behind a person on any channel, if any."""
-    if who.telegram_user_id is not None:
-        return await by_telegram_user(session, workspace, who.telegram_user_id)
-    return await session.scalar(select(Member).join(
-        MemberAddress, MemberAddress.member_id == Member.id).where(
-        Member.regency_id == workspace.regency_id, MemberAddress.channel == who.channel,
-        MemberAddress.address == who.address))
+    return await session.scalar(of_who(select(Member), workspace, who))
 
 
 async def by_phone(session: AsyncSession, workspace: Workspace, phone: str) -> Member | None:
@@ -77,5 +87,5 @@ async def clusters_without_coordinator(session: AsyncSession, workspace: Workspa
 
 async def language_of(session: AsyncSession, workspace: Workspace, who: Who) -> str | None:
     """The language a registered member chose with /bahasa (None when unknown or unset)."""
-    member = await by_who(session, workspace, who)
-    return member.language if member is not None else None
+    # One column, not the member: every answer to a stranger or a member asks this.
+    return await session.scalar(of_who(select(Member.language), workspace, who))

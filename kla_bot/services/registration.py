@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot.domain import Who
@@ -116,15 +116,28 @@ async def _link(session: AsyncSession, workspace: Workspace, member: Member, sen
     return _registered(member, new)
 
 
+# Built once: every update from a private chat asks it (see ``unreachable_member``).
+_UNREACHABLE_MEMBER = select(Member.id).where(
+    Member.regency_id == bindparam("regency_id"),
+    Member.telegram_user_id == bindparam("telegram_user_id"), Member.reachable.is_(False))
+
+
+async def unreachable_member(session: AsyncSession, workspace: Workspace, *,
+                             telegram_user_id: int) -> int | None:
+    """The id of the member behind this Telegram account if they are marked unreachable."""
+    member_id: int | None = await session.scalar(
+        _UNREACHABLE_MEMBER,
+        {"regency_id": workspace.regency_id, "telegram_user_id": telegram_user_id})
+    return member_id
+
+
 async def reachable_again(session: AsyncSession, workspace: Workspace, *,
                           telegram_user_id: int, chat_id: int, now: datetime,
                           via: str) -> bool:
     """Any update from a member's private chat proves the bot can write to them again: if
     they were unreachable, mark them reachable, audit it, and let their held messages go.
     True when they had been unreachable. Costs one read for everyone else."""
-    member_id = await session.scalar(select(Member.id).where(
-        Member.regency_id == workspace.regency_id, Member.telegram_user_id == telegram_user_id,
-        Member.reachable.is_(False)))
+    member_id = await unreachable_member(session, workspace, telegram_user_id=telegram_user_id)
     member = await session.get(Member, member_id) if member_id is not None else None
     if member is None:
         return False

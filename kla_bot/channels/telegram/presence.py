@@ -46,6 +46,12 @@ async def seen(update: Update, context: KlaContext) -> None:
         return
     deps = await context.deps.for_regency(
         await context.deps.regencies.of_sender(Who.telegram(user.id), None))
+    # Almost everyone is reachable: a read that takes no write lock answers that, and only
+    # the rare comeback opens the unit of work that writes (which checks again inside it).
+    async with deps.db.lone_read() as session:
+        if await registration.unreachable_member(session, deps.workspace,
+                                                 telegram_user_id=user.id) is None:
+            return
     async with deps.db.transaction() as session:
         await registration.reachable_again(session, deps.workspace, telegram_user_id=user.id,
                                            chat_id=chat.id, now=deps.clock.now(),

@@ -10,9 +10,13 @@ included) in any :data:`GROUP_WINDOW` seconds, so a burst of approval news and p
 waits its turn instead of meeting a 429. Plain Python: the time source and the sleep are
 injectable for tests.
 
-With several workers (PostgreSQL) the overall limit is one :class:`SharedLimit` for all of
-them (:mod:`kla_bot.rate_budget`) instead of this process's window; the per-chat spacing stays
-per process (each row of a chat is claimed in id order, so rarely by two workers at once).
+The Telegram bot's pacer takes its overall tokens from the bot's one
+:class:`~kla_bot.priority_budget.PriorityBudget` instead of this window: the budget its handler
+replies take from too, interactive sends first (per process on SQLite, shared by every worker
+on PostgreSQL through :mod:`kla_bot.rate_budget`). The same pacer spaces handler replies to a
+private chat (:meth:`Pacer.wait_for_chat`), so a reply and a digest to one member keep the
+per-chat limit between them. The per-chat spacing stays per process (each row of a chat is
+claimed in id order, so rarely by two workers at once).
 """
 
 from __future__ import annotations
@@ -51,6 +55,12 @@ class SharedLimit(Protocol):
         ...
 
 
+class Budget(Protocol):
+    async def take(self, *, interactive: bool) -> None:
+        """Wait for a token and take it; interactive takes go before bulk ones."""
+        ...
+
+
 class Pacer:
     """The pacing state of one bot (per process, like Telegram's view of a bot)."""
 
@@ -59,9 +69,10 @@ class Pacer:
                  group_per_window: int = GROUP_PER_WINDOW, group_window: float = GROUP_WINDOW,
                  monotonic: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-                 shared: SharedLimit | None = None) -> None:
+                 shared: SharedLimit | None = None, budget: Budget | None = None) -> None:
         self.per_window = per_window
         self.shared = shared
+        self.budget = budget
         self.window = window
         self.chat_interval = chat_interval
         self.group_per_window = group_per_window
@@ -118,10 +129,18 @@ class Pacer:
         """Sleep while chats cool down (by this pacer's injectable sleep)."""
         await self._sleep(seconds)
 
-    async def pace(self, chat_id: Chat) -> None:
-        """Wait for room in the global window (or the budget shared by every worker), then
-        count a send to this chat as made now."""
-        if self.shared is not None:
+    async def wait_for_chat(self, chat_id: Chat) -> None:
+        """Sleep until this chat may be written to (a handler reply: it cannot let others go
+        first)."""
+        while not self.chat_ready(chat_id):
+            await self._sleep(self.seconds_until_a_chat_is_ready([chat_id]))
+
+    async def pace(self, chat_id: Chat, *, interactive: bool = False) -> None:
+        """Wait for room in the bot's budget (interactive sends first), or the budget shared by
+        every worker, or this pacer's own window; then count a send to this chat as made now."""
+        if self.budget is not None:
+            await self.budget.take(interactive=interactive)
+        elif self.shared is not None:
             while (wait := await self.shared.try_take()) > 0:
                 await self._sleep(wait)
         else:

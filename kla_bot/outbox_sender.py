@@ -269,16 +269,23 @@ class OutboxSender:
                 continue
             pacer = self.channels[item.route.channel].pacer
             if pacer is not None:  # rows answering someone's action go before bulk rows
-                await pacer.pace(item.route.chat, interactive=is_interactive(item.row.kind))
+                await pacer.pace(item.route.chat, interactive=is_interactive(item.row.kind),
+                                 until_answered=True)
             if held.until - self.deps.clock.now() < SEND_BUDGET:  # pacing or slow sends ate it
                 await self._renew(held)
                 waiting = [i for i in waiting if i.row.id in held.ids]
                 if item.row.id not in held.ids:
                     log.warning("outbox %s: lease lapsed and taken over; not sending it",
                                 item.row.id)
+                    if pacer is not None:
+                        pacer.answered(item.route.chat)  # nothing went: the chat is free
                     continue
             waiting.remove(item)
-            outcome = await self._deliver(item)
+            try:
+                outcome = await self._deliver(item)
+            finally:
+                if pacer is not None:
+                    pacer.answered(item.route.chat)
             held.ids.discard(item.row.id)
             delivered += outcome == "sent"
             if outcome == "unreachable":  # hold their other rows until they write again

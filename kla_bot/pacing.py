@@ -34,6 +34,7 @@ GLOBAL_WINDOW = 1.02
 CHAT_INTERVAL = 1.05  # seconds between two messages to one private chat (Telegram: ~1/s)
 GROUP_PER_WINDOW = 20  # Telegram: about 20 messages a minute in one group
 GROUP_WINDOW = 61.0  # a second of margin over the minute
+BUSY_AT_MOST = 30.0  # seconds a send may hold its chat unanswered (a lost answer never blocks it)
 FORGET_AFTER_CHATS = 10_000  # past this many remembered chats, drop those long cooled down
 
 T = TypeVar("T")
@@ -82,6 +83,12 @@ class Pacer:
         self._recent_sends: deque[float] = deque()
         self._last_by_chat: dict[Chat, float] = {}
         self._group_sends: dict[Chat, deque[float]] = {}
+        # Chats with a send under way (waiting for its token, or — asked for with
+        # ``until_answered`` — for Telegram's answer), since when: not ready for another send
+        # meanwhile. A handler reply and a digest to one member, both past the chat check,
+        # would otherwise go within the second; and a busy process may make the request a while
+        # after taking its token, while Telegram counts when it arrives.
+        self._busy: dict[Chat, float] = {}
 
     def _group_recent(self, chat_id: Chat) -> deque[float]:
         """The group's sends within its window (older ones dropped)."""
@@ -93,6 +100,8 @@ class Pacer:
 
     def _ready_at(self, chat_id: Chat) -> float:
         """When this chat may next be written to (monotonic seconds)."""
+        if self._is_busy(chat_id):  # at the earliest one interval after that send
+            return self._monotonic() + self.chat_interval
         if is_private(chat_id):
             return self._last_by_chat.get(chat_id, 0.0) + self.chat_interval
         sends = self._group_recent(chat_id)
@@ -102,6 +111,8 @@ class Pacer:
 
     def chat_ready(self, chat_id: Chat) -> bool:
         """Whether a message to this chat may go now without breaking its per-chat limit."""
+        if self._is_busy(chat_id):
+            return False
         if not is_private(chat_id):
             return len(self._group_recent(chat_id)) < self.group_per_window
         last = self._last_by_chat.get(chat_id)
@@ -135,23 +146,47 @@ class Pacer:
         while not self.chat_ready(chat_id):
             await self._sleep(self.seconds_until_a_chat_is_ready([chat_id]))
 
-    async def pace(self, chat_id: Chat, *, interactive: bool = False) -> None:
+    def _is_busy(self, chat_id: Chat) -> bool:
+        since = self._busy.get(chat_id)
+        return since is not None and self._monotonic() - since < BUSY_AT_MOST
+
+    async def pace(self, chat_id: Chat, *, interactive: bool = False,
+                   until_answered: bool = False) -> None:
         """Wait for room in the bot's budget (interactive sends first), or the budget shared by
-        every worker, or this pacer's own window; then count a send to this chat as made now."""
-        if self.budget is not None:
-            await self.budget.take(interactive=interactive)
-        elif self.shared is not None:
-            while (wait := await self.shared.try_take()) > 0:
-                await self._sleep(wait)
-        else:
-            await self._room_in_window()
+        every worker, or this pacer's own window; then count a send to this chat as made now.
+        ``until_answered``: the chat stays busy until :meth:`answered` (the caller's promise)."""
+        self._busy[chat_id] = self._monotonic()
+        try:
+            if self.budget is not None:
+                await self.budget.take(interactive=interactive)
+            elif self.shared is not None:
+                while (wait := await self.shared.try_take()) > 0:
+                    await self._sleep(wait)
+            else:
+                await self._room_in_window()
+        except BaseException:
+            self._busy.pop(chat_id, None)
+            raise
         now = self._monotonic()
+        if until_answered:
+            self._busy[chat_id] = now
+        else:
+            self._busy.pop(chat_id, None)
         self._last_by_chat[chat_id] = now
         if not is_private(chat_id):
             self._group_recent(chat_id).append(now)
         if len(self._last_by_chat) > FORGET_AFTER_CHATS:
             self._last_by_chat = {c: t for c, t in self._last_by_chat.items()
                                   if t > now - self.chat_interval}
+            self._busy = {c: t for c, t in self._busy.items() if t > now - BUSY_AT_MOST}
+
+    def answered(self, chat_id: Chat) -> None:
+        """Telegram has answered a send to this chat: its spacing runs from now (Telegram
+        counts when the request arrived, not when its token was taken)."""
+        self._busy.pop(chat_id, None)
+        if is_private(chat_id):
+            self._last_by_chat[chat_id] = max(self._last_by_chat.get(chat_id, 0.0),
+                                              self._monotonic())
 
     async def _room_in_window(self) -> None:
         sent = self._recent_sends

@@ -191,9 +191,11 @@ class Wire:
         self.sent: list[tuple[str, float]] = []
 
     async def digest(self, chat: int) -> None:
-        """An outbox send: the sender paces it (bulk), then calls without the limiter's gate."""
-        await self.pacer.pace(chat)
+        """An outbox send as the sender makes it: paced (bulk) under the route's chat, which is
+        text, then sent without the limiter's gate, then answered."""
+        await self.pacer.pace(str(chat), until_answered=True)
         self.sent.append((f"digest {chat}", self.time.now))
+        self.pacer.answered(str(chat))
 
     async def reply(self, chat: int, endpoint: str = "sendMessage") -> None:
         """A handler's request, through the limiter."""
@@ -236,6 +238,25 @@ async def test_a_reply_right_after_a_digest_keeps_the_chats_spacing() -> None:
     at = dict(wire.sent)
     assert at["sendMessage 7"] - start == pytest.approx(CHAT_INTERVAL, abs=0.05)
     assert at["editMessageText 7"] - start < 0.1 and at["sendMessage 8"] - start < 0.1
+
+
+async def test_a_reply_waits_for_telegrams_answer_to_a_slow_digest_then_the_interval() -> None:
+    """A busy process may make the digest's request well after its token: the member's next
+    message is spaced from Telegram's answer, not from the token."""
+    time = VirtualTime()
+    wire = Wire(time, *limited(time))
+
+    async def slow_digest() -> None:
+        await wire.pacer.pace("7", until_answered=True)
+        await time.sleep(0.8)  # the request is on its way
+        wire.sent.append(("digest 7", time.now))
+        wire.pacer.answered("7")
+
+    digest = asyncio.create_task(slow_digest())
+    await time.settle()
+    await time.run([digest, asyncio.create_task(wire.reply(7))])
+    at = dict(wire.sent)
+    assert at["sendMessage 7"] - at["digest 7"] == pytest.approx(CHAT_INTERVAL, abs=0.05)
 
 
 def test_the_interactive_kinds_answer_someones_action() -> None:

@@ -34,7 +34,7 @@ from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter
 
 from kla_bot.clock import Clock
-from kla_bot.pacing import Pacer, is_private
+from kla_bot.pacing import Chat, Pacer, is_private
 from kla_bot.priority_budget import LocalBucket, PriorityBudget
 
 NO_RETRY = -1  # ``rate_limit_args`` of outbox sends (PTB drops falsy values, so not 0)
@@ -82,8 +82,9 @@ class FloodAwareRateLimiter(AIORateLimiter):
         no_retry = rate_limit_args == NO_RETRY
         if no_retry and (left := self.flood_wait_left()) > 0:
             raise RetryAfter(timedelta(seconds=left))
+        spaced: Chat | None = None  # a private chat whose 1/s this request keeps
         if not no_retry and (chat_id := data.get("chat_id")) is not None:
-            await self._pace_reply(chat_id, endpoint)
+            spaced = await self._pace_reply(chat_id, endpoint)
 
         async def observed(*call_args: Any, **call_kwargs: Any) -> JSONResult:
             try:
@@ -95,6 +96,9 @@ class FloodAwareRateLimiter(AIORateLimiter):
                 if no_retry or wait > MAX_INLINE_WAIT:
                     raise _DoNotRetry(exc) from exc
                 raise
+            finally:
+                if spaced is not None:
+                    self.pacer.answered(spaced)
 
         try:
             return await super().process_request(
@@ -102,16 +106,18 @@ class FloodAwareRateLimiter(AIORateLimiter):
         except _DoNotRetry as wrapped:
             raise wrapped.original from None
 
-    async def _pace_reply(self, chat_id: object, endpoint: str) -> None:
+    async def _pace_reply(self, chat_id: object, endpoint: str) -> Chat | None:
         """A handler's request: wait for the chat's spacing (a new message to a private chat),
-        then take an interactive token, ahead of every bulk send waiting."""
-        chat = chat_id if isinstance(chat_id, int) else str(chat_id)
+        then take an interactive token, ahead of every bulk send waiting. Returns the private
+        chat whose spacing this message keeps, if any."""
+        chat = str(chat_id)  # as the outbox sender names it (a route's chat), one key per chat
         new_message = (endpoint.startswith(NEW_MESSAGE_PREFIXES)
                        and endpoint not in NOT_NEW_MESSAGES)
         if not new_message:
             if self.pacer.budget is not None:
                 await self.pacer.budget.take(interactive=True)
-            return
+            return None
         if is_private(chat):  # a group's 20 a minute is AIORateLimiter's, inside the call
             await self.pacer.wait_for_chat(chat)
         await self.pacer.pace(chat, interactive=True)
+        return chat if is_private(chat) else None

@@ -2,8 +2,9 @@
 
 Telegram allows a bot about 30 messages a second, whoever sends them. Handler replies (answers,
 receipts, button edits) and the outbox (digests, briefs, review results) therefore take their
-tokens from one bucket: per process on SQLite (:class:`LocalBucket`), for every worker together
-on PostgreSQL (:class:`kla_bot.rate_budget.SharedBudget`). Two classes of traffic draw from it:
+tokens from one source: per process on SQLite (:class:`LocalWindow`), for every worker together
+on PostgreSQL (:class:`kla_bot.rate_budget.SharedBudget`, a token bucket in one row; its
+in-memory twin is :class:`LocalBucket`). Two classes of traffic draw from it:
 
 * **interactive** — a person is waiting for it: handler replies, and the outbox kinds that
   answer someone's action (:data:`kla_bot.services.outbox_kinds.INTERACTIVE_KINDS`);
@@ -11,23 +12,25 @@ on PostgreSQL (:class:`kla_bot.rate_budget.SharedBudget`). Two classes of traffi
 
 Priority holds on two levels. In one process, :class:`PriorityBudget` lets no bulk take start
 while an interactive take waits. Across processes (or between a bulk take already asking and an
-interactive one arriving), the bucket itself decides: an interactive take may borrow the bucket
-down to ``-borrow`` while a bulk take needs a whole token left, so whenever interactive traffic
-is short of tokens, bulk traffic is shorter still and yields by itself, and resumes as soon as
-the interactive traffic leaves tokens unused.
+interactive one arriving), the source itself decides: an interactive take may borrow the bucket
+down to ``-borrow`` (or fill the window's last place) while a bulk take needs a whole token left,
+so whenever interactive traffic is short of tokens, bulk traffic is shorter still and yields by
+itself, and resumes as soon as the interactive traffic leaves tokens unused.
 
-The numbers (:data:`RATE`, :data:`BURST`, :data:`BORROW`): a bucket of ``BURST`` refilled at
-``RATE`` a second, down to ``-BORROW``, gives at most ``BURST + BORROW + RATE`` takes in any
+The bucket's numbers (:data:`RATE`, :data:`BURST`, :data:`BORROW`): ``BURST`` tokens refilled
+at ``RATE`` a second, down to ``-BORROW``, give at most ``BURST + BORROW + RATE`` takes in any
 one-second window (1.5 + 0.5 + 28 = 30, Telegram's limit), bulk alone at most 29, and bulk
 alone still runs at ``RATE`` (28/s, 93 % of 30). Half a token of borrowing is enough for the
 order (an interactive take is due 18 ms before a bulk one), and the half token more of burst
-keeps a sender that wakes a little late from wasting the refill.
+keeps a sender that wakes a little late from wasting the refill. The window's numbers
+(:data:`WINDOW_BULK`, :data:`WINDOW`): 29 bulk sends in any 1.02 s, 30 with interactive ones.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -35,6 +38,11 @@ RATE = 28.0  # tokens a second
 BURST = 1.5  # the bucket's size (what a pause saves up)
 BORROW = 0.5  # how far below zero an interactive take may drive the bucket
 MIN_WAIT = 0.005  # seconds: never spin on the bucket
+# One process's window (SQLite): 29 bulk sends in any 1.02 s, a 30th for interactive ones.
+WINDOW_BULK = 29
+WINDOW = 1.02
+BULK_CLUMP = 5  # bulk sends the window lets out back to back, catching up
+TELEGRAM_LIMIT = 30.0  # messages a second
 
 
 class TokenSource(Protocol):
@@ -70,6 +78,36 @@ class LocalBucket:
             self._tokens = left - 1
             return 0.0
         return max(MIN_WAIT, (floor + 1 - left) / self.rate)
+
+
+class LocalWindow:
+    """The budget of one process (SQLite runs one worker) as a sliding window: at most
+    ``per_window`` bulk sends in any ``window`` seconds, one more for interactive ones. Unlike
+    a bucket it lets a sender that fell behind (a slow database write) catch up within the
+    window, so bulk alone runs close to ``per_window / window`` (29 / 1.02 s = 95 % of 30/s),
+    while any one second still holds at most 30 sends. Bulk catches up ``clump`` sends at a
+    time at most (then one each ``1 / 30`` s): a window filled by one burst would keep a reply
+    waiting for a whole window."""
+
+    def __init__(self, *, per_window: int = WINDOW_BULK, window: float = WINDOW,
+                 clump: int = BULK_CLUMP, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.per_window, self.window, self.clump = per_window, window, clump
+        self._monotonic = monotonic
+        self._sent: deque[float] = deque()
+
+    async def try_take(self, borrow: bool = False) -> float:
+        now = self._monotonic()
+        sent = self._sent
+        while sent and sent[0] <= now - self.window:
+            sent.popleft()
+        allowed = self.per_window + (1 if borrow else 0)
+        wait = 0.0 if len(sent) < allowed else sent[len(sent) - allowed] + self.window - now
+        if not borrow and len(sent) >= self.clump:  # no more than a clump at 30/s
+            wait = max(wait, sent[-self.clump] + self.clump / TELEGRAM_LIMIT - now)
+        if wait <= 0:
+            sent.append(now)
+            return 0.0
+        return max(MIN_WAIT, wait)
 
 
 class PriorityBudget:

@@ -10,7 +10,7 @@ reply, a review result) may borrow the row down to ``-TELEGRAM_BORROW``, so bulk
 worker yield to any worker's replies (:mod:`kla_bot.priority_budget`). Any one-second window
 holds at most ``RATE + BURST + BORROW`` (30) sends from all workers together, bulk alone
 ``RATE + BURST`` (29.5, so 29). No new service is needed (Redis would be one more thing to run). On
-SQLite there is one worker, and the same bucket lives in its memory.
+SQLite there is one worker, whose budget is a window in its memory.
 
 Time is the machines' wall clock in seconds since the epoch (the pacer sleeps in real time, so
 the bucket must refill in real time, whatever ``deps.clock`` says; a test injects both); a
@@ -29,7 +29,7 @@ from kla_bot.db import Database
 from kla_bot.deps import Deps
 from kla_bot.leader import bot_identity, is_postgres
 from kla_bot.models import RateBudget
-from kla_bot.priority_budget import BORROW, BURST, MIN_WAIT, RATE, LocalBucket, TokenSource
+from kla_bot.priority_budget import BORROW, BURST, MIN_WAIT, RATE, LocalWindow, TokenSource
 
 TELEGRAM_RATE = RATE  # tokens a second, for every worker together
 TELEGRAM_BURST = BURST  # the bucket's size: bulk alone, RATE + BURST = 29.5 in any second
@@ -84,5 +84,5 @@ def telegram_budget(deps: Deps, now: Callable[[], float] = time.time) -> SharedB
 
 def telegram_tokens(deps: Deps) -> TokenSource:
     """Where the bot's Telegram tokens come from: the row every worker shares on PostgreSQL,
-    this process's own bucket on SQLite."""
-    return telegram_budget(deps) or LocalBucket()
+    this process's own window on SQLite."""
+    return telegram_budget(deps) or LocalWindow()

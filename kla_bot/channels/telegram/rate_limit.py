@@ -35,7 +35,7 @@ from telegram.ext import AIORateLimiter
 
 from kla_bot.clock import Clock
 from kla_bot.pacing import Chat, Pacer, is_private
-from kla_bot.priority_budget import LocalBucket, PriorityBudget
+from kla_bot.priority_budget import LocalWindow, PriorityBudget
 
 NO_RETRY = -1  # ``rate_limit_args`` of outbox sends (PTB drops falsy values, so not 0)
 MAX_INLINE_WAIT = 5.0  # seconds a handler reply may sleep out a flood wait inside the call
@@ -66,7 +66,7 @@ class FloodAwareRateLimiter(AIORateLimiter):
         self._clock = clock  # the bot's clock, like the sender's pause (tests move it)
         self._flood_until: datetime | None = None
         # The bot's pacing in this process: its budget (interactive first) and chat spacing.
-        self.pacer = pacer or Pacer(budget=PriorityBudget(LocalBucket()))
+        self.pacer = pacer or Pacer(budget=PriorityBudget(LocalWindow()))
 
     def flood_wait_left(self) -> float:
         """Seconds until the last flood wait Telegram imposed on the bot is over (0 if none)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from handlers.registry import Feature
 from kla_bot.clock import local_today
 from kla_bot.conversation.turn import Turn
-from kla_bot.domain import Role
+from kla_bot.domain import OVERSEER_ROLES
 from kla_bot.i18n import Translator
 from kla_bot.services.guide import Guide, guide_for
 
@@ -38,7 +38,7 @@ async def on_text(turn: Turn) -> bool:
 
 def _next_step(guide: Guide, t: Translator) -> str:
     lines = [t("chatter.member", name=guide.name, count=guide.open_tasks)]
-    if guide.role != Role.MEMBER:
+    if guide.role in OVERSEER_ROLES:
         lines.append(t("chatter.overseer", count=guide.waiting_review))
     return "\n".join(lines)
 

@@ -23,13 +23,16 @@ from kla_bot.services import corrections
 from kla_bot.services.access import Session, overseer_scope
 from kla_bot.services.corrections import Proposal
 from kla_bot.services.outbox_kinds import MemberAway
+from kla_bot.services.regency_settings import KIND_PREFIX, RegencySetting, is_regency_kind
 from kla_bot.text_fit import LINE_FIELD_WIDTH, shorten
 
 YES, NO = "cor:ok:", "cor:no:"
 OVERSEERS = frozenset({Role.COORDINATOR, Role.SECRETARIAT})
 
 
-def _propose(parse: Callable[[Turn], requests.Request]) -> TurnCallback:
+def propose_command(parse: Callable[[Turn], requests.Request | RegencySetting]) -> TurnCallback:
+    """A command that shows its change as before → after with Ya / Batal (written on Ya)."""
+
     async def command(turn: Turn) -> None:
         deps = turn.deps
 
@@ -52,6 +55,8 @@ def _propose(parse: Callable[[Turn], requests.Request]) -> TurnCallback:
 def change_line(t: Translator, shown: Proposal) -> str:
     """One correction as before → after, in the reader's language."""
     subject = shorten(shown.subject, LINE_FIELD_WIDTH)
+    if is_regency_kind(shown.kind):
+        return regency_change_line(t, shown, subject)
     if shown.kind == "add":
         new = shown.after
         due = Raw(t("corrections.due_on", day=new["due"]) if new["due"] else t(
@@ -75,11 +80,26 @@ def change_line(t: Translator, shown: Proposal) -> str:
              after=shown.after)
 
 
+def regency_change_line(t: Translator, shown: Proposal, subject: str) -> str:
+    """A regency setting as before → after (holidays as their dates, or none)."""
+    key = shown.kind.removeprefix(KIND_PREFIX)
+    if key == "holiday":
+        def days(values: list[str]) -> Raw:
+            return Raw(", ".join(t("regency_chat.day", day=d) for d in values)
+                       or t("regency_chat.no_holidays"))
+        return t("regency_chat.show.holiday", subject=subject, before=days(shown.before),
+                 after=days(shown.after))
+    return t(f"regency_chat.show.{key}", subject=subject, before=shown.before,
+             after=shown.after)
+
+
 async def yes_pressed(turn: Turn) -> None:
     deps = turn.deps
-    await _decide(turn, YES, "corrections.applied", lambda session, member, pending_id:
-                  corrections.confirm(session, deps.workspace, member, pending_id,
-                                      deps.clock.now(), deps.settings.tz))
+    shown = await _decide(turn, YES, "corrections.applied", lambda session, member, pending_id:
+                          corrections.confirm(session, deps.workspace, member, pending_id,
+                                              deps.clock.now(), deps.settings.tz))
+    if shown is not None and is_regency_kind(shown.kind):
+        deps.regencies.forget()  # this worker's next update reads the new settings
 
 
 async def no_pressed(turn: Turn) -> None:
@@ -92,12 +112,14 @@ async def no_pressed(turn: Turn) -> None:
 Decision = Callable[[Session, Member, int], Awaitable[Proposal]]
 
 
-async def _decide(turn: Turn, prefix: str, done_key: str, decide: Decision) -> None:
-    """Ya or Batal on a shown change: carry it out, then show what was decided."""
+async def _decide(turn: Turn, prefix: str, done_key: str,
+                  decide: Decision) -> Proposal | None:
+    """Ya or Batal on a shown change: carry it out, then show what was decided (and return
+    it; None when refused)."""
     pending_id = id_after(turn, prefix)
     if pending_id is None:
         await turn.ack()
-        return
+        return None
 
     async def work(session: Session, member: Member) -> Proposal:
         return await decide(session, member, pending_id)
@@ -106,6 +128,7 @@ async def _decide(turn: Turn, prefix: str, done_key: str, decide: Decision) -> N
     if shown is not None:
         await turn.ack()
         await turn.show("\n".join([t(done_key), change_line(t, shown)]))
+    return shown
 
 
 def _away(turn: Turn) -> requests.AwayMember:
@@ -123,7 +146,7 @@ def render_away(payload: MemberAway, t: Translator) -> Rendered:
 
 def _command(name: str, alias: str, parse: Callable[[Turn], requests.Request]) -> Command:
     # Everyday words ("ubah", "tambah", "cuti"): on WhatsApp only with their "/".
-    return Command(name, alias, _propose(parse), f"corrections.menu.{name}", roles=OVERSEERS,
+    return Command(name, alias, propose_command(parse), f"corrections.menu.{name}", roles=OVERSEERS,
                    private=True, bare=False)
 
 

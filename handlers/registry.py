@@ -8,6 +8,7 @@ table through :func:`handlers.route.dispatch`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
@@ -18,6 +19,9 @@ from kla_bot.conversation.turn import Turn
 from kla_bot.deps import Deps
 from kla_bot.i18n import Translator
 from kla_bot.services.outbox_kinds import OutboxKind, OutboxPayload
+from kla_bot.services.regencies import scheduled_zones
+
+log = logging.getLogger(__name__)
 
 TurnCallback = Callable[[Turn], Coroutine[Any, Any, Any]]
 # A reader of plain text: True when it took the text (nothing after it sees it).
@@ -105,13 +109,24 @@ Hook = Callable[[Deps], Awaitable[None]]
 
 
 @dataclass(frozen=True)
+class Trigger:
+    """One firing rule of a job: a local time of day in ``zone`` (every regency there), or an
+    interval (every regency)."""
+
+    name: str
+    when: time | timedelta
+    zone: str | None = None
+
+
+@dataclass(frozen=True)
 class Job:
     """Work a feature wants done on a schedule, whatever channels run: at local times each
     day (``daily_at``, read from the settings) or every ``every``. The Telegram adapter runs
     it on python-telegram-bot's JobQueue, a WhatsApp-only bot on APScheduler directly
     (:mod:`kla_bot.channels.serving`); both name each trigger by :meth:`triggers`, so a
     restart replaces jobs, never adds. ``catch_up``: also run once at start (a slot missed
-    earlier today). A job is idempotent: a late or double firing changes nothing."""
+    earlier today). A job is idempotent: a late or double firing changes nothing. It runs
+    once per regency (:meth:`run_in`), a daily one at each regency's own local times."""
 
     name: str
     run: Callable[[Deps], Awaitable[object]]
@@ -119,13 +134,40 @@ class Job:
     every: timedelta | None = None
     catch_up: bool = False
 
-    def triggers(self, settings: Settings) -> list[tuple[str, time | timedelta]]:
-        """(unique name, local time of day or interval) of each firing rule."""
-        at = [(f"{self.name}@{slot:%H:%M}", slot) for slot in
-              (self.daily_at(settings) if self.daily_at is not None else ())]
-        every: list[tuple[str, time | timedelta]] = (
-            [(self.name, self.every)] if self.every is not None else [])
+    def triggers(self, settings: Settings, zones: Iterable[str] = ()) -> list[Trigger]:
+        """Each firing rule, uniquely named: daily ones in the configured time zone and in
+        each of ``zones`` (:func:`job_zones`; a name says its zone when not the configured)."""
+        home = settings.verification.timezone
+        at = [Trigger(f"{self.name}@{slot:%H:%M}" + ("" if zone == home else f"@{zone}"),
+                      slot, zone)
+              for zone in [home, *sorted(set(zones) - {home})]
+              for slot in (self.daily_at(settings) if self.daily_at is not None else ())]
+        every = [Trigger(self.name, self.every)] if self.every is not None else []
         return [*at, *every]
+
+    async def run_in(self, deps: Deps, zone: str | None = None) -> None:
+        """Run for every regency (those in ``zone`` only, when given); one regency's failure
+        is logged and the others still run."""
+        if await deps.regencies.single():
+            regencies = [await deps.as_set_now()]  # changed in chat since start?
+        else:
+            regencies = [here for here in await deps.each_regency()
+                         if zone is None or here.settings.verification.timezone == zone]
+        for here in regencies:
+            try:
+                await self.run(here)
+            except Exception:
+                log.exception("job %s failed for %s", self.name, here.workspace.regency)
+
+
+async def job_zones(deps: Deps) -> list[str]:
+    """The time zones daily jobs fire in besides the configured one: with several regencies,
+    Indonesia's three (WIB, WITA, WIT: a regency added later is served without a restart)
+    and any other a regency uses."""
+    profiles = await deps.regencies.profiles()
+    if len(profiles) <= 1:
+        return []
+    return sorted(scheduled_zones([p.timezone for p in profiles]))
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,13 @@ features that read them, in ``FEATURES`` order. On a channel without a command m
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from handlers import FEATURES, privacy
 from handlers.buttons import stale, well_formed
 from handlers.registry import Command, TextReader
 from kla_bot.conversation.turn import Turn
+from kla_bot.phones import try_normalize_sent_phone
 
 MENU_CHANNELS = frozenset({"telegram"})
 
@@ -34,7 +37,9 @@ def text_readers() -> list[TextReader]:
 
 
 async def dispatch(turn: Turn) -> None:
-    """Run the handler for this input (or the polite answer when none takes it)."""
+    """Run the handler for this input (or the polite answer when none takes it), in the
+    sender's regency."""
+    turn = await in_senders_regency(turn)
     inbound = turn.inbound
     if inbound.press is not None:
         await _press(turn, inbound.press)
@@ -70,6 +75,25 @@ async def dispatch(turn: Turn) -> None:
                 return
 
 
+async def in_senders_regency(turn: Turn) -> Turn:
+    """The turn with the dependencies of the sender's regency: a member's, a linked group's,
+    or for a newcomer the one listing the phone they share or the invite they use (the
+    configured regency when nothing says, or when the deployment has one)."""
+    deps = turn.deps
+    if await deps.regencies.single():  # the one regency, as set now
+        return replace(turn, deps=await deps.as_set_now())
+    inbound = turn.inbound
+    regency_id = await deps.regencies.of_sender(
+        turn.who, None if inbound.private else turn.place.id)
+    if regency_id is None and inbound.private:
+        phone = try_normalize_sent_phone(inbound.contact.phone) if inbound.contact else None
+        code = inbound.args[0] if inbound.command == "start" and inbound.args else None
+        regency_id = await deps.regencies.of_stranger(phone=phone, code=code)
+    here = await deps.for_regency(regency_id)
+    # Another regency's deps are made from the directory; the configured one's at start.
+    return replace(turn, deps=await here.as_set_now() if here is deps else here)
+
+
 async def _press(turn: Turn, data: str) -> None:
     if well_formed(data):
         for feature in FEATURES:
@@ -81,8 +105,6 @@ async def _press(turn: Turn, data: str) -> None:
 
 
 async def _command(turn: Turn, name: str, args: tuple[str, ...]) -> None:
-    from dataclasses import replace
-
     command = command_named(name)
     if command is None:
         if turn.inbound.private:

@@ -68,7 +68,9 @@ async def _welcome_member(turn: Turn, member: Registered) -> None:
     key = "start.registered" if member.new else "start.already"
     await turn.reply(t(key, name=shorten(member.name, LINE_FIELD_WIDTH),
                        agency=shorten(member.agency, LINE_FIELD_WIDTH)), clear_keyboard=True)
-    if member.role != Role.MEMBER:
+    if member.role == Role.PROVINCE:
+        await turn.reply(t("province.start_hint"))
+    elif member.role != Role.MEMBER:
         async with turn.deps.db.transaction() as session:
             waiting = await review.waiting_count(session, turn.deps.workspace, member.member_id)
         await turn.reply(t("start.staff_hint"))

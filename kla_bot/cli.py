@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from kla_bot.clock import SystemClock
 from kla_bot.config import ConfigError, Settings, default_config_path, load_settings
-from kla_bot.errors import RuntimeFailure, UserError
+from kla_bot.errors import Refusal, RuntimeFailure, UserError
 from kla_bot.i18n import LANGUAGES
 from kla_bot.logs import setup_logging
 
@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "console": "kla_bot.console.main:run_console",
     "demo": "kla_bot.console.main:run_demo",
     "whatsapp": "kla_bot.cli_whatsapp:run_whatsapp",
+    "regency": "kla_bot.cli_regency:run_regency",
 }
 
 
@@ -61,23 +62,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("run")
     command("db").add_argument("action", choices=["upgrade"])
-    imp = command("import")
+
+    def in_regency(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        parser.add_argument("--regency", default=None, metavar="NAME", help=h("regency_option"))
+        return parser
+
+    imp = in_regency(command("import"))
     imp.add_argument("kind", choices=["members", "tasks"])
     imp.add_argument("file", type=Path)
-    command("status").add_argument("--json", action="store_true", help=h("json"))
-    ex = command("export")
+    in_regency(command("status")).add_argument("--json", action="store_true", help=h("json"))
+    ex = in_regency(command("export"))
     ex.add_argument("--out", type=Path, required=True, help=h("out"))
     ex.add_argument("--all", action="store_true", help=h("all"))
-    command("audit").add_argument("--limit", type=int, default=200, help=h("limit"))
-    inv = command("invite")
+    in_regency(command("audit")).add_argument("--limit", type=int, default=200, help=h("limit"))
+    inv = in_regency(command("invite"))
     inv.add_argument("phone", nargs="?", default=None, help=h("phone"))
     inv.add_argument("--all", action="store_true",
                      help=t.plain("invitations.cli.help_all").replace("%", "%%"))
     inv.add_argument("--out", type=Path, default=None,
                      help=t.plain("invitations.cli.help_out").replace("%", "%%"))
-    tpl = command("template")
+    tpl = in_regency(command("template"))
     tpl.add_argument("--out", type=Path, required=True, help=h("template_out"))
     tpl.add_argument("--lang", choices=list(LANGUAGES), default=None, help=h("template_lang"))
+    _regency_commands(command("regency"), config, h)
     console = command("console")
     console.add_argument("--as", dest="as_phone", default=None, help=h("as"))
     console.add_argument("--channel", choices=["telegram", "whatsapp"], default="telegram",
@@ -92,6 +99,30 @@ def build_parser() -> argparse.ArgumentParser:
     wa.add_argument("--lang", choices=list(LANGUAGES), default=None, help=h("whatsapp_lang"))
     wa.add_argument("--json", action="store_true", help=h("whatsapp_json"))
     return parser
+
+
+def _regency_commands(regency: argparse.ArgumentParser, config: _Parser,
+                      h: Callable[[str], str]) -> None:
+    """``regency add NAME --date D --zone Z …``, ``regency list``, ``regency set NAME F V``.
+    Values are checked by the service (one refusal from the catalogs), not by argparse."""
+    actions = regency.add_subparsers(dest="action", required=True, parser_class=_Parser)
+
+    def action(name: str) -> argparse.ArgumentParser:
+        return actions.add_parser(name, help=h(f"regency_{name}"),
+                                  description=h(f"regency_{name}"), parents=[config])
+
+    add = action("add")
+    add.add_argument("name", help=h("regency_name"))
+    add.add_argument("--date", required=True, help=h("regency_date"))
+    add.add_argument("--zone", required=True, help=h("regency_zone"))
+    add.add_argument("--target", default="Nindya", help=h("regency_target"))
+    add.add_argument("--last-score", default="0", help=h("regency_last_score"))
+    add.add_argument("--province", default=None, help=h("regency_province"))
+    action("list")
+    change = action("set")
+    change.add_argument("name", help=h("regency_name"))
+    change.add_argument("field", help=h("regency_field"))
+    change.add_argument("value", help=h("regency_value"))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -115,12 +146,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         module_name, _, func_name = COMMANDS[args.command].partition(":")
         command: Command = getattr(importlib.import_module(module_name), func_name)
         return asyncio.run(command(args, settings))
-    except UserError as exc:
+    except Refusal as exc:  # a UserError, or a service's refusal (``regency add``, ``--regency``)
         from kla_bot.cli_text import cli_translator, error_text
 
         t = cli_translator(settings or _fallback_settings())
         print(f"kla-bot: {error_text(t, exc)}", file=sys.stderr)
-        return exc.exit_status
+        return exc.exit_status if isinstance(exc, UserError) else UserError.exit_status
     except KeyboardInterrupt:
         return 130
     except Exception as exc:

@@ -1,4 +1,5 @@
-"""``python bot.py import members|tasks FILE`` and ``python bot.py status [--json]``."""
+"""``python bot.py import members|tasks FILE`` and ``python bot.py status [--json]``, each in
+the configured regency or the one ``--regency`` names."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import argparse
 import json
 import sys
 
+from kla_bot.cli_regency import regency_deps
 from kla_bot.cli_text import cli_translator, render
 from kla_bot.clock import clock_from_env
 from kla_bot.config import Settings
-from kla_bot.deps import create_deps
 from kla_bot.i18n import Translator
 from kla_bot.services.delivery import OutboxHealth, TemplateCounts, health, template_counts
 from kla_bot.services.imports import MEMBER_COLUMNS, TASK_COLUMNS, import_in_batches
@@ -19,17 +20,15 @@ from kla_bot.tabular import read_sheet
 
 
 async def run_import(args: argparse.Namespace, settings: Settings) -> int:
-    """Validate the whole file, then upsert it in short transactions; print a summary, the
-    columns left unused and any warning (on stderr)."""
+    """Validate the whole file, then upsert it in short transactions; print a summary (one
+    line per regency when the file names several), the columns left unused and any warning
+    (on stderr)."""
     columns = MEMBER_COLUMNS if args.kind == "members" else TASK_COLUMNS
     table = read_sheet(args.file, columns)  # unreadable files fail before the database opens
     clock = clock_from_env()
-    deps = await create_deps(settings, clock)
-    try:
+    async with regency_deps(args, settings, clock) as deps:
         result = await import_in_batches(deps.db, deps.workspace, args.kind, table.rows,
                                          clock.now(), source=str(args.file))
-    finally:
-        await deps.db.dispose()
     t = cli_translator(settings)
     if table.header_row > 1:
         print(t.plain("imports.header_row", file=args.file, row=table.header_row))
@@ -41,6 +40,9 @@ async def run_import(args: argparse.Namespace, settings: Settings) -> int:
                       fields=", ".join(t.plain(f"imports.field.{f}") for f in table.absent)))
     print(t.plain("imports.summary", file=args.file, kind=t.plain(f"imports.kind.{result.kind}"),
                   created=result.created, updated=result.updated, unchanged=result.unchanged))
+    for part in result.regencies:
+        print(t.plain("imports.summary_regency", regency=part.regency, created=part.created,
+                      updated=part.updated, unchanged=part.unchanged))
     for warning in result.warnings:
         print("kla-bot: " + render(t, warning), file=sys.stderr)
     return 0
@@ -49,14 +51,10 @@ async def run_import(args: argparse.Namespace, settings: Settings) -> int:
 async def run_status(args: argparse.Namespace, settings: Settings) -> int:
     """Print the status as a table, or with ``--json`` in the documented shape."""
     clock = clock_from_env()
-    deps = await create_deps(settings, clock)
-    try:
-        async with deps.db.snapshot() as session:
-            report = await build_status(session, deps.workspace, settings, clock.now())
-            outbox = await health(session, deps.workspace)
-            templates = await template_counts(session, deps.workspace)
-    finally:
-        await deps.db.dispose()
+    async with regency_deps(args, settings, clock) as deps, deps.db.snapshot() as session:
+        report = await build_status(session, deps.workspace, deps.settings, clock.now())
+        outbox = await health(session, deps.workspace)
+        templates = await template_counts(session, deps.workspace)
     if args.json:
         print(json.dumps({**report.to_json(), "outbox": outbox.counts,
                           "whatsapp": templates.to_json()}, ensure_ascii=False, indent=2))

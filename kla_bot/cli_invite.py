@@ -1,7 +1,8 @@
 """``python bot.py invite PHONE``: a one-time ``/start`` code for a member who cannot share a
 contact (a number on another phone, a shared office phone), with the link to open it.
 ``python bot.py invite --all --out undangan.xlsx``: the same workbook ``/undang`` sends, with
-every unregistered member's code, link and message."""
+every unregistered member's code, link and message. Both in the configured regency or the one
+``--regency`` names."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import argparse
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from kla_bot.cli_regency import regency_deps
 from kla_bot.cli_text import cli_translator, error_text
 from kla_bot.clock import SystemClock
 from kla_bot.config import Settings
-from kla_bot.deps import create_deps
 from kla_bot.errors import Reason, UserError
 from kla_bot.i18n import Translator, translator
 from kla_bot.services.access import AccessDenied
@@ -40,18 +41,14 @@ async def run_invite(args: argparse.Namespace, settings: Settings, *,
         if not every or out is None or args.phone is not None:
             raise UserError("cli.usage", detail=Reason("invitations.cli.usage"),
                             prog="kla-bot invite")
-        return await run_invite_all(out, settings, deep_link=deep_link)
+        return await run_invite_all(args, out, settings, deep_link=deep_link)
     clock = SystemClock()
-    deps = await create_deps(settings, clock)
-    try:
-        async with deps.db.transaction() as session:
-            try:
-                code, name = await create_invite(session, deps.workspace, phone=args.phone,
-                                                 created_by=None, now=clock.now())
-            except AccessDenied as exc:
-                raise UserError("cli.invite.unknown_phone", phone=args.phone) from exc
-    finally:
-        await deps.db.dispose()
+    async with regency_deps(args, settings, clock) as deps, deps.db.transaction() as session:
+        try:
+            code, name = await create_invite(session, deps.workspace, phone=args.phone,
+                                             created_by=None, now=clock.now())
+        except AccessDenied as exc:
+            raise UserError("cli.invite.unknown_phone", phone=args.phone) from exc
     t = cli_translator(settings)
     print(t.plain("cli.invite.code", name=name, code=code))
     if not settings.bot.token or deep_link is None:
@@ -66,19 +63,15 @@ async def run_invite(args: argparse.Namespace, settings: Settings, *,
     return 0
 
 
-async def run_invite_all(out: Path, settings: Settings, *,
+async def run_invite_all(args: argparse.Namespace, out: Path, settings: Settings, *,
                          deep_link: DeepLink | None = None) -> int:
     """Write every unregistered member's invitation to ``out`` (.xlsx): Telegram deep links
     when a token is set (the username from getMe), wa.me links for a WhatsApp-only bot, else
     the ``/start CODE`` to type."""
     clock = SystemClock()
-    deps = await create_deps(settings, clock)
-    try:
-        async with deps.db.transaction() as session:
-            found = await invite_unregistered(session, deps.workspace, creator=None,
-                                              now=clock.now())
-    finally:
-        await deps.db.dispose()
+    async with regency_deps(args, settings, clock) as deps, deps.db.transaction() as session:
+        found = await invite_unregistered(session, deps.workspace, creator=None,
+                                          now=clock.now())
     t = cli_translator(settings)
     channel, bot, link = await _links(settings, found, deep_link, t)
     them = translator(settings.bot.language)  # for the members: the bot's default language

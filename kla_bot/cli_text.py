@@ -11,7 +11,7 @@ from typing import Any
 
 from kla_bot.clock import days_left
 from kla_bot.config import Settings
-from kla_bot.errors import Reason, UserError
+from kla_bot.errors import Reason, Refusal, UserError
 from kla_bot.i18n import Translator, translator
 
 
@@ -33,9 +33,10 @@ def _value(t: Translator, value: Any) -> Any:
     return value
 
 
-def error_text(t: Translator, error: UserError) -> str:
+def error_text(t: Translator, error: Refusal) -> str:
     """What ``kla-bot: …`` says after its colon: the reason, then one line per detail."""
-    return "\n".join(render(t, reason) for reason in (error.reason, *error.details))
+    details = error.details if isinstance(error, UserError) else ()
+    return "\n".join(render(t, reason) for reason in (error.reason, *details))
 
 
 def startup_line(t: Translator, settings: Settings, *, username: str, now: datetime) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -13,7 +13,9 @@ from kla_bot.domain import Who
 from kla_bot.files import FileSource, HttpFileSource
 from kla_bot.i18n import Translator, resolve_language, translator
 from kla_bot.leader import AlwaysLeader, Leadership
+from kla_bot.regency_directory import RegencyDirectory
 from kla_bot.services.members import language_of
+from kla_bot.services.regencies import RegencyProfile
 from kla_bot.services.workspace import Workspace, ensure_workspace
 from kla_bot.status_charts import StatusCharts
 from kla_bot.storage import EvidenceStore, open_store
@@ -42,6 +44,48 @@ class Deps:
         reused)."""
         return open_store(self.settings.storage)
 
+    @cached_property
+    def regencies(self) -> RegencyDirectory:
+        """The deployment's regencies (shared by every regency's copy of these deps)."""
+        return RegencyDirectory(self.db, self.settings, self.workspace.regency_id)
+
+    def in_regency(self, profile: RegencyProfile) -> Deps:
+        """These dependencies as one regency sees them: its workspace and settings."""
+        here = replace(self, settings=self.regencies.settings_for(profile),
+                       workspace=profile.workspace)
+        here.__dict__["regencies"] = self.regencies  # one directory, one store client
+        if "store" in self.__dict__:
+            here.__dict__["store"] = self.store
+        return here
+
+    async def for_regency(self, regency_id: int | None) -> Deps:
+        """The dependencies of regency ``regency_id`` (these when None, unknown or the same)."""
+        if regency_id is None or regency_id == self.workspace.regency_id:
+            return self
+        profile = await self.regencies.profile(regency_id)
+        return self if profile is None else self.in_regency(profile)
+
+    async def as_set_now(self) -> Deps:
+        """These dependencies with their regency's settings as the directory has them now
+        (changed in chat since these were made?); these themselves when unchanged."""
+        profile = await self.regencies.profile(self.workspace.regency_id)
+        if profile is None or self._shows(profile):
+            return self
+        return self.in_regency(profile)
+
+    def _shows(self, profile: RegencyProfile) -> bool:
+        """Whether these dependencies hold ``profile``'s settings already (its verification
+        keys and holidays; the rest of the configuration is left as it is)."""
+        fresh = self.regencies.settings_for(profile)
+        return fresh is self.settings or (
+            self.workspace == profile.workspace
+            and self.settings.verification == fresh.verification
+            and self.settings.reminders.holidays == fresh.reminders.holidays)
+
+    async def each_regency(self) -> list[Deps]:
+        """One copy per regency of the deployment, for the jobs."""
+        return [self.in_regency(p) for p in await self.regencies.profiles()]
+
     def translator(self, stored: str | None, telegram_code: str | None = None) -> Translator:
         """Texts in a member's language (their choice, their Telegram language, the default)."""
         return translator(resolve_language(stored, telegram_code, self.settings.bot.language))
@@ -65,4 +109,6 @@ async def create_deps(settings: Settings, clock: Clock, *, file_source: FileSour
     async with db.transaction() as session:
         workspace = await ensure_workspace(session, settings, clock)
     source = file_source or HttpFileSource(settings.bot.base_file_url, settings.bot.token)
-    return Deps(settings=settings, clock=clock, db=db, workspace=workspace, file_source=source)
+    deps = Deps(settings=settings, clock=clock, db=db, workspace=workspace, file_source=source)
+    # The configured regency as the database has it (settings changed in chat included).
+    return deps.in_regency(await deps.regencies.home())

@@ -56,6 +56,13 @@ class Role(StrEnum):
     MEMBER = "member"
     COORDINATOR = "coordinator"
     SECRETARIAT = "secretariat"
+    # A province's officer: reads every regency of their province (their record's regency
+    # names it), acts in none.
+    PROVINCE = "province"
+
+
+# The roles that oversee tasks (review, assign, remind, correct); never the province's.
+OVERSEER_ROLES: frozenset[str] = frozenset({Role.COORDINATOR, Role.SECRETARIAT})
 
 
 class EvidenceState(StrEnum):

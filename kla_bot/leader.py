@@ -46,11 +46,17 @@ class Leadership(Protocol):
     @property
     def leading(self) -> bool: ...
 
+    # The server process of the worker's lock connection: it lives as long as the worker,
+    # so it names the worker to the others (kla_bot.inbox); None without one.
+    @property
+    def backend_pid(self) -> int | None: ...
+
 
 class AlwaysLeader:
     """One process (SQLite, the console, most tests): it leads."""
 
     leading = True
+    backend_pid = None
 
 
 def bot_identity(settings: Settings) -> str:

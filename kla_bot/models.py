@@ -22,6 +22,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -64,6 +65,13 @@ class Regency(Base):
     __tablename__ = "regencies"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
+    # The province it belongs to: a provincial officer sees every regency of theirs.
+    province: Mapped[str | None] = mapped_column(String(120), index=True)
+    # Regional days off (ISO dates) on top of the national ones (kla_bot.scheduler).
+    holidays: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    # What config.toml said when last applied (the configured regency only): a start applies
+    # the file again only when it changed, so settings changed in chat are not undone.
+    config_applied: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
 
 
@@ -352,17 +360,21 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]]
 
 
-class WhatsAppInboxMessage(Base):
-    """A WhatsApp message taken in by the webhook, kept before the webhook answers 200 so a
-    crash loses nothing: ``raw`` is the message (and its sender's contact) as WhatsApp posted
-    it; ``handled_at`` is set once the conversation has dealt with it. The unique message id
-    makes a redelivery a no-op, also after a restart."""
+class InboundMessage(Base):
+    """A message or update a webhook took in (WhatsApp's, Telegram's), kept and committed
+    before the webhook answers 200 so a crash loses nothing (:mod:`kla_bot.inbox`): ``raw`` is
+    what the channel posted; ``holder`` the worker handling it; ``handled_at`` set once the
+    conversation dealt with it. The unique (channel, id) makes a redelivery a no-op, on any
+    worker, also after a restart."""
 
-    __tablename__ = "whatsapp_inbox"
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[str] = mapped_column(String(160), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(160))
     raw: Mapped[dict[str, Any]]
     received_at: Mapped[datetime]
+    holder: Mapped[int | None] = mapped_column(BigInteger)
     handled_at: Mapped[datetime | None] = mapped_column(index=True)
 
 

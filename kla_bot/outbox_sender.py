@@ -387,7 +387,7 @@ class OutboxSender:
     async def _unreachable(self, row: Claimed, route: Route, reason: str) -> None:
         log.warning("outbox %s (%s): member %s unreachable on %s (%s)", row.id, row.kind,
                     row.recipient_id, route.channel, reason)
-        deps = self.deps
+        deps = await self.deps.for_regency(row.regency_id)  # their coordinators are told
         today = local_today(deps.clock, deps.settings.tz).isoformat()
         async with deps.db.transaction() as session:
             await delivery.mark_unreachable(session, deps.workspace, row, reason=reason,

@@ -39,11 +39,13 @@ _SYNONYMS = {"nomor": "no", "nomer": "no", "nmr": "no", "telp": "telepon", "tlp"
 
 @dataclass(frozen=True)
 class Column:
-    """A field the importer understands, the header names that mean it, and whether it must be."""
+    """A field the importer understands, the header names that mean it, and whether it must be
+    (``quiet``: optional and usually absent, so its absence is not listed in ``Table.absent``)."""
 
     field: str
     aliases: tuple[str, ...]
     required: bool = True
+    quiet: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,8 @@ def read_sheet(path: Path, columns: Sequence[Column], *, sheet: int = 0) -> Tabl
     used = set(positions.values())
     ignored = tuple(_column_name(header, i) for i in sorted(
         {i for i, cell in enumerate(header) if cell.strip()} | data_columns) if i not in used)
-    absent = tuple(c.field for c in columns if not c.required and c.field not in positions)
+    absent = tuple(c.field for c in columns
+                   if not c.required and not c.quiet and c.field not in positions)
     return Table(rows, header_index + 1, ignored, absent)
 
 

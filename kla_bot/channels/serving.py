@@ -53,7 +53,7 @@ async def webhooks_served(deps: Deps, app: KlaApplication | None = None
     there, with its runtime (messages from before the restart handled first, in the
     background) and its outbox sending — by ``app``'s sender when there is one, else by a
     WhatsApp-only sender run here."""
-    from kla_bot.channels.telegram.webhook import set_webhook, telegram_route
+    from kla_bot.channels.telegram.webhook import TelegramInbox, set_webhook, telegram_route
     from kla_bot.channels.whatsapp.outbox import serve_outbox
 
     bot = deps.settings.bot
@@ -73,6 +73,7 @@ async def webhooks_served(deps: Deps, app: KlaApplication | None = None
         await server.start()
         if telegram:
             assert app is not None
+            TelegramInbox.of(app).sweeper.start()  # updates a stopped worker left
             await set_webhook(app, url=bot.webhook_url, secret=bot.webhook_secret)
         if runtime is not None:
             await runtime.start()
@@ -82,6 +83,9 @@ async def webhooks_served(deps: Deps, app: KlaApplication | None = None
         yield runtime
     finally:
         await server.stop()
+        if telegram:
+            assert app is not None
+            await TelegramInbox.of(app).sweeper.stop()
         if sender is not None and app is None:
             await sender.stop()
         if runtime is not None:
@@ -121,19 +125,22 @@ async def without_telegram(deps: Deps) -> AsyncIterator[AsyncIOScheduler]:
     the reminders at each configured local time, caught up now for a slot missed earlier
     today; the hari H tick — and at the end the stop hooks and the database closed."""
     from handlers import FEATURES
+    from handlers.registry import job_zones
 
     for feature in FEATURES:
         if feature.on_start is not None:
             await feature.on_start(deps)
     jobs = AsyncIOScheduler(timezone=deps.settings.tz)
+    zones = await job_zones(deps)
     for feature in FEATURES:
         for job in feature.jobs:
-            for name, when in job.triggers(deps.settings):
-                trigger = (CronTrigger(hour=when.hour, minute=when.minute,
-                                       timezone=deps.settings.tz)
-                           if isinstance(when, time)
-                           else IntervalTrigger(seconds=when.total_seconds()))
-                jobs.add_job(job.run, trigger, args=[deps], id=name,
+            for trigger in job.triggers(deps.settings, zones):
+                when = trigger.when
+                fires = (CronTrigger(hour=when.hour, minute=when.minute,
+                                     timezone=trigger.zone or deps.settings.tz)
+                         if isinstance(when, time)
+                         else IntervalTrigger(seconds=when.total_seconds()))
+                jobs.add_job(job.run_in, fires, args=[deps, trigger.zone], id=trigger.name,
                              misfire_grace_time=None, coalesce=True)
     try:
         if not isinstance(deps.clock, ManualClock):  # a test drives time itself
@@ -141,7 +148,7 @@ async def without_telegram(deps: Deps) -> AsyncIterator[AsyncIOScheduler]:
             for feature in FEATURES:
                 for job in feature.jobs:
                     if job.catch_up:
-                        await job.run(deps)
+                        await job.run_in(deps)
         yield jobs
     finally:
         if jobs.running:

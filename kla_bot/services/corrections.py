@@ -2,6 +2,9 @@
 on the proposer's Ya, or dropped on Batal. Nothing changes before the press; every applied
 change is audited.
 
+The secretariat's own regency settings (``/kabupaten``) are proposed and confirmed the same
+way (:mod:`kla_bot.services.regency_settings`).
+
 Who: the secretariat, for everything; a coordinator, for tasks of their clusters and members
 who are only in their clusters (a coordinator runs their clusters day to day; moving someone
 out of them, or into a cluster they do not coordinate, is the secretariat's). The requests come
@@ -21,9 +24,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kla_bot.domain import TaskState
+from kla_bot.domain import Role, TaskState
 from kla_bot.models import Indicator, Member, MemberCluster, PendingCorrection, Task
-from kla_bot.services import audit, away, members
+from kla_bot.services import audit, away, members, regency_settings
 from kla_bot.services.access import AccessDenied, Scope, overseer_scope, require_cluster
 from kla_bot.services.audit import Actor
 from kla_bot.services.correction_requests import (
@@ -36,15 +39,17 @@ from kla_bot.services.correction_requests import (
 from kla_bot.services.import_pending import cancel_task
 from kla_bot.services.import_rows import TaskRow, parse_task
 from kla_bot.services.imports import write_tasks
+from kla_bot.services.regency_settings import RegencySetting
 from kla_bot.services.workspace import Workspace
 from kla_bot.tabular import Row
 
 
 @dataclass(frozen=True)
 class Proposal:
-    """A correction as shown: its ``kind`` (due, points, title, cancel, add, move, away), the
-    task code or member name it is about, and the value before and after (JSON-plain: ISO
-    dates, decimal text, cluster lists; for ``add`` the new task's fields)."""
+    """A correction as shown: its ``kind`` (due, points, title, cancel, add, move, away, or
+    ``regency.<setting>``), the task code, member or regency name it is about, and the value
+    before and after (JSON-plain: ISO dates, decimal text, cluster lists; for ``add`` the new
+    task's fields)."""
 
     pending_id: int
     kind: str
@@ -54,7 +59,7 @@ class Proposal:
 
 
 async def propose(session: AsyncSession, workspace: Workspace, member: Member,
-                  request: Request, now: datetime) -> Proposal:
+                  request: Request | RegencySetting, now: datetime) -> Proposal:
     """Check the request against the data and keep it for the Ya press; refusals
     (``AccessDenied``) change nothing."""
     scope = overseer_scope(member)
@@ -88,6 +93,10 @@ async def propose(session: AsyncSession, workspace: Workspace, member: Member,
         if before == after:
             raise AccessDenied("corrections.unchanged", subject=target.name)
         data = {"member_id": target.id, "subject": target.name}
+    elif isinstance(request, RegencySetting):
+        kind, subject, before, after = await regency_settings.shown_change(
+            session, workspace, member, request)
+        data = {"subject": subject}
     else:
         target = await _member(session, workspace, scope, request.phone)
         kind, before = "away", _plain(target.away_until)
@@ -131,6 +140,9 @@ async def confirm(session: AsyncSession, workspace: Workspace, member: Member,
                                field=pending.kind, **details)
     elif pending.kind == "add":
         await _apply_add(session, workspace, scope, actor, shown, now)
+    elif regency_settings.is_regency_kind(pending.kind):
+        await regency_settings.apply(session, workspace, member, pending.kind, shown.before,
+                                     shown.after, now)
     else:
         target = await session.get(Member, data["member_id"])
         if target is None or target.regency_id != workspace.regency_id:
@@ -244,7 +256,9 @@ async def _new_task(session: AsyncSession, workspace: Workspace, scope: Scope,
              "assignee": request.assignee, "due": request.due, "title": request.title}
     indicators = set(await session.scalars(select(Indicator.number)))
     people = {phone: member_id for phone, member_id in await session.execute(
-        select(Member.phone, Member.id).where(Member.regency_id == workspace.regency_id))}
+        select(Member.phone, Member.id).where(
+            Member.regency_id == workspace.regency_id,
+            Member.role != Role.PROVINCE))}  # a province's officer is given no tasks
     reasons: list[Any] = []
     row = parse_task(Row(1, cells), indicators, people, reasons)
     if row is None or reasons:

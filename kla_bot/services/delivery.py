@@ -58,6 +58,7 @@ class Claimed:
     attempts: int
     language: str | None
     recipient_name: str | None = None
+    regency_id: int | None = None  # the recipient's (None: a row for no member)
 
     def message(self) -> OutboxPayload:
         """The typed payload (raises when the stored JSON does not fit its kind)."""
@@ -143,13 +144,13 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int,
     if not ids:
         return []
     rows = await session.execute(
-        select(OutboxMessage, Member.language, Member.name)
+        select(OutboxMessage, Member.language, Member.name, Member.regency_id)
         .outerjoin(Member, Member.id == OutboxMessage.recipient_id)
         .where(OutboxMessage.id.in_(ids)).order_by(_urgent_first(), OutboxMessage.id))
     return [Claimed(id=m.id, kind=m.kind, chat_id=m.chat_id, recipient_id=m.recipient_id,
                     payload=dict(m.payload), attempts=m.attempts, language=language,
-                    recipient_name=name)
-            for m, language, name in rows]
+                    recipient_name=name, regency_id=regency_id)
+            for m, language, name, regency_id in rows]
 
 
 async def renew(session: AsyncSession, ids: Sequence[int], *, held_until: datetime,

@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kla_bot.domain import Role, TaskState, Who
+from kla_bot.domain import OVERSEER_ROLES, TaskState, Who
 from kla_bot.services import review
 from kla_bot.services.member_tasks import tasks_of
 from kla_bot.services.members import by_who
@@ -32,6 +32,6 @@ async def guide_for(session: AsyncSession, workspace: Workspace, who: Who,
     if member is None:
         return Guide(role=None)
     mine = await tasks_of(session, workspace, member.id, today, states=(TaskState.OPEN,))
-    waiting = (0 if member.role == Role.MEMBER
+    waiting = (0 if member.role not in OVERSEER_ROLES
                else await review.waiting_count(session, workspace, member.id))
     return Guide(member.role, member.name, member.language, len(mine), waiting)

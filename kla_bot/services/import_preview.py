@@ -33,7 +33,7 @@ from kla_bot.domain import TaskState
 from kla_bot.errors import UserError
 from kla_bot.models import Member, Task
 from kla_bot.services.audit import Actor
-from kla_bot.services.import_rows import RowError
+from kla_bot.services.import_rows import RowError, names_regency
 from kla_bot.services.imports import (
     MEMBER_COLUMNS,
     TASK_COLUMNS,
@@ -170,7 +170,8 @@ async def _run(session: AsyncSession, workspace: Workspace, sheet: Sheet, actor:
     rows = sheet.table.rows
     items: Any
     try:
-        items = (await check_members(session, rows, sheet.name) if sheet.kind == "members"
+        items = (await check_members(session, workspace, rows, sheet.name)
+                 if sheet.kind == "members"
                  else await check_tasks(session, workspace, rows, sheet.name))
     except ImportRejected as rejected:
         items, errors = rejected.parsed, rejected.errors
@@ -203,11 +204,13 @@ async def _fingerprint(session: AsyncSession, workspace: Workspace, file_sha: st
 
 async def _missing(session: AsyncSession, workspace: Workspace,
                    sheets: Sequence[Sheet]) -> tuple[MissingTask, ...]:
-    """Tasks of the cycle a tasks file no longer names (bad rows still name theirs)."""
+    """Tasks of the cycle a tasks file no longer names (bad rows still name theirs, unless
+    they are another regency's)."""
     task_sheets = [s for s in sheets if s.kind == "tasks"]
     if not task_sheets:
         return ()
-    named = {row.get("code").upper() for s in task_sheets for row in s.table.rows}
+    named = {row.get("code").upper() for s in task_sheets for row in s.table.rows
+             if names_regency(row, workspace.regency)}  # another regency's rows name nothing
     return tuple(MissingTask(task_id, code) for task_id, code, key in await session.execute(
         select(Task.id, Task.code, Task.code_key)
         .where(Task.cycle_id == workspace.cycle_id, Task.state != TaskState.CANCELLED)

@@ -21,6 +21,10 @@ from kla_bot.phones import PhoneError, normalize_phone
 from kla_bot.services.periods import Period, parse_day, parse_period
 from kla_bot.tabular import Column, Row
 
+# Which regency a row is for, in a file that serves several (a province's list). Most files
+# have no such column: its absence is not worth a note (``quiet``).
+REGENCY_COLUMN = Column("regency", ("kabupaten", "kabupaten_kota", "kab_kota"), required=False,
+                        quiet=True)
 # The first alias of each column is the one named in messages; the others are variants seen
 # in real files ("No. HP / WA", "Nama Lengkap", "Klaster KLA"). "Jabatan" is left out on
 # purpose: it is a person's office position (Kepala Bidang), not their task-force role.
@@ -35,6 +39,7 @@ MEMBER_COLUMNS = (
     Column("role", ("peran", "peran_dalam_gugus_tugas", "peran_gugus_tugas", "kedudukan"),
            required=False),
     Column("clusters", ("klaster", "klaster_kla", "cluster", "klaster_tugas"), required=False),
+    REGENCY_COLUMN,
 )
 TASK_COLUMNS = (
     Column("code", ("kode", "kode_tugas", "task_code")),
@@ -49,6 +54,7 @@ TASK_COLUMNS = (
            required=False),
     Column("notes", ("catatan", "keterangan", "ket", "note", "remarks"), required=False),
     Column("period", ("periode", "periode_data", "tahun_data", "period"), required=False),
+    REGENCY_COLUMN,
 )
 # Longest accepted text per field, in characters (after spaces are collapsed): enough for any
 # real name or title, short enough for a chat message, a button and a workbook cell.
@@ -59,6 +65,7 @@ ROLE_ALIASES = {
     "member": Role.MEMBER, "anggota": Role.MEMBER,
     "coordinator": Role.COORDINATOR, "koordinator": Role.COORDINATOR,
     "secretariat": Role.SECRETARIAT, "sekretariat": Role.SECRETARIAT,
+    "province": Role.PROVINCE, "provinsi": Role.PROVINCE,
 }
 MAX_POINTS = Decimal(1000)
 _LABELLED_INDICATOR = re.compile(r"^(\d{1,3})\s*[—–-]\s*\S")
@@ -157,6 +164,28 @@ def parse_task(row: Row, indicators: set[int], members: dict[str, int],
         return None
     return TaskRow(row.number, code, indicator, title, points, assignee_id, due, notes or None,
                    period)
+
+
+def regency_key(name: str) -> str:
+    """How regency names are compared: any case, spaces collapsed."""
+    return " ".join(name.split()).lower()
+
+
+def names_regency(row: Row, regency: str) -> bool:
+    """Whether ``row`` is for the regency called ``regency``: its cell names it, or is empty."""
+    cell = row.get("regency")
+    return not cell or regency_key(cell) == regency_key(regency)
+
+
+def check_regency(row: Row, regency: str, reasons: list[Reason]) -> None:
+    """A row naming another regency than the one importing is refused (never written)."""
+    if not names_regency(row, regency):
+        reasons.append(_reason("other_regency", regency=row.get("regency"), own=regency))
+
+
+def unknown_regency(row: Row) -> RowError:
+    """The row names a regency the deployment does not have."""
+    return RowError(row.number, (_reason("unknown_regency", regency=row.get("regency")),))
 
 
 def _text(row: Row, field: str, reasons: list[Reason]) -> str:

@@ -11,6 +11,11 @@ cancelled task listed again is live again (open, submitted or approved, as its f
 demo). ``import_in_batches`` (the command line) validates in a read-only snapshot, then writes
 ``BATCH_ROWS`` rows per transaction, so the bot's uploads wait for a short transaction at most,
 never for a 20,000-row file. Should it stop midway (a crash), running it again completes it.
+
+A file may name each row's regency (a "Kabupaten" column): the command line imports every
+part into the regency it names, still all or nothing for the whole file (a row naming no
+regency goes to the one the import is for); anywhere else a row for another regency is a bad
+row, never written.
 """
 
 from __future__ import annotations
@@ -26,10 +31,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot.db import Database
-from kla_bot.domain import TaskState, state_from_files
+from kla_bot.domain import Role, TaskState, state_from_files
 from kla_bot.errors import Reason, UserError
 from kla_bot.models import Cluster, Evidence, Indicator, Member, MemberCluster, Task
-from kla_bot.services import audit
+from kla_bot.services import audit, regencies
 from kla_bot.services.audit import Actor, record
 from kla_bot.services.due_dates import default_due
 from kla_bot.services.import_rows import (
@@ -38,8 +43,11 @@ from kla_bot.services.import_rows import (
     MemberRow,
     RowError,
     TaskRow,
+    check_regency,
     parse_member,
     parse_task,
+    regency_key,
+    unknown_regency,
 )
 from kla_bot.services.members import clusters_without_coordinator
 from kla_bot.services.workspace import Workspace
@@ -70,18 +78,36 @@ class ImportRejected(UserError):
 
 
 @dataclass(frozen=True)
+class RegencyResult:
+    regency: str
+    created: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(frozen=True)
 class ImportResult:
     kind: str
     created: int
     updated: int
     unchanged: int
     warnings: tuple[Reason, ...] = ()  # e.g. clusters nobody coordinates
+    # One result per regency when the file named another one than the import's (else empty).
+    regencies: tuple[RegencyResult, ...] = ()
+
+
+@dataclass(frozen=True)
+class Part:
+    """The rows of a file that go to one regency."""
+
+    workspace: Workspace
+    rows: Sequence[Row]
 
 
 async def import_members(session: AsyncSession, workspace: Workspace, rows: Sequence[Row],
                          now: datetime, *, source: str = "members") -> ImportResult:
     """Create or update the task force from rows; ImportRejected (nothing written) on bad rows."""
-    items = await check_members(session, rows, source)
+    items = await check_members(session, workspace, rows, source)
     created, updated = await write_members(session, workspace, items, now)
     return ImportResult("members", created, updated, len(items) - created - updated,
                         await _warnings(session, workspace, "members"))
@@ -99,23 +125,69 @@ async def import_tasks(session: AsyncSession, workspace: Workspace, rows: Sequen
 async def import_in_batches(db: Database, workspace: Workspace, kind: str, rows: Sequence[Row],
                             now: datetime, *, source: str,
                             batch: int = BATCH_ROWS) -> ImportResult:
-    """The same as import_members/import_tasks, in short write transactions (see above)."""
+    """The same as import_members/import_tasks, in short write transactions (see above); rows
+    naming a regency go to it (``workspace``'s when they name none)."""
     async with db.snapshot() as session:
-        items: Sequence[MemberRow] | Sequence[TaskRow] = (
-            await check_members(session, rows, source) if kind == "members"
-            else await check_tasks(session, workspace, rows, source))
-    created = updated = 0
-    for start in range(0, len(items), batch):
-        chunk: Any = items[start:start + batch]
-        async with db.transaction() as session:
-            c, u = (await write_members(session, workspace, chunk, now) if kind == "members"
-                    else await write_tasks(session, workspace, chunk, now))
-        created, updated = created + c, updated + u
-        if start + batch < len(items):
-            await asyncio.sleep(BATCH_PAUSE_S)
-    async with db.snapshot() as session:
-        warnings = await _warnings(session, workspace, kind)
-    return ImportResult(kind, created, updated, len(items) - created - updated, warnings)
+        parts, errors = await by_regency(session, workspace, rows)
+        checked: list[tuple[Workspace, Sequence[MemberRow] | Sequence[TaskRow]]] = []
+        for part in parts:
+            try:
+                checked.append((part.workspace, await _check(session, part, kind, source)))
+            except ImportRejected as rejected:
+                errors += rejected.errors
+    if errors:  # every bad row of every regency, in the file's order; nothing written
+        raise ImportRejected(source, sorted(errors, key=lambda e: e.row))
+    results: list[RegencyResult] = []
+    warnings: list[Reason] = []
+    for here, items in checked:
+        created = updated = 0
+        for start in range(0, len(items), batch):
+            chunk: Any = items[start:start + batch]
+            async with db.transaction() as session:
+                c, u = (await write_members(session, here, chunk, now) if kind == "members"
+                        else await write_tasks(session, here, chunk, now))
+            created, updated = created + c, updated + u
+            if start + batch < len(items):
+                await asyncio.sleep(BATCH_PAUSE_S)
+        results.append(RegencyResult(here.regency, created, updated,
+                                     len(items) - created - updated))
+        async with db.snapshot() as session:
+            found = await _warnings(session, here, kind)
+        warnings += found if len(checked) == 1 else [
+            Reason.of("imports.warning.in_regency", regency=here.regency, warning=w)
+            for w in found]
+    named = len(checked) > 1 or checked[0][0].regency_id != workspace.regency_id
+    return ImportResult(kind, sum(r.created for r in results), sum(r.updated for r in results),
+                        sum(r.unchanged for r in results), tuple(warnings),
+                        tuple(results) if named else ())
+
+
+async def _check(session: AsyncSession, part: Part, kind: str,
+                 source: str) -> Sequence[MemberRow] | Sequence[TaskRow]:
+    if kind == "members":
+        return await check_members(session, part.workspace, part.rows, source)
+    return await check_tasks(session, part.workspace, part.rows, source)
+
+
+async def by_regency(session: AsyncSession, workspace: Workspace,
+                     rows: Sequence[Row]) -> tuple[list[Part], list[RowError]]:
+    """The rows split by the regency each names (an empty cell: ``workspace``'s), that one
+    first, the others by name; a row naming an unknown regency is a bad row."""
+    if not any(row.get("regency") for row in rows):
+        return [Part(workspace, rows)], []
+    known = {regency_key(p.name): p.workspace for p in await regencies.all_profiles(session)}
+    known[regency_key(workspace.regency)] = workspace
+    grouped: dict[int, tuple[Workspace, list[Row]]] = {}
+    errors: list[RowError] = []
+    for row in rows:
+        here = known.get(regency_key(row.get("regency") or workspace.regency))
+        if here is None:
+            errors.append(unknown_regency(row))
+            continue
+        grouped.setdefault(here.regency_id, (here, []))[1].append(row)
+    order = sorted(grouped.values(),
+                   key=lambda g: (g[0].regency_id != workspace.regency_id, g[0].regency))
+    return [Part(here, part_rows) for here, part_rows in order], errors
 
 
 async def _warnings(session: AsyncSession, workspace: Workspace, kind: str) -> tuple[Reason, ...]:
@@ -126,9 +198,10 @@ async def _warnings(session: AsyncSession, workspace: Workspace, kind: str) -> t
     return (Reason.of("imports.warning.no_coordinator", clusters=", ".join(orphans)),)
 
 
-async def check_members(session: AsyncSession, rows: Sequence[Row],
+async def check_members(session: AsyncSession, workspace: Workspace, rows: Sequence[Row],
                         source: str) -> list[MemberRow]:
-    """Every row checked; ImportRejected naming every bad row."""
+    """Every row checked (another regency's row is a bad one); ImportRejected naming every
+    bad row."""
     codes = list(await session.scalars(select(Cluster.code).order_by(Cluster.position)))
     parsed: list[MemberRow] = []
     errors: list[RowError] = []
@@ -136,6 +209,7 @@ async def check_members(session: AsyncSession, rows: Sequence[Row],
     for row in rows:
         reasons: list[Reason] = []
         item = parse_member(row, codes, reasons)
+        check_regency(row, workspace.regency, reasons)
         if item is not None and item.phone in first_row_of:
             reasons.append(Reason.of("imports.reason.duplicate_phone", phone=item.phone,
                                      first=first_row_of[item.phone]))
@@ -194,16 +268,20 @@ async def write_members(session: AsyncSession, workspace: Workspace, parsed: Seq
 
 async def check_tasks(session: AsyncSession, workspace: Workspace, rows: Sequence[Row],
                       source: str) -> list[TaskRow]:
-    """Every row checked against the catalog and the members; ImportRejected on bad rows."""
+    """Every row checked against the catalog and the members (another regency's row is a
+    bad one); ImportRejected on bad rows."""
     indicators = set(await session.scalars(select(Indicator.number)))
     members = {phone: member_id for phone, member_id in await session.execute(
-        select(Member.phone, Member.id).where(Member.regency_id == workspace.regency_id))}
+        select(Member.phone, Member.id).where(
+            Member.regency_id == workspace.regency_id,
+            Member.role != Role.PROVINCE))}  # a province's officer is given no tasks
     parsed: list[TaskRow] = []
     errors: list[RowError] = []
     first_row_of: dict[str, int] = {}
     for row in rows:
         reasons: list[Reason] = []
         item = parse_task(row, indicators, members, reasons)
+        check_regency(row, workspace.regency, reasons)
         key = row.get("code").upper()
         if key and key in first_row_of:
             reasons.append(Reason.of("imports.reason.duplicate_code", code=row.get("code"),

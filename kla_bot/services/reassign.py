@@ -9,7 +9,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kla_bot.domain import TaskState
+from kla_bot.domain import Role, TaskState
 from kla_bot.models import Member, MemberCluster, Task
 from kla_bot.phones import try_normalize_phone
 from kla_bot.services import audit, outbox, routes
@@ -58,7 +58,7 @@ async def reassign(session: AsyncSession, workspace: Workspace, actor: Member, t
     require_cluster(scope, cluster)
     normalised = try_normalize_phone(phone)
     target = await by_phone(session, workspace, normalised) if normalised else None
-    if target is None:
+    if target is None or target.role == Role.PROVINCE:  # a province's officer takes none
         raise AccessDenied("assign.unknown_member", phone=phone)
     in_cluster = await session.scalar(select(MemberCluster.member_id).where(
         MemberCluster.member_id == target.id, MemberCluster.cluster_code == cluster))

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from kla_bot.domain import EvidenceState, Role, TaskState, Who, state_from_files
+from kla_bot.domain import OVERSEER_ROLES, EvidenceState, TaskState, Who, state_from_files
 from kla_bot.models import Evidence, Indicator, Member, OutboxMessage, PendingReason, Task
 from kla_bot.services import audit, members, outbox, routes
 from kla_bot.services.access import AccessDenied, Scope, overseer_scope, require_cluster
@@ -150,9 +150,10 @@ async def waiting_for(session: AsyncSession, workspace: Workspace, member: Membe
 
 
 async def waiting_count(session: AsyncSession, workspace: Workspace, member_id: int) -> int:
-    """How many files wait for this member's review (0 for plain members)."""
+    """How many files wait for this member's review (0 for those who review none: plain
+    members, the province's officers)."""
     member = await session.get(Member, member_id)
-    if member is None or member.role == Role.MEMBER:
+    if member is None or member.role not in OVERSEER_ROLES:
         return 0
     return (await waiting_for(session, workspace, member, limit=0)).total
 

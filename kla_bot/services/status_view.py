@@ -50,7 +50,13 @@ def most_behind(members: tuple[MemberStatus, ...],
 async def status_for(session: AsyncSession, workspace: Workspace, settings: Settings,
                      viewer: Member, now: datetime) -> StatusView:
     """The regency's score with this coordinator's clusters (everything for the secretariat)."""
-    scope = overseer_scope(viewer)
+    return await view_in_scope(session, workspace, settings, overseer_scope(viewer), now)
+
+
+async def view_in_scope(session: AsyncSession, workspace: Workspace, settings: Settings,
+                        scope: Scope, now: datetime) -> StatusView:
+    """The status narrowed to ``scope`` (checked by the caller: a coordinator's clusters, or
+    a whole regency a province's officer opened)."""
     report = await build_status(session, workspace, settings, now)
     clusters = tuple(c for c in report.clusters if scope.covers(c.code))
     members = (report.members if scope.clusters is None else

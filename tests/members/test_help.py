@@ -14,7 +14,7 @@ from tests.members.conftest import World
 
 def test_help_lists_only_commands_that_exist() -> None:
     names = {c.name for f in FEATURES for c in f.commands}
-    for role in (None, "member", "coordinator", "secretariat"):
+    for role in (None, "member", "coordinator", "secretariat", "province"):
         assert {c.name for c in commands_for(role)} <= names
     member = {c.name for c in commands_for("member")}
     assert {"tugas", "bantuan", "batal", "start"} <= member
@@ -62,8 +62,10 @@ OFFERED = {
                     "tambah", "pindah", "cuti", "harih", "cari", "batal"],
     "secretariat": ["start", "bantuan", "bahasa", "tugas", "status", "tinjau", "tugaskan",
                     "alih", "anggota", "undang", "laporan", "ingatkan", "kenapa", "templat",
-                    "hubungkan", "putuskan", "ubah", "batalkan", "tambah", "pindah", "cuti",
-                    "harih", "cari", "butuh", "batal"],
+                    "kabupaten", "hubungkan", "putuskan", "ubah", "batalkan", "tambah",
+                    "pindah", "cuti", "harih", "cari", "butuh", "batal"],
+    # A province's officer reads (/status of their province's regencies) and acts nowhere.
+    "province": ["start", "bantuan", "bahasa", "tugas", "status", "alih", "kenapa", "batal"],
 }
 
 

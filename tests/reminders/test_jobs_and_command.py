@@ -46,7 +46,7 @@ async def test_daily_jobs_fire_at_local_times_on_every_day(deps: Deps,
                                                           app: KlaApplication) -> None:
     settings = deps.settings.replace(reminders={"daily_at": ["13:00", "08:00"]})
     deps.settings = settings
-    schedule_jobs(app)  # at start-up already; again, as after a restart: the stable names
+    await schedule_jobs(app)  # at start-up already; again, as after a restart: the stable names
     # replace, never add (with a ManualClock there was no catch-up, no sender loop)
     assert app.job_queue is not None
     jobs = sorted((j for j in app.job_queue.jobs() if j.name and j.name.startswith(
@@ -65,7 +65,7 @@ async def test_a_job_run_queues_what_the_planner_says(deps: Deps, app: KlaApplic
                                                       stand: BotApiStandin,
                                                       clock: ManualClock) -> None:
     await _team(deps, stand)
-    schedule_jobs(app)
+    await schedule_jobs(app)
     assert app.job_queue is not None
     (job,) = app.job_queue.get_jobs_by_name("reminders:daily@08:00")
     clock.set(datetime(2025, 5, 10, 8, 0, tzinfo=WITA))  # Saturday: quiet

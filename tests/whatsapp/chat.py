@@ -15,7 +15,7 @@ from kla_bot.channels.whatsapp.runtime import WhatsAppRuntime
 from kla_bot.clock import ManualClock
 from kla_bot.config import WhatsAppSettings
 from kla_bot.deps import Deps
-from kla_bot.models import WhatsAppInboxMessage
+from kla_bot.models import InboundMessage
 from kla_bot.standin_whatsapp import (
     CloudApiStandin,
     Notification,
@@ -79,7 +79,7 @@ class WaChat(SeededReads):
         await self.runtime.caught_up()
 
     async def inbox_rows(self) -> int:
-        return int(await self.scalar(select(func.count()).select_from(WhatsAppInboxMessage)))
+        return int(await self.scalar(select(func.count()).select_from(InboundMessage)))
 
 
 @asynccontextmanager

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from kla_bot.clock import ManualClock
 from kla_bot.deps import Deps
-from kla_bot.models import AuditEvent, MemberAddress, WhatsAppInboxMessage
+from kla_bot.models import AuditEvent, InboundMessage, MemberAddress
 from kla_bot.standin_whatsapp import CloudApiStandin, create_standin_app, sign
 from tests.members.conftest import pdf_bytes
 from tests.whatsapp.chat import ANI, WaChat, texts, wa_chat
@@ -21,7 +21,7 @@ from tests.whatsapp.chat import ANI, WaChat, texts, wa_chat
 
 async def _counts(chat: WaChat) -> tuple[int, ...]:
     return tuple([int(await chat.scalar(select(func.count()).select_from(model)))
-                  for model in (WhatsAppInboxMessage, MemberAddress, AuditEvent)])
+                  for model in (InboundMessage, MemberAddress, AuditEvent)])
 
 
 async def test_forged_or_unsigned_webhook_is_refused_and_changes_nothing(chat: WaChat) -> None:
@@ -44,8 +44,8 @@ async def test_the_same_message_id_is_handled_once_even_after_a_restart(chat: Wa
     await chat.restart()
     assert await chat.says(ani, message) == []  # and again, to a new process
     assert await chat.inbox_rows() == 1
-    row = await chat.scalar(select(WhatsAppInboxMessage))
-    assert row.message_id == message.message_id and row.handled_at is not None
+    row = await chat.scalar(select(InboundMessage))
+    assert row.external_id == message.message_id and row.handled_at is not None
 
 
 async def test_a_150_mb_document_is_refused_before_download(chat: WaChat) -> None:
@@ -94,8 +94,8 @@ async def test_a_handling_cut_off_mid_download_is_finished_once_by_the_next_star
     with pytest.raises(asyncio.CancelledError):
         await posting
     assert await chat.evidence() == []
-    row = await chat.scalar(select(WhatsAppInboxMessage).where(
-        WhatsAppInboxMessage.message_id == upload.message_id))
+    row = await chat.scalar(select(InboundMessage).where(
+        InboundMessage.external_id == upload.message_id))
     assert row is not None and row.handled_at is None  # kept before the (lost) answer
     transport.stall = False
     await chat.restart()

@@ -10,7 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 from telegram import Update
@@ -22,11 +24,18 @@ from kla_bot.channels.telegram.application import (
     stop_application,
 )
 from kla_bot.channels.telegram.context import KlaApplication
-from kla_bot.channels.telegram.webhook import SECRET_HEADER, set_webhook, telegram_route
+from kla_bot.channels.telegram.webhook import (
+    SECRET_HEADER,
+    TelegramInbox,
+    set_webhook,
+    telegram_route,
+)
 from kla_bot.clock import ManualClock
 from kla_bot.deps import Deps, create_deps
-from kla_bot.models import Member
+from kla_bot.inbox import DurableInbox
+from kla_bot.models import InboundMessage, Member
 from kla_bot.standin import StandinFileSource, StandinRequest
+from tests.dbs import backend
 from tests.members.conftest import World, members_world
 
 SECRET = "s3cret_token-for-tests"
@@ -147,3 +156,72 @@ async def test_a_burst_spread_over_two_workers_is_handled_exactly_once_each(
     assert handled["first"] and handled["second"]  # both workers took part
     for chat in chats:  # one answer per message sent
         assert len(chat.messages()) == 10
+
+
+async def inbox_rows(world: World) -> list[tuple[str, bool]]:
+    async with world.deps.db.transaction() as s:
+        rows = await s.execute(select(InboundMessage.external_id, InboundMessage.handled_at)
+                               .where(InboundMessage.channel == "telegram")
+                               .order_by(InboundMessage.id))
+        return [(key, handled is not None) for key, handled in rows]
+
+
+async def test_a_redelivered_update_is_handled_once_whichever_worker_gets_it(
+        world: World) -> None:
+    other = await second_worker(world)
+    ani = world.user("Ani", 5001)
+    await world.link("Ani", ani)
+    chat = world.chat(ani)
+    update = chat.send("/tugas")
+    try:
+        async with webhook_client(world.app, other) as client:
+            answers = [await client.post("/telegram", json=update.to_dict(),
+                                         headers={SECRET_HEADER: SECRET}) for _ in range(3)]
+        await world.app.update_queue.join()
+        await other.update_queue.join()
+    finally:
+        await stop_application(other)
+    assert [a.status_code for a in answers] == [200] * 3  # Telegram stops resending
+    assert len(chat.messages()) == 1
+    assert await inbox_rows(world) == [(f"{world.app.bot.id}:{update.update_id}", True)]
+
+
+async def test_an_update_a_dead_worker_took_in_is_handled_by_another(world: World) -> None:
+    ani = world.user("Ani", 5001)
+    await world.link("Ani", ani)
+    chat = world.chat(ani)
+    update = chat.send("/bahasa en")
+    # A worker kept it (and answered 200), then died before handling it.
+    dead = DurableInbox(world.deps.db, world.clock, "telegram")
+    key = f"{world.app.bot.id}:{update.update_id}"
+    assert await dead.take_in([(key, update.to_dict())]) == {key}
+    assert await language_of(world, "Ani") is None
+    inbox = TelegramInbox.of(world.app)
+    inbox.sweeper.start()
+    try:
+        await inbox.sweeper.first_pass()
+        await world.app.update_queue.join()
+    finally:
+        await inbox.sweeper.stop()
+    assert await language_of(world, "Ani") == "en"
+    assert len(chat.messages()) == 1
+    assert await inbox_rows(world) == [(key, True)]
+    assert await inbox.durable.claim_waiting() == []  # nothing left for anyone
+
+
+@pytest.mark.skipif(backend() != "postgres",
+                    reason="a worker is alive while its PostgreSQL connection is (SQLite runs "
+                           "one worker); run with KLA_TEST_DB=postgres")
+async def test_an_update_a_live_worker_holds_is_left_to_it(world: World) -> None:
+    engine = create_async_engine(world.deps.settings.database.url, poolclass=NullPool)
+    connection = await engine.connect()
+    pid = await connection.scalar(text("SELECT pg_backend_pid()"))
+    await connection.commit()
+    live = DurableInbox(world.deps.db, world.clock, "telegram", holder=lambda: pid)
+    assert await live.take_in([("1:77", {"update_id": 77})]) == {"1:77"}
+    other = DurableInbox(world.deps.db, world.clock, "telegram")
+    assert await other.claim_waiting() == []  # its holder's connection is open: alive
+    await connection.close()
+    await engine.dispose()
+    assert await other.claim_waiting() == [("1:77", {"update_id": 77})]  # gone: taken over
+    assert await other.claim_waiting() == []  # and now held by ``other``

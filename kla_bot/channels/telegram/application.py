@@ -102,7 +102,7 @@ async def _post_init(app: KlaApplication) -> None:
     for feature in FEATURES:
         if feature.on_start is not None:
             await feature.on_start(deps)
-    schedule_jobs(app)
+    await schedule_jobs(app)
     if runs_by_itself(deps):  # with a ManualClock a test drives jobs and sending itself
         await catch_up(app)
         start_sender(app)

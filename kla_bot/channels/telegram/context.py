@@ -17,6 +17,8 @@ class BotData:
 
     def __init__(self) -> None:
         self._deps: Deps | None = None
+        # kla_bot.channels.telegram.webhook.TelegramInbox, when Telegram posts to a webhook
+        self.telegram_inbox: object | None = None
 
     @property
     def deps(self) -> Deps:

@@ -5,48 +5,53 @@ from __future__ import annotations
 
 from datetime import time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from handlers import FEATURES
-from handlers.registry import Job
+from handlers.registry import Job, job_zones
 from kla_bot.channels.telegram.context import KlaApplication
 
 # A late firing still runs (the job decides what is due now); missed firings run once.
 JOB_OPTIONS: dict[str, Any] = {"misfire_grace_time": None, "coalesce": True}
 
 
-def schedule_jobs(app: KlaApplication) -> None:
+async def schedule_jobs(app: KlaApplication) -> None:
     """Every feature's jobs, each trigger under its stable name: scheduling again (a restart,
     a test) replaces them, never adds."""
     queue = app.job_queue
     if queue is None:
         raise RuntimeError("the job queue is missing: install python-telegram-bot[job-queue]")
     deps = app.bot_data.deps
+    zones = await job_zones(deps)
     for feature in FEATURES:
         for job in feature.jobs:
-            for name, when in job.triggers(deps.settings):
-                for old in queue.get_jobs_by_name(name):
+            for trigger in job.triggers(deps.settings, zones):
+                for old in queue.get_jobs_by_name(trigger.name):
                     old.schedule_removal()
-                callback = _runner(job)
+                callback = _runner(job, trigger.zone)
+                when = trigger.when
                 if isinstance(when, time):
                     # Every day of the week: the job decides whether a day is one to act on.
-                    queue.run_daily(callback, time=when.replace(tzinfo=deps.settings.tz),
-                                    days=tuple(range(7)), name=name, job_kwargs=JOB_OPTIONS)
+                    zone = ZoneInfo(trigger.zone or deps.settings.verification.timezone)
+                    queue.run_daily(callback, time=when.replace(tzinfo=zone),
+                                    days=tuple(range(7)), name=trigger.name,
+                                    job_kwargs=JOB_OPTIONS)
                 else:
-                    queue.run_repeating(callback, interval=when, first=when, name=name,
+                    queue.run_repeating(callback, interval=when, first=when, name=trigger.name,
                                         job_kwargs=JOB_OPTIONS)
 
 
-def _runner(job: Job) -> Any:
+def _runner(job: Job, zone: str | None) -> Any:
     async def run(context: Any) -> None:
-        await job.run(context.application.bot_data.deps)
+        await job.run_in(context.application.bot_data.deps, zone)
 
     return run
 
 
 async def catch_up(app: KlaApplication) -> None:
-    """At start: run the jobs that catch up on a slot missed earlier today."""
+    """At start: run the jobs that catch up on a slot missed earlier today (every regency)."""
     deps = app.bot_data.deps
     for feature in FEATURES:
         for job in feature.jobs:
             if job.catch_up:
-                await job.run(deps)
+                await job.run_in(deps)

@@ -13,6 +13,7 @@ from telegram.constants import ChatType
 from telegram.ext import TypeHandler
 
 from kla_bot.channels.telegram.context import KlaContext
+from kla_bot.domain import Who
 from kla_bot.services import registration
 
 GROUP = -2  # before the early handlers (-1) and the features' handlers (0)
@@ -43,7 +44,8 @@ async def seen(update: Update, context: KlaContext) -> None:
     status = update.my_chat_member.new_chat_member.status if update.my_chat_member else None
     if status in (ChatMember.BANNED, ChatMember.LEFT):  # that update *is* the block
         return
-    deps = context.deps
+    deps = await context.deps.for_regency(
+        await context.deps.regencies.of_sender(Who.telegram(user.id), None))
     async with deps.db.transaction() as session:
         await registration.reachable_again(session, deps.workspace, telegram_user_id=user.id,
                                            chat_id=chat.id, now=deps.clock.now(),

@@ -32,6 +32,7 @@ from kla_bot.deps import Deps
 from kla_bot.domain import Who
 from kla_bot.i18n import Translator
 from kla_bot.models import MemberAddress
+from kla_bot.phones import try_normalize_sent_phone
 from kla_bot.services import delivery, whatsapp_identity
 from kla_bot.services.addresses import WHATSAPP
 from kla_bot.services.whatsapp_identity import Identified
@@ -62,6 +63,7 @@ async def handle(channel: Channel, message: webhook.Inbound) -> None:
     place = Place(WHATSAPP, sender)
     deps = channel.deps
     try:
+        deps = await _senders_regency(deps, message)
         identified, address = await _identify(deps, message)
         if identified.member is None:
             t = deps.translator(None)
@@ -85,6 +87,24 @@ async def handle(channel: Channel, message: webhook.Inbound) -> None:
             await channel.port(t, place).send(place, Reply(t("common.error")))
         except Exception:  # the apology is best effort; the error is already logged
             log.warning("could not send the error apology on WhatsApp")
+
+
+async def _senders_regency(deps: Deps, message: webhook.Inbound) -> Deps:
+    """The dependencies of the regency the sender belongs to (known by their address, else
+    the only one listing their number, else the one of the invite code they typed)."""
+    if await deps.regencies.single():
+        return deps
+    regencies = deps.regencies
+    found = None
+    for address in (message.wa_id, message.user_id):
+        if address and found is None:
+            found = await regencies.of_sender(Who(WHATSAPP, address), None)
+    if found is None:
+        code = (message.text or "").strip()
+        found = await regencies.of_stranger(
+            phone=try_normalize_sent_phone(message.wa_id) if message.wa_id else None,
+            code=code if _CODE.match(code) else None)
+    return await deps.for_regency(found)
 
 
 async def _identify(deps: Deps, message: webhook.Inbound) -> tuple[Identified, str]:

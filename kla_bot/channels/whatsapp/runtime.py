@@ -8,11 +8,10 @@ serves the webhook app with uvicorn in the caller's event loop (beside Telegram'
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import socket
 from collections.abc import Sequence
+from typing import Any
 
 import httpx
 import uvicorn
@@ -22,9 +21,11 @@ from kla_bot.channels.whatsapp import webhook
 from kla_bot.channels.whatsapp.client import graph_session, make_client
 from kla_bot.channels.whatsapp.inbound import Channel, handle
 from kla_bot.channels.whatsapp.inbox import DatabaseInbox
+from kla_bot.clock import ManualClock
 from kla_bot.config import WhatsAppSettings
 from kla_bot.deps import Deps
 from kla_bot.errors import RuntimeFailure
+from kla_bot.inbox import Sweeper
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +38,13 @@ class WhatsAppRuntime:
         self.deps, self.settings = deps, settings
         self.session = graph_session(settings, transport)
         self.client = make_client(settings, self.session)
-        self.inbox = DatabaseInbox(deps.db, deps.clock)
+        self.inbox = DatabaseInbox(deps.db, deps.clock, holder=lambda: deps.leader.backend_pid)
         self.channel = Channel(deps, self.client, self.session, settings)
         self.app: Starlette = webhook.create_webhook_app(
             app_secret=settings.app_secret, verify_token=settings.verify_token,
             on_inputs=self._on_inputs, inbox=self.inbox, path=settings.path)
-        self._catch_up: asyncio.Task[None] | None = None
+        self._sweeper = Sweeper(self.inbox.durable, self._handle_waiting,
+                                repeat=not isinstance(deps.clock, ManualClock))
 
     async def _on_inputs(self, messages: Sequence[webhook.Inbound],
                          statuses: Sequence[webhook.StatusNote]) -> None:
@@ -58,26 +60,24 @@ class WhatsAppRuntime:
         await self.inbox.mark_handled(message.message_id)
 
     async def start(self) -> None:
-        """Begin handling what waits in the inbox from before (in the background)."""
-        self._catch_up = asyncio.create_task(self._handle_waiting(), name="whatsapp catch-up")
+        """Begin handling what waits in the inbox from before, or from a worker now gone (in
+        the background, and again every minute)."""
+        self._sweeper.start()
 
-    async def _handle_waiting(self) -> None:
-        waiting = await self.inbox.unhandled()
-        if waiting:
-            log.info("handling %d WhatsApp messages taken in before the restart", len(waiting))
-        for message in waiting:
-            await self.handle(message)
+    async def _handle_waiting(self, waiting: list[tuple[str, dict[str, Any]]]) -> None:
+        for message_id, raw in waiting:
+            message = webhook.from_raw(raw)
+            if message is None:  # no longer parses: never retried
+                await self.inbox.mark_handled(message_id)
+            else:
+                await self.handle(message)
 
     async def caught_up(self) -> None:
         """Wait until the messages from before the start are handled."""
-        if self._catch_up is not None:
-            await asyncio.shield(self._catch_up)
+        await self._sweeper.first_pass()
 
     async def stop(self) -> None:
-        if self._catch_up is not None and not self._catch_up.done():
-            self._catch_up.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._catch_up
+        await self._sweeper.stop()
         await self.session.aclose()
 
 

@@ -345,7 +345,11 @@ async def two_workers(deps: Deps, clock: ManualClock
         return clock.now().timestamp()
 
     async def sleep(seconds: float) -> None:
-        clock.advance(timedelta(seconds=seconds))
+        # Wake at the moment asked for: two workers sleeping at once move the clock to the
+        # later of their moments, not by the sum of their sleeps.
+        wake = clock.now() + timedelta(seconds=seconds)
+        if clock.now() < wake:
+            clock.set(wake)
         await asyncio.sleep(0)
 
     def budget(d: Deps) -> PriorityBudget:
@@ -381,11 +385,12 @@ async def test_two_workers_keep_30_a_second_and_replies_overtake_the_other_worke
                                      drain(bulk_second, "second", 120))
     every = bulk_first.times() + bulk_second.times() + replies.times()
     assert busiest_second(every) <= TELEGRAM_LIMIT
-    # A reply never queues behind the fan-outs (240 sends, 8 s): it waits about a token's
-    # refill. (The shared clock also moves by every other sleeper's sleep, so a wait reads
-    # longer than it is; the exact bound is the next test's.)
-    assert statistics.median(waits) <= 2 * (1 + BORROW) / RATE
-    assert max(waits) <= 0.5
+    # A reply never queues behind the fan-outs (240 sends, 8 s): it typically waits a token's
+    # refill at most. The clock moves while the other worker sleeps, also during a reply's own
+    # slow database round trip on a busy machine, so the worst wait is only bounded loosely
+    # here; the exact bound, with nothing else moving the clock, is the next test's.
+    assert statistics.median(waits) <= (1 + BORROW) / RATE
+    assert max(waits) <= 1.0
     assert bulk_first.done and bulk_second.done  # both workers' fan-outs went on meanwhile
 
 

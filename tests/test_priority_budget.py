@@ -305,6 +305,29 @@ async def test_a_reply_waits_for_telegrams_answer_to_a_slow_digest_then_the_inte
     assert at["sendMessage 7"] - at["digest 7"] == pytest.approx(CHAT_INTERVAL, abs=0.05)
 
 
+async def test_a_digest_waits_for_telegrams_answer_to_a_slow_reply_then_the_interval() -> None:
+    """The other way round: the sender lets a member's digest wait (other chats go first)
+    while a reply to them is on its way, and one interval after Telegram answered it."""
+    time = VirtualTime()
+    wire = Wire(time, *limited(time))
+
+    async def slow_call() -> bool:
+        await time.sleep(1.5)  # longer than the interval: spacing from the token is not enough
+        wire.sent.append(("reply 7", time.now))
+        return True
+
+    async def digest_when_ready() -> None:
+        await time.sleep(0.1)  # the sender comes to the member's row while the reply is out
+        assert not wire.pacer.chat_ready("7")
+        await wire.pacer.wait_for_chat("7")
+        await wire.digest(7)
+
+    reply = wire.limiter.process_request(slow_call, (), {}, "sendMessage", {"chat_id": 7}, None)
+    await time.run([asyncio.create_task(reply), asyncio.create_task(digest_when_ready())])
+    at = dict(wire.sent)
+    assert at["digest 7"] - at["reply 7"] == pytest.approx(CHAT_INTERVAL, abs=0.05)
+
+
 def test_the_interactive_kinds_answer_someones_action() -> None:
     assert URGENT_KINDS <= INTERACTIVE_KINDS
     assert is_interactive(OutboxKind.REVIEW_REJECTED) and is_interactive("harih.call")

@@ -96,15 +96,15 @@ class FloodAwareRateLimiter(AIORateLimiter):
                 if no_retry or wait > MAX_INLINE_WAIT:
                     raise _DoNotRetry(exc) from exc
                 raise
-            finally:
-                if spaced is not None:
-                    self.pacer.answered(spaced)
 
         try:
             return await super().process_request(
                 observed, args, kwargs, endpoint, data, None if no_retry else rate_limit_args)
         except _DoNotRetry as wrapped:
             raise wrapped.original from None
+        finally:
+            if spaced is not None:  # the chat's next message is spaced from Telegram's answer
+                self.pacer.answered(spaced)
 
     async def _pace_reply(self, chat_id: object, endpoint: str) -> Chat | None:
         """A handler's request: wait for the chat's spacing (a new message to a private chat),
@@ -117,7 +117,9 @@ class FloodAwareRateLimiter(AIORateLimiter):
             if self.pacer.budget is not None:
                 await self.pacer.budget.take(interactive=True)
             return None
-        if is_private(chat):  # a group's 20 a minute is AIORateLimiter's, inside the call
-            await self.pacer.wait_for_chat(chat)
-        await self.pacer.pace(chat, interactive=True)
-        return chat if is_private(chat) else None
+        if not is_private(chat):  # a group's 20 a minute is AIORateLimiter's, inside the call
+            await self.pacer.pace(chat, interactive=True)
+            return None
+        await self.pacer.wait_for_chat(chat)
+        await self.pacer.pace(chat, interactive=True, until_answered=True)
+        return chat

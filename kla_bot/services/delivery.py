@@ -36,7 +36,13 @@ from kla_bot.models import Member, MemberAddress, OutboxMessage, Task
 from kla_bot.services import audit, outbox, routes
 from kla_bot.services.addresses import WHATSAPP
 from kla_bot.services.members import coordinators_of
-from kla_bot.services.outbox_kinds import URGENT_KINDS, MemberUnreachable, OutboxPayload, load
+from kla_bot.services.outbox_kinds import (
+    INTERACTIVE_KINDS,
+    URGENT_KINDS,
+    MemberUnreachable,
+    OutboxPayload,
+    load,
+)
 from kla_bot.services.workspace import Workspace
 
 
@@ -106,13 +112,17 @@ async def expire_due(session: AsyncSession, *, now: datetime) -> list[Ended]:
 
 
 def _urgent_first() -> Any:
-    """0 for an urgent kind, 1 for the rest: the first sort key of the claim order."""
-    return case((OutboxMessage.kind.in_([str(k) for k in URGENT_KINDS]), 0), else_=1)
+    """0 for an urgent kind, 1 for another interactive one (someone waits for it), 2 for the
+    bulk rest: the first sort key of the claim order."""
+    interactive = INTERACTIVE_KINDS - URGENT_KINDS
+    return case((OutboxMessage.kind.in_([str(k) for k in URGENT_KINDS]), 0),
+                (OutboxMessage.kind.in_([str(k) for k in interactive]), 1), else_=2)
 
 
 async def claim_due(session: AsyncSession, *, now: datetime, limit: int,
                     lease: timedelta) -> list[Claimed]:
-    """Take up to ``limit`` due rows, urgent kinds first (outbox_kinds.URGENT_KINDS), then
+    """Take up to ``limit`` due rows, urgent kinds first (outbox_kinds.URGENT_KINDS), the
+    other interactive ones next (outbox_kinds.INTERACTIVE_KINDS), then
     lowest id first, for ``lease``; nobody else gets them."""
     candidates = (select(OutboxMessage.id).where(_claimable(now))
                   .order_by(_urgent_first(), OutboxMessage.id).limit(limit))

@@ -410,6 +410,21 @@ URGENT_KINDS: frozenset[OutboxKind] = frozenset({
     OutboxKind.EVIDENCE_SUBMITTED, OutboxKind.URGENT_CALL, OutboxKind.URGENT_CHASE,
     OutboxKind.URGENT_ANSWERED})
 
+# Answers to something a person just did, so someone is waiting for them: claimed right after
+# the urgent kinds, and sent with the bot's interactive tokens, ahead of the bulk kinds
+# (digests, escalations, briefs, the last call, group posts, unreachable notices, the hari H
+# report) inside one rate budget (kla_bot.priority_budget). Review results answer a reviewer's
+# decision to the uploader; a reassignment and a handover request carry a coordinator's or a
+# member's step to the person who must act on it. An away notice only informs, so it is bulk.
+INTERACTIVE_KINDS: frozenset[OutboxKind] = URGENT_KINDS | frozenset({
+    OutboxKind.REVIEW_ACCEPTED, OutboxKind.REVIEW_REJECTED, OutboxKind.TASK_REASSIGNED,
+    OutboxKind.HANDOVER_REQUESTED})
+
+
+def is_interactive(kind: str) -> bool:
+    """Whether a row of this kind answers a person's action (sent before bulk rows)."""
+    return kind in INTERACTIVE_KINDS
+
 
 def _concrete(cls: type[OutboxPayload]) -> list[type[OutboxPayload]]:
     """Every payload type below ``cls`` that names its own kind (bases such as Countdown do

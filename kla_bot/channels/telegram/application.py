@@ -29,6 +29,9 @@ from kla_bot.deps import Deps
 from kla_bot.errors import RuntimeFailure, UserError
 from kla_bot.i18n import LANGUAGES, translator
 from kla_bot.logs import redact
+from kla_bot.pacing import Pacer
+from kla_bot.priority_budget import PriorityBudget
+from kla_bot.rate_budget import telegram_tokens
 from kla_bot.services.workspace import warn_if_verification_passed
 
 log = logging.getLogger(__name__)
@@ -66,10 +69,12 @@ def build_application(deps: Deps, *, request: BaseRequest | None = None,
         .concurrent_updates(True)
     )
     if rate_limit:
-        # Overall ~30 msg/s and 20/min per group; a handler reply waits out a short 429 and is
+        # One budget of ~30 msg/s for handler replies and the outbox (replies first), 1/s per
+        # private chat, 20/min per group; a handler reply waits out a short 429 and is
         # retried, an outbox send never is (the sender reschedules the row: see rate_limit).
-        builder = builder.rate_limiter(FloodAwareRateLimiter(max_retries=5,
-                                                             clock=deps.clock))
+        pacer = Pacer(budget=PriorityBudget(telegram_tokens(deps)))
+        builder = builder.rate_limiter(FloodAwareRateLimiter(max_retries=5, clock=deps.clock,
+                                                             pacer=pacer))
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     app: KlaApplication = builder.build()

@@ -67,9 +67,12 @@ class TelegramOutbox:
     def __init__(self, bot: ExtBot[None], deps: Deps) -> None:
         self.bot = bot
         self.deps = deps
-        # On PostgreSQL the overall limit is shared with the bot's other workers.
-        self.pacer: Pacer | None = (Pacer(shared=telegram_budget(deps))
-                                    if bot.rate_limiter is not None else None)
+        # The limiter's pacer: one budget with the handler replies (their sends go first), on
+        # PostgreSQL shared with the bot's other workers.
+        limiter = bot.rate_limiter
+        self.pacer: Pacer | None = (
+            limiter.pacer if isinstance(limiter, FloodAwareRateLimiter)
+            else Pacer(shared=telegram_budget(deps)) if limiter is not None else None)
 
     async def send(self, row: Claimed, route: Route, rendered: RenderedMessage) -> Outcome:
         try:

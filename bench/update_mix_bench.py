@@ -40,14 +40,18 @@ from decimal import Decimal
 from pathlib import Path
 
 from pypdf import PdfWriter
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from kla_bot.clock import SystemClock
 from kla_bot.config import load_settings
+from kla_bot.db import Database
 from kla_bot.deps import create_deps
-from kla_bot.models import Member, MemberCluster, Task
+from kla_bot.domain import OutboxState
+from kla_bot.models import Member, MemberCluster, OutboxMessage, Task
 from kla_bot.standin import BotApiStandin, ChatDriver, Event, StandinServer
 from tests.e2e.process import TOKEN, telegram_env
+
+UNSENT = (OutboxState.PENDING.value, OutboxState.SENDING.value)
 
 ROOT = Path(__file__).resolve().parent.parent
 CONCURRENCY = (1, 20, 50)
@@ -257,6 +261,25 @@ class Results:
                     if (p.bot, p.mix, p.users) == (bot, mix, users))
 
 
+async def outbox_drained(database: str, cap: float = 900.0) -> None:
+    """Until the bot's outbox has nothing left to send: the review cards a phase's uploads
+    queued go out paced (one a second per coordinator) long after the phase, and their CPU
+    must not be counted in the next phase's updates."""
+    db = Database(database)
+    try:
+        waited = 0.0
+        while waited < cap:
+            async with db.snapshot() as session:
+                left = await session.scalar(select(func.count()).select_from(OutboxMessage)
+                                            .where(OutboxMessage.state.in_(UNSENT)))
+            if not left:
+                return
+            await asyncio.sleep(0.5)
+            waited += 0.5
+    finally:
+        await db.dispose()
+
+
 async def idle_cpu(pid: int, seconds: float) -> float:
     """A bot's CPU ms per second while nobody writes to it (its background work)."""
     before, started = cpu_seconds(pid), time.perf_counter()
@@ -304,10 +327,12 @@ async def run(*, quick: bool = False, url: str | None = None,
                 for mix in MIXES:
                     await bench.phase(bot, pid, mix, users, users * MIX_LENGTH)
                 await bench.replies.quiet()
+                await outbox_drained(database)
                 idle[bot] = await idle_cpu(pid, 1.0 if quick else 3.0)
             for mix in MIXES:
                 for concurrent in CONCURRENCY:
                     for bot, (bench, pid) in bots.items():
+                        await outbox_drained(database)
                         phase = await bench.phase(bot, pid, mix, concurrent, per_phase)
                         phases.append(phase)
                         report(f"{bot:8} {mix:7} {concurrent:3} users: "

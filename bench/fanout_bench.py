@@ -20,6 +20,9 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -92,8 +95,24 @@ level = "WARNING"
     return path
 
 
-async def run(members: int, rate_limit: float) -> int:
-    folder = Path(tempfile.mkdtemp(prefix="kla-fanout-"))
+@dataclass
+class FanOutWorld:
+    """The stand-in (a process), the filled database and ``bot.py run`` started on it."""
+
+    folder: Path
+    url: str
+    http: httpx.AsyncClient
+    control: str  # the stand-in's control endpoint (add_user, stats, sent)
+    started: float  # monotonic, when the bot was launched
+
+
+@asynccontextmanager
+async def fanout_world(members: int, rate_limit: float, *,
+                       prefix: str) -> AsyncIterator[FanOutWorld]:
+    """A stand-in enforcing ``rate_limit``, ``members`` members (each with one open task) and
+    their coordinator, and the bot running with today's reminder slot just passed (its start-up
+    catch-up queues every digest at once); all stopped on leaving."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
     url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("KLA_BOT_")}
     env["PYTHONPATH"] = str(ROOT)
@@ -116,26 +135,32 @@ async def run(members: int, rate_limit: float) -> int:
             bot = await asyncio.create_subprocess_exec(
                 sys.executable, str(ROOT / "bot.py"), "run", "--config", str(config),
                 cwd=str(folder), env=env, stdout=log, stderr=log)
-            expected = members + 1  # every digest, and the coordinator's morning brief
-            first_at = last_at = 0.0
-            delivered = 0
-            while delivered < expected and time.monotonic() - started < members / 10 + 120:
-                stats = (await http.get(control + "stats")).json()["result"]
-                delivered = stats["delivered"].get("sendMessage", 0)
-                if delivered and not first_at:
-                    first_at = time.monotonic()
-                last_at = time.monotonic()
-                await asyncio.sleep(0.2)
-            wall = time.monotonic() - started
-            sent = (await http.get(control + "sent")).json()["result"]
-            chats = {m["chat_id"] for m in sent if m["method"] == "sendMessage"}
-            stats = (await http.get(control + "stats")).json()["result"]
+            yield FanOutWorld(folder, url, http, control, started)
     finally:
         if bot is not None and bot.returncode is None:
             bot.send_signal(signal.SIGTERM)
             await bot.wait()
         standin.send_signal(signal.SIGTERM)
         await standin.wait()
+
+
+async def run(members: int, rate_limit: float) -> int:
+    async with fanout_world(members, rate_limit, prefix="kla-fanout-") as world:
+        http, control, started = world.http, world.control, world.started
+        expected = members + 1  # every digest, and the coordinator's morning brief
+        first_at = last_at = 0.0
+        delivered = 0
+        while delivered < expected and time.monotonic() - started < members / 10 + 120:
+            stats = (await http.get(control + "stats")).json()["result"]
+            delivered = stats["delivered"].get("sendMessage", 0)
+            if delivered and not first_at:
+                first_at = time.monotonic()
+            last_at = time.monotonic()
+            await asyncio.sleep(0.2)
+        wall = time.monotonic() - started
+        sent = (await http.get(control + "sent")).json()["result"]
+        chats = {m["chat_id"] for m in sent if m["method"] == "sendMessage"}
+        stats = (await http.get(control + "stats")).json()["result"]
     sending = max(last_at - first_at, 1e-9)
     rate = (delivered - 1) / sending
     lost = expected - len(chats)

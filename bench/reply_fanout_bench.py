@@ -20,11 +20,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import signal
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,7 +32,7 @@ import httpx
 from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fanout_bench import FIRST_CHAT, ROOT, TOKEN, fill, write_config
+from fanout_bench import FIRST_CHAT, fanout_world
 
 from kla_bot.clock import ManualClock
 from kla_bot.config import Settings
@@ -160,62 +157,36 @@ def answered(turns: list[Turn], seen: Watch) -> None:
 
 
 async def run(members: int, every: float, rate_limit: float = 30.0) -> dict[str, Any]:
-    folder = Path(tempfile.mkdtemp(prefix="kla-replies-"))
-    url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KLA_BOT_")}
-    env["PYTHONPATH"] = str(ROOT)
-    standin = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "kla_bot.standin", "--rate-limit", str(rate_limit),
-        "--token", TOKEN, "--no-require-start", stdout=asyncio.subprocess.PIPE, env=env)
-    assert standin.stdout is not None
-    _, base_url, file_url = (await standin.stdout.readline()).decode().split()
-    control = base_url.removesuffix("/bot") + "/_control/"
-    bot = None
     seen, mark, stop, fan_out_ending = Watch(), [], asyncio.Event(), asyncio.Event()
-    try:
-        async with httpx.AsyncClient(timeout=30) as http:
-            for i in range(members + 1):
-                await http.post(control + "add_user", json={
-                    "first_name": f"Anggota {i}", "user_id": FIRST_CHAT + i})
-            await fill(url, folder, members)
-            codes = await tasks_by_chat(url, folder)
-            config = write_config(folder, url, base_url, file_url)
-            log = (folder / "bot.log").open("wb")
-            bot = await asyncio.create_subprocess_exec(
-                sys.executable, str(ROOT / "bot.py"), "run", "--config", str(config),
-                cwd=str(folder), env=env, stdout=log, stderr=log)
-            watcher = asyncio.create_task(watch(http, control, seen, mark, stop))
-            await asyncio.wait_for(seen.fan_out_began.wait(), 120)
-            # The actors: spread over the fan-out (a member every ``members // turns`` chats).
-            expected_s = members / rate_limit
-            count = max(4, int(0.8 * expected_s / every))
-            step = max(1, members // count)
-            actors = [FIRST_CHAT + 1 + i * step for i in range(count) if i * step < members]
-            actors = [c for c in actors if c in codes]
-            acting = asyncio.create_task(act(http, control, actors, codes, folder, every,
-                                             fan_out_ending))
-            deadline = time.monotonic() + members / 10 + 120
-            while len(seen.digests) < members and time.monotonic() < deadline:
-                if len(seen.digests) > 0.9 * members:
-                    fan_out_ending.set()  # no new turns once the fan-out is nearly done
-                await asyncio.sleep(0.2)
-            fan_out_ending.set()
-            turns = await acting
-            settle = time.monotonic() + 10
-            while time.monotonic() < settle:  # the last answers
-                answered(turns, seen)
-                if all(t.answered_at for t in turns):
-                    break
-                await asyncio.sleep(0.2)
-            stop.set()
-            await watcher
-            stats = (await http.get(control + "stats")).json()["result"]
-    finally:
-        if bot is not None and bot.returncode is None:
-            bot.send_signal(signal.SIGTERM)
-            await bot.wait()
-        standin.send_signal(signal.SIGTERM)
-        await standin.wait()
+    async with fanout_world(members, rate_limit, prefix="kla-replies-") as world:
+        http, control, folder, url = world.http, world.control, world.folder, world.url
+        codes = await tasks_by_chat(url, folder)
+        watcher = asyncio.create_task(watch(http, control, seen, mark, stop))
+        await asyncio.wait_for(seen.fan_out_began.wait(), 120)
+        # The actors: spread over the fan-out (a member every ``members // turns`` chats).
+        expected_s = members / rate_limit
+        count = max(4, int(0.8 * expected_s / every))
+        step = max(1, members // count)
+        actors = [FIRST_CHAT + 1 + i * step for i in range(count) if i * step < members]
+        actors = [c for c in actors if c in codes]
+        acting = asyncio.create_task(act(http, control, actors, codes, folder, every,
+                                         fan_out_ending))
+        deadline = time.monotonic() + members / 10 + 120
+        while len(seen.digests) < members and time.monotonic() < deadline:
+            if len(seen.digests) > 0.9 * members:
+                fan_out_ending.set()  # no new turns once the fan-out is nearly done
+            await asyncio.sleep(0.2)
+        fan_out_ending.set()
+        turns = await acting
+        settle = time.monotonic() + 10
+        while time.monotonic() < settle:  # the last answers
+            answered(turns, seen)
+            if all(t.answered_at for t in turns):
+                break
+            await asyncio.sleep(0.2)
+        stop.set()
+        await watcher
+        stats = (await http.get(control + "stats")).json()["result"]
     answered(turns, seen)
     first, last = seen.digests[0], seen.digests[-1]
     span = max(last - first, 1e-9)

@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import asyncpg
+import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -25,6 +26,13 @@ PG_URL = os.environ.get("KLA_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.
 
 def backend() -> str:
     return os.environ.get("KLA_TEST_DB", "sqlite")
+
+
+def postgres_only(why: str) -> pytest.MarkDecorator:
+    """Skip on SQLite a test of what only PostgreSQL has (several workers on one database),
+    saying ``why`` and how to run it; CI runs the whole suite on PostgreSQL too."""
+    return pytest.mark.skipif(backend() != "postgres",
+                              reason=f"{why}; run with KLA_TEST_DB=postgres")
 
 
 def _dsn(url: str) -> str:

@@ -43,14 +43,13 @@ from kla_bot.services.outbox_kinds import (
     is_interactive,
 )
 from tests.conftest import WITA
-from tests.dbs import backend
+from tests.dbs import postgres_only
 from tests.reminders.seed import add_member
 
 TELEGRAM_LIMIT = 30
-only_on_postgres = pytest.mark.skipif(
-    backend() != "postgres",
-    reason="the budget shared by workers is a row in PostgreSQL (SQLite runs one worker, "
-           "whose bucket is in memory); run with KLA_TEST_DB=postgres")
+only_on_postgres = postgres_only(
+    "the budget shared by workers is a row in PostgreSQL (SQLite runs one worker, whose "
+    "bucket is in memory)")
 
 
 class VirtualTime:

@@ -21,14 +21,12 @@ import pytest
 from kla_bot.channels.telegram.webhook import SECRET_HEADER
 from kla_bot.standin import BotApiStandin, StandinServer
 from tests.conftest import ROOT
-from tests.dbs import backend
+from tests.dbs import postgres_only
 from tests.e2e.process import TOKEN, free_port, stop, telegram_env, until
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(backend() != "postgres",
-                       reason="several workers need PostgreSQL (SQLite runs one process); "
-                              "run with KLA_TEST_DB=postgres"),
+    postgres_only("several workers need PostgreSQL (SQLite runs one process)"),
 ]
 
 SECRET = "e2e-webhook-secret_0123456789"

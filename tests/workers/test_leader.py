@@ -17,14 +17,13 @@ from kla_bot.leader import AdvisoryLeader, AlwaysLeader, bot_identity
 from kla_bot.models import OutboxMessage
 from kla_bot.scheduler import DIGEST
 from tests.conftest import WITA
-from tests.dbs import backend
+from tests.dbs import backend, postgres_only
 from tests.reminders.seed import add_member, add_task
 
 MONDAY_8 = datetime(2025, 5, 5, 8, 0, tzinfo=WITA)  # a reminder slot
-postgres_only = pytest.mark.skipif(
-    backend() != "postgres",
-    reason="the scheduler leader is a PostgreSQL advisory lock (SQLite runs one worker, "
-           "which always leads); run with KLA_TEST_DB=postgres")
+only_postgres = postgres_only(
+    "the scheduler leader is a PostgreSQL advisory lock (SQLite runs one worker, which always "
+    "leads)")
 
 
 async def queued(deps: Deps) -> int:
@@ -70,7 +69,7 @@ async def test_a_lone_worker_leads_and_queues_on_either_database(due: Deps) -> N
         assert (await queue_due_now(due))[DIGEST].queued == 1
 
 
-@postgres_only
+@only_postgres
 async def test_only_one_worker_leads_and_a_follower_queues_nothing(
         due: Deps, leaders: tuple[AdvisoryLeader, AdvisoryLeader]) -> None:
     first, second = leaders
@@ -85,7 +84,7 @@ async def test_only_one_worker_leads_and_a_follower_queues_nothing(
     assert (await queue_due_now(due))[DIGEST].queued == 1
 
 
-@postgres_only
+@only_postgres
 async def test_killing_the_leaders_connection_hands_the_schedule_over(
         due: Deps, leaders: tuple[AdvisoryLeader, AdvisoryLeader]) -> None:
     first, second = leaders
@@ -106,7 +105,7 @@ async def test_killing_the_leaders_connection_hands_the_schedule_over(
     assert await second.attempt() is True
 
 
-@postgres_only
+@only_postgres
 async def test_a_leader_that_stops_lets_another_take_over(
         due: Deps, leaders: tuple[AdvisoryLeader, AdvisoryLeader]) -> None:
     first, second = leaders
@@ -115,7 +114,7 @@ async def test_a_leader_that_stops_lets_another_take_over(
     assert await second.attempt() is True
 
 
-@postgres_only
+@only_postgres
 async def test_two_runs_overlapping_queue_each_reminder_once(due: Deps) -> None:
     """Both think they lead for a moment (the old leader finishing a job while the new one
     starts): the dedupe keys keep one row per reminder."""
@@ -124,7 +123,7 @@ async def test_two_runs_overlapping_queue_each_reminder_once(due: Deps) -> None:
     assert await queued(due) == 1
 
 
-@postgres_only
+@only_postgres
 async def test_a_worker_on_postgres_leads_when_it_is_alone(due: Deps) -> None:
     async with led(due):
         assert isinstance(due.leader, AdvisoryLeader) and due.leader.leading

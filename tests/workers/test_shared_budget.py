@@ -25,13 +25,12 @@ from kla_bot.services import delivery
 from kla_bot.services.delivery import Claimed
 from kla_bot.services.routes import Route
 from tests.conftest import WITA
-from tests.dbs import backend
+from tests.dbs import postgres_only
 from tests.reminders.seed import add_member, add_task
 
-pytestmark = pytest.mark.skipif(
-    backend() != "postgres",
-    reason="the shared rate budget is a row in PostgreSQL (SQLite runs one worker, paced by "
-           "its own pacer); run with KLA_TEST_DB=postgres")
+pytestmark = postgres_only(
+    "the shared rate budget is a row in PostgreSQL (SQLite runs one worker, paced by its own "
+    "pacer)")
 
 MONDAY_8 = datetime(2025, 5, 5, 8, 0, tzinfo=WITA)
 MEMBERS = 120

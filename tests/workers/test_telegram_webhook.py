@@ -35,7 +35,7 @@ from kla_bot.deps import Deps, create_deps
 from kla_bot.inbox import DurableInbox
 from kla_bot.models import InboundMessage, Member
 from kla_bot.standin import StandinFileSource, StandinRequest
-from tests.dbs import backend
+from tests.dbs import postgres_only
 from tests.members.conftest import World, members_world
 
 SECRET = "s3cret_token-for-tests"
@@ -209,9 +209,7 @@ async def test_an_update_a_dead_worker_took_in_is_handled_by_another(world: Worl
     assert await inbox.durable.claim_waiting() == []  # nothing left for anyone
 
 
-@pytest.mark.skipif(backend() != "postgres",
-                    reason="a worker is alive while its PostgreSQL connection is (SQLite runs "
-                           "one worker); run with KLA_TEST_DB=postgres")
+@postgres_only("a worker is alive while its PostgreSQL connection is (SQLite runs one worker)")
 async def test_an_update_a_live_worker_holds_is_left_to_it(world: World) -> None:
     engine = create_async_engine(world.deps.settings.database.url, poolclass=NullPool)
     connection = await engine.connect()

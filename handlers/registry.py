@@ -149,7 +149,7 @@ class Job:
         """Run for every regency (those in ``zone`` only, when given); one regency's failure
         is logged and the others still run."""
         if await deps.regencies.single():
-            regencies = [await deps.as_set_now()]  # changed in chat since start?
+            regencies = [await deps.for_regency(None)]  # changed in chat since start?
         else:
             regencies = [here for here in await deps.each_regency()
                          if zone is None or here.settings.verification.timezone == zone]

@@ -79,19 +79,12 @@ async def in_senders_regency(turn: Turn) -> Turn:
     """The turn with the dependencies of the sender's regency: a member's, a linked group's,
     or for a newcomer the one listing the phone they share or the invite they use (the
     configured regency when nothing says, or when the deployment has one)."""
-    deps = turn.deps
-    if await deps.regencies.single():  # the one regency, as set now
-        return replace(turn, deps=await deps.as_set_now())
     inbound = turn.inbound
-    regency_id = await deps.regencies.of_sender(
-        turn.who, None if inbound.private else turn.place.id)
-    if regency_id is None and inbound.private:
-        phone = try_normalize_sent_phone(inbound.contact.phone) if inbound.contact else None
-        code = inbound.args[0] if inbound.command == "start" and inbound.args else None
-        regency_id = await deps.regencies.of_stranger(phone=phone, code=code)
-    here = await deps.for_regency(regency_id)
-    # Another regency's deps are made from the directory; the configured one's at start.
-    return replace(turn, deps=await here.as_set_now() if here is deps else here)
+    phone = try_normalize_sent_phone(inbound.contact.phone) if inbound.contact else None
+    code = inbound.args[0] if inbound.command == "start" and inbound.args else None
+    regency_id = await turn.deps.regencies.regency_of(
+        turn.who, None if inbound.private else turn.place.id, phone=phone, code=code)
+    return replace(turn, deps=await turn.deps.for_regency(regency_id))
 
 
 async def _press(turn: Turn, data: str) -> None:

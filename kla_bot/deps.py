@@ -59,19 +59,14 @@ class Deps:
         return here
 
     async def for_regency(self, regency_id: int | None) -> Deps:
-        """The dependencies of regency ``regency_id`` (these when None, unknown or the same)."""
-        if regency_id is None or regency_id == self.workspace.regency_id:
-            return self
-        profile = await self.regencies.profile(regency_id)
-        return self if profile is None else self.in_regency(profile)
-
-    async def as_set_now(self) -> Deps:
-        """These dependencies with their regency's settings as the directory has them now
-        (changed in chat since these were made?); these themselves when unchanged."""
-        profile = await self.regencies.profile(self.workspace.regency_id)
-        if profile is None or self._shows(profile):
-            return self
-        return self.in_regency(profile)
+        """The dependencies of regency ``regency_id`` with its settings as the directory has
+        them now (changed in chat since these were made?); for None, an unknown regency or
+        their own, these — themselves when nothing changed."""
+        profile = await self.regencies.profile(self.workspace.regency_id
+                                               if regency_id is None else regency_id)
+        if profile is None:
+            return await self.for_regency(None) if regency_id is not None else self
+        return self if self._shows(profile) else self.in_regency(profile)
 
     def _shows(self, profile: RegencyProfile) -> bool:
         """Whether these dependencies hold ``profile``'s settings already (its verification

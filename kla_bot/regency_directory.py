@@ -73,6 +73,16 @@ class RegencyDirectory:
             self._senders[who] = found
         return found
 
+    async def regency_of(self, who: Who, chat: str | None, *, phone: str | None = None,
+                         code: str | None = None) -> int | None:
+        """The regency an input belongs to: its sender's (a member's, else a linked group's);
+        for a newcomer writing privately, the one their ``phone`` or invite ``code`` names;
+        None when nothing says (the configured regency then)."""
+        found = await self.of_sender(who, chat)
+        if found is None and chat is None and (phone or code):
+            found = await self.of_stranger(phone=phone, code=code)
+        return found
+
     async def of_stranger(self, *, phone: str | None, code: str | None) -> int | None:
         """The regency a newcomer registers in: the one that lists their phone (when just
         one does), else the one of the invite code they sent."""

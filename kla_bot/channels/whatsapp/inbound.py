@@ -92,16 +92,13 @@ async def handle(channel: Channel, message: webhook.Inbound) -> None:
 async def _senders_regency(deps: Deps, message: webhook.Inbound) -> Deps:
     """The dependencies of the regency the sender belongs to (known by their address, else
     the only one listing their number, else the one of the invite code they typed)."""
-    if await deps.regencies.single():
-        return deps
-    regencies = deps.regencies
     found = None
-    for address in (message.wa_id, message.user_id):
-        if address and found is None:
-            found = await regencies.of_sender(Who(WHATSAPP, address), None)
+    # Known by the address the member was linked with: the wa_id, else the business id.
+    for address in (a for a in (message.wa_id, message.user_id) if a):
+        found = found or await deps.regencies.of_sender(Who(WHATSAPP, address), None)
     if found is None:
         code = (message.text or "").strip()
-        found = await regencies.of_stranger(
+        found = await deps.regencies.of_stranger(
             phone=try_normalize_sent_phone(message.wa_id) if message.wa_id else None,
             code=code if _CODE.match(code) else None)
     return await deps.for_regency(found)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -11,14 +11,16 @@ from kla_bot.deps import Deps
 from kla_bot.domain import Who
 from kla_bot.i18n import Translator
 
+if TYPE_CHECKING:
+    from kla_bot.channels.telegram.webhook import TelegramInbox
+
 
 class BotData:
     """``application.bot_data``: holds the typed dependencies."""
 
     def __init__(self) -> None:
         self._deps: Deps | None = None
-        # kla_bot.channels.telegram.webhook.TelegramInbox, when Telegram posts to a webhook
-        self.telegram_inbox: object | None = None
+        self.telegram_inbox: TelegramInbox | None = None  # when Telegram posts to a webhook
 
     @property
     def deps(self) -> Deps:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from typing import Any, cast
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -63,7 +63,7 @@ class TelegramInbox:
         """The one inbox of ``app`` (made on first use)."""
         if app.bot_data.telegram_inbox is None:
             app.bot_data.telegram_inbox = cls(app)
-        return cast(TelegramInbox, app.bot_data.telegram_inbox)
+        return app.bot_data.telegram_inbox
 
     async def take_in(self, update: Update, raw: dict[str, Any]) -> bool:
         """Keep and queue ``update``; False for one taken in before (a redelivery)."""

@@ -205,9 +205,11 @@ async def wave(deps: Deps, askers: list[Asker]) -> dict[str, float]:
 # --- the same wave over two worker processes (the deployment shape at national size) ------
 
 async def _fresh_worker(url: str, folder: str, warm_up: Asker) -> Deps:
-    """A worker as ``bot.py run`` starts one: its own engine, chart process and caches;
-    warmed up (connections, the chart process) by one request outside the timed wave."""
+    """A worker as ``bot.py run`` starts one: its own engine (its connections opened),
+    chart process and caches; warmed up (the chart process) by one request outside the timed
+    wave."""
     deps = await create_deps(settings_for(url, Path(folder)), ManualClock(NOW), migrate=False)
+    await deps.db.open_connections()
     deps.charts = StatusCharts()
     await wave(deps, [warm_up])
     return deps
@@ -294,6 +296,7 @@ async def measure(size: Size, *, show_plans: bool = False) -> dict[str, float]:
                                      migrate=False)
             try:
                 askers, load_s = await load(deps, size)
+                await deps.db.open_connections()  # as bot.py run does at start
                 renders = 0
 
                 async def counted_render(request: ChartRequest) -> bytes:
@@ -304,7 +307,7 @@ async def measure(size: Size, *, show_plans: bool = False) -> dict[str, float]:
                 charts = deps.charts = StatusCharts(render=counted_render)
                 if show_plans:
                     await explain(deps, askers[0])
-                # Warm-up: imports, the connection pool, the chart process (as the first
+                # Warm-up: imports, the chart process (as the first
                 # /status of a day does), all outside the timed waves.
                 askers, warm_up = askers[:-1], askers[-1:]
                 await wave(deps, warm_up)

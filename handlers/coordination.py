@@ -11,10 +11,17 @@ from kla_bot.conversation.turn import Turn
 from kla_bot.errors import Reason
 from kla_bot.i18n import Translator
 from kla_bot.models import Member
-from kla_bot.services.access import AccessDenied, Session, registered_member
+from kla_bot.services.access import (
+    AccessDenied,
+    Session,
+    Viewer,
+    registered_member,
+    registered_viewer,
+)
 
 T = TypeVar("T")
 Work = Callable[[Session, Member], Awaitable[T]]
+Reading = Callable[[Session, Viewer], Awaitable[T]]
 
 
 async def act(turn: Turn, work: Work[T]) -> tuple[T | None, Translator]:
@@ -32,9 +39,29 @@ async def act(turn: Turn, work: Work[T]) -> tuple[T | None, Translator]:
             result = await work(session, member)
         return result, turn.translator_for(lang)
     except AccessDenied as refusal:
-        t = turn.translator_for(lang)
-        await turn.tell(refusal_text(t, refusal))
-        return None, t
+        return None, await _refused(turn, refusal, lang)
+
+
+async def look(turn: Turn, work: Reading[T]) -> tuple[T | None, Translator]:
+    """``act`` for work that only reads and shows what it read: the member is read as a
+    ``Viewer`` (one statement, no entity), each statement on its own (``lone_read``)."""
+    deps = turn.deps
+    lang: str | None = None
+    try:
+        async with deps.db.lone_read() as session:
+            viewer = await registered_viewer(session, deps.workspace, turn.who)
+            lang = viewer.language
+            result = await work(session, viewer)
+        return result, turn.translator_for(lang)
+    except AccessDenied as refusal:
+        return None, await _refused(turn, refusal, lang)
+
+
+async def _refused(turn: Turn, refusal: AccessDenied, lang: str | None) -> Translator:
+    """Tell the refusal politely, as a note on the pressed button or as a message."""
+    t = turn.translator_for(lang)
+    await turn.tell(refusal_text(t, refusal))
+    return t
 
 
 def refusal_text(t: Translator, refusal: AccessDenied) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from handlers.buttons import id_after
-from handlers.coordination import act
+from handlers.coordination import look
 from handlers.group import status_in_group
 from handlers.registry import Command, Feature, Press
 from kla_bot.clock import days_left
@@ -16,8 +16,7 @@ from kla_bot.conversation.turn import Turn
 from kla_bot.deps import Deps
 from kla_bot.domain import Role
 from kla_bot.i18n import Translator
-from kla_bot.models import Member
-from kla_bot.services.access import Session
+from kla_bot.services.access import Session, Viewer
 from kla_bot.services.province_status import (
     Province,
     RegencySummary,
@@ -111,7 +110,7 @@ async def status(turn: Turn) -> None:
     now = deps.clock.now()
     profiles = await deps.regencies.profiles()
 
-    async def work(session: Session, member: Member,
+    async def work(session: Session, member: Viewer,
                    ) -> StatusView | ClusterDetail | Opened | ProvinceAnswer:
         if member.role == Role.PROVINCE:
             province = province_of(member, profiles)
@@ -124,7 +123,7 @@ async def status(turn: Turn) -> None:
                                      turn.args[0])
         return await status_for(session, deps.workspace, deps.settings, member, now)
 
-    answer, t = await act(turn, work)
+    answer, t = await look(turn, work)
     if answer is None:
         return
     if isinstance(answer, ClusterDetail):
@@ -149,18 +148,18 @@ async def open_pressed(turn: Turn) -> None:
     deps = turn.deps
     profiles = await deps.regencies.profiles()
 
-    async def work(session: Session, member: Member) -> Opened:
+    async def work(session: Session, member: Viewer) -> Opened:
         return await _open(session, deps, member,
                            regency_with_id(province_of(member, profiles), regency_id))
 
-    opened, t = await act(turn, work)
+    opened, t = await look(turn, work)
     if opened is None:
         return
     await turn.ack()
     await _send_status(replace(turn, deps=opened.here), opened.view, t, detail_hint=False)
 
 
-async def _open(session: Session, deps: Deps, member: Member,
+async def _open(session: Session, deps: Deps, member: Viewer,
                 profile: RegencyProfile) -> Opened:
     here = deps.in_regency(profile)
     view = await view_in_scope(session, here.workspace, here.settings, officer_scope(member),

@@ -193,7 +193,7 @@ async def run_db(args: argparse.Namespace, settings: Settings) -> int:
     """``db upgrade``: apply pending migrations."""
     from kla_bot.db import Database
 
-    db = Database(settings.database.url)
+    db = Database(settings.database.url, settings.database.connections)
     try:
         await db.upgrade()
     finally:
@@ -247,6 +247,7 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
         async with _database_reachable(settings):
             await held.enter_async_context(single_instance(settings))
             deps = await create_deps(settings, SystemClock())
+            await deps.db.open_connections()
             await held.enter_async_context(led(deps))
         app = None
         if settings.bot.token:

@@ -53,6 +53,7 @@ class BotSettings:
 @dataclass(frozen=True)
 class DatabaseSettings:
     url: str = "sqlite+aiosqlite:///data/kla_bot.db"
+    connections: int = 15  # PostgreSQL connections each worker keeps open (all of them)
 
 
 # The object store's secrets, read by boto3 from the environment; redacted from every log.
@@ -402,6 +403,8 @@ def _validate(s: Settings) -> None:
     _validate_webhook(s.bot)
     if not s.database.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise ConfigError("database_url")
+    if not 1 <= s.database.connections <= 100:
+        raise ConfigError("database_connections")
     if not 1 <= s.storage.max_file_mb <= 2000:
         raise ConfigError("max_file_mb")
     if not s.storage.path:

@@ -13,6 +13,7 @@ from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 import migrations
+from kla_bot.config import DatabaseSettings
 from kla_bot.sqlite_driver import one_trip_creator
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
@@ -74,14 +76,20 @@ def _sqlite_reset(dbapi_connection: Any, record: Any, state: Any) -> None:
 class Database:
     """Owns the engine; hands out one transaction per update, job or command."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url: str, connections: int = DatabaseSettings.connections) -> None:
+        self.url, self.connections = url, connections
         _prepare_sqlite_path(url)
-        is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        self.is_sqlite = is_sqlite = make_url(url).get_backend_name() == "sqlite"
         options: dict[str, Any] = {}
         if is_sqlite:  # see _sqlite_reset and kla_bot.sqlite_driver
             options = {"pool_reset_on_return": None,
                        "async_creator": one_trip_creator(make_url(url))}
+        else:
+            # All of them stay in the pool. SQLAlchemy's default (5, plus up to 10
+            # "overflow" ones closed again when returned) opened and closed up to ten
+            # connections in every burst of updates, and opening one costs more CPU than
+            # answering a /status.
+            options = {"pool_size": connections, "max_overflow": 0}
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if is_sqlite:
             event.listen(self.engine.sync_engine, "reset", _sqlite_reset)
@@ -90,8 +98,12 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._readers = async_sessionmaker(
             self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False)
+        # A lone read sends no BEGIN and no COMMIT: SQLite's driver layer is told so, and
+        # PostgreSQL runs it in autocommit (two round trips fewer).
         self._lone_readers = async_sessionmaker(
-            self.engine.execution_options(sqlite_begin=None), expire_on_commit=False)
+            self.engine.execution_options(sqlite_begin=None) if is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+            expire_on_commit=False)
         self._holders: set[asyncio.Task[Any] | None] = set()  # tasks inside a transaction
 
     @asynccontextmanager
@@ -121,11 +133,24 @@ class Database:
 
     @asynccontextmanager
     async def lone_read(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work that is one SELECT, no more: a single statement is a consistent
-        snapshot by itself, so on SQLite it runs without BEGIN and COMMIT (two trips to the
-        driver's thread saved; on PostgreSQL it is a ``snapshot()``)."""
+        """A unit of work that only reads, each statement on its own: one SELECT is a
+        consistent snapshot by itself, and each further one sees what was committed before
+        it (use ``snapshot()`` when statements must agree with each other). No BEGIN and no
+        COMMIT: two trips to SQLite's driver thread, or two round trips to PostgreSQL, saved."""
         async with self._lone_readers() as session, session.begin():
             yield session
+
+    async def open_connections(self) -> None:
+        """Open every connection the pool keeps (PostgreSQL), as a worker starts: the first
+        burst of updates then waits for none to be opened."""
+        if self.is_sqlite:
+            return
+
+        async def opened() -> AsyncConnection:
+            return await self.engine.connect()
+
+        for connection in await asyncio.gather(*(opened() for _ in range(self.connections))):
+            await connection.close()  # back to the pool, still open
 
     async def upgrade(self) -> None:
         """Apply pending migrations, then refresh the shipped KLA catalog."""

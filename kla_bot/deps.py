@@ -98,7 +98,7 @@ class Deps:
 async def create_deps(settings: Settings, clock: Clock, *, file_source: FileSource | None = None,
                       migrate: bool = True) -> Deps:
     """Open the database (applying migrations), and find this deployment's regency and cycle."""
-    db = Database(settings.database.url)
+    db = Database(settings.database.url, settings.database.connections)
     if migrate:
         await db.upgrade()
     async with db.transaction() as session:

@@ -67,7 +67,7 @@ class RegencyDirectory:
             return self.home_id
         if who in self._senders:
             return self._senders[who]
-        async with self.db.transaction() as session:
+        async with self.db.lone_read() as session:  # one or two SELECTs, each on its own
             found = await regencies.of_sender(session, who, chat)
         if found is not None and chat is None:
             self._senders[who] = found
@@ -86,7 +86,7 @@ class RegencyDirectory:
     async def of_stranger(self, *, phone: str | None, code: str | None) -> int | None:
         """The regency a newcomer registers in: the one that lists their phone (when just
         one does), else the one of the invite code they sent."""
-        async with self.db.transaction() as session:
+        async with self.db.lone_read() as session:
             return await regencies.of_stranger(session, phone=phone, code=code)
 
     def forget(self) -> None:

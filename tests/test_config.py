@@ -57,6 +57,8 @@ def test_environment_overrides_every_kind_of_value() -> None:
     ({"KLA_BOT_REMINDERS_WORKING_DAYS": "senin"}, "reminders.working_days"),
     ({"KLA_BOT_STORAGE_MAX_FILE_MB": "lots"}, "storage.max_file_mb"),
     ({"KLA_BOT_DATABASE_URL": "mysql://x"}, "database.url"),
+    ({"KLA_BOT_DATABASE_CONNECTIONS": "0"}, "database.connections"),
+    ({"KLA_BOT_DATABASE_CONNECTIONS": "500"}, "database.connections"),
     ({"KLA_BOT_BOT_LANGUAGE": "fr"}, "bot.language"),
     ({"KLA_BOT_VERIFICATION_REGENCY": " "}, "verification.regency"),
     ({"KLA_BOT_STORAGE_BACKEND": "ftp"}, "storage.backend"),

@@ -8,12 +8,14 @@ sentence the user sees; it changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot.domain import Role, Who
 from kla_bot.errors import Refusal
-from kla_bot.models import Member
+from kla_bot.models import Member, MemberCluster
 from kla_bot.services import members
 from kla_bot.services.workspace import Workspace
 
@@ -46,6 +48,45 @@ class Scope:
         return [code for code in cluster_codes if self.covers(code)]
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """A registered member as a command that only reads needs them: who, role, clusters."""
+
+    id: int
+    name: str
+    role: str
+    language: str | None
+    regency_id: int
+    cluster_codes: tuple[str, ...]
+
+
+# A row per cluster of the member (one with no cluster for a member without): columns, not
+# the entity, so no identity map and no second statement for the clusters. Built once.
+_VIEWER = (select(Member.id, Member.name, Member.role, Member.language, Member.regency_id,
+                  MemberCluster.cluster_code)
+           .outerjoin(MemberCluster, MemberCluster.member_id == Member.id)
+           .order_by(MemberCluster.cluster_code))
+_TELEGRAM_VIEWER = _VIEWER.where(Member.regency_id == bindparam("regency_id"),
+                                 Member.telegram_user_id == bindparam("telegram_user_id"))
+
+
+async def registered_viewer(session: AsyncSession, workspace: Workspace, who: Who) -> Viewer:
+    """The member behind a person, read in one statement; strangers are refused."""
+    params: dict[str, Any] = {}
+    if who.telegram_user_id is not None:
+        query = _TELEGRAM_VIEWER
+        params = {"regency_id": workspace.regency_id, "telegram_user_id": who.telegram_user_id}
+    else:
+        query = members.of_who(_VIEWER, workspace, who)
+    connection = await session.connection()  # plain rows: no ORM loading
+    rows = (await connection.execute(query, params)).all()
+    if not rows:
+        raise AccessDenied("access.not_registered")
+    member_id, name, role, language, regency_id, _ = rows[0]
+    return Viewer(member_id, name, role, language, regency_id,
+                  tuple(row[5] for row in rows if row[5] is not None))
+
+
 async def registered_member(session: AsyncSession, workspace: Workspace,
                             who: Who) -> Member:
     """The member behind a person on any channel; strangers are refused."""
@@ -55,7 +96,7 @@ async def registered_member(session: AsyncSession, workspace: Workspace,
     return member
 
 
-def overseer_scope(member: Member) -> Scope:
+def overseer_scope(member: Member | Viewer) -> Scope:
     """A coordinator's or the secretariat's scope; plain members are refused."""
     if member.role == Role.SECRETARIAT:
         return Scope(member.id, member.name, member.role, None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sqlalchemy import and_, case
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from kla_bot.clock import days_left
 from kla_bot.domain import LIVE_TASK_STATES
@@ -28,12 +28,26 @@ def is_overdue(state: str, due: date, today: date, *, for_days: int = 1) -> bool
     return state in LIVE_TASK_STATES and days_late(due, today) >= for_days
 
 
+def last_due(today: date, *, for_days: int = 1) -> date:
+    """The latest due date that is overdue (for ``for_days`` days) on ``today``."""
+    return today - timedelta(days=for_days)
+
+
 def overdue(today: date, *, for_days: int = 1) -> ColumnElement[bool]:
     """The rule as a SQL condition on ``Task`` (for WHERE)."""
-    return and_(Task.state.in_(LIVE_TASK_STATES),
-                Task.due_date <= today - timedelta(days=for_days))
+    return overdue_by(last_due(today, for_days=for_days))
+
+
+def overdue_by(latest_due: date | BindParameter[date]) -> ColumnElement[bool]:
+    """The rule with its cut-off given (``last_due``): a statement built once binds it."""
+    return and_(Task.state.in_(LIVE_TASK_STATES), Task.due_date <= latest_due)
 
 
 def overdue_count(today: date) -> ColumnElement[int]:
     """1 for an overdue task, else 0 (to be summed per group)."""
-    return case((overdue(today), 1), else_=0)
+    return overdue_count_by(last_due(today))
+
+
+def overdue_count_by(latest_due: date | BindParameter[date]) -> ColumnElement[int]:
+    """``overdue_count`` with its cut-off given (``last_due``)."""
+    return case((overdue_by(latest_due), 1), else_=0)

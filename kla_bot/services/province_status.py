@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kla_bot.clock import days_left as days_until
 from kla_bot.domain import Role
 from kla_bot.models import Member, Task
-from kla_bot.services.access import AccessDenied, Scope
+from kla_bot.services.access import AccessDenied, Scope, Viewer
 from kla_bot.services.overdue import overdue
 from kla_bot.services.regencies import RegencyProfile
 from kla_bot.services.status import COUNTED
@@ -49,7 +49,7 @@ class Province:
     regencies: tuple[RegencyProfile, ...]
 
 
-def province_of(viewer: Member, profiles: Sequence[RegencyProfile]) -> Province:
+def province_of(viewer: Member | Viewer, profiles: Sequence[RegencyProfile]) -> Province:
     """The province the officer ``viewer`` reads (their regency's); everyone else, and an
     officer whose regency names no province, is refused."""
     if viewer.role != Role.PROVINCE:
@@ -63,7 +63,7 @@ def province_of(viewer: Member, profiles: Sequence[RegencyProfile]) -> Province:
         key=lambda p: p.name.casefold())))
 
 
-def officer_scope(viewer: Member) -> Scope:
+def officer_scope(viewer: Member | Viewer) -> Scope:
     """What an officer reads of an opened regency: everything, as its secretariat does."""
     return Scope(viewer.id, viewer.name, viewer.role, None)
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Date, Row, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot.clock import days_left as days_until
@@ -25,8 +26,9 @@ from kla_bot.config import Settings
 from kla_bot.domain import TaskState
 from kla_bot.models import Cluster, Evidence, Indicator, Member, MemberCluster, Task
 from kla_bot.services.catalog import load_catalog
-from kla_bot.services.overdue import is_overdue, overdue_count
+from kla_bot.services.overdue import is_overdue, last_due, overdue_count, overdue_count_by
 from kla_bot.services.status_model import (
+    Behind,
     ClusterDetail,
     ClusterStatus,
     EvidenceLine,
@@ -47,6 +49,42 @@ __all__ = ["ClusterDetail", "ClusterStatus", "EvidenceLine", "Headline", "Member
 # Cancelled tasks (dropped by the secretariat) are kept but counted nowhere.
 COUNTED = Task.state != TaskState.CANCELLED.value
 
+# Built once, bound per call: /status asks them often. ``last_due``: ``overdue.last_due``.
+_LAST_DUE = bindparam("last_due", type_=Date)
+_BY_CLUSTER = (
+    select(Indicator.cluster_code, Task.state, func.count(), func.sum(Task.points),
+           func.sum(overdue_count_by(_LAST_DUE)))
+    .join(Indicator, Task.indicator_number == Indicator.number)
+    .where(Task.cycle_id == bindparam("cycle_id"), COUNTED)
+    .group_by(Indicator.cluster_code, Task.state))
+# Members with overdue tasks (in some clusters), one row each with their counts.
+_OWING = (
+    select(Member.id, Member.name, Member.agency, Member.phone, func.count(),
+           *(func.sum(case((Task.state == state, 1), else_=0))
+             for state in (TaskState.OPEN, TaskState.SUBMITTED, TaskState.APPROVED)),
+           func.sum(overdue_count_by(_LAST_DUE)))
+    .join(Member, Task.assignee_id == Member.id)
+    .where(Task.cycle_id == bindparam("cycle_id"), COUNTED)
+    .group_by(Member.id)
+    .having(func.sum(overdue_count_by(_LAST_DUE)) > 0))
+_OWING_IN_CLUSTERS = _OWING.join(Indicator, Task.indicator_number == Indicator.number).where(
+    Indicator.cluster_code.in_(bindparam("clusters", expanding=True)))
+
+
+async def owing(session: AsyncSession, workspace: Workspace, today: date,
+                clusters: frozenset[str] | None = None) -> list[Behind]:
+    """The members with overdue tasks and their task counts (of ``clusters`` only, if
+    given), in no order: one statement, one row per such member."""
+    params: dict[str, Any] = {"cycle_id": workspace.cycle_id, "last_due": last_due(today)}
+    query = _OWING
+    if clusters is not None:
+        query, params["clusters"] = _OWING_IN_CLUSTERS, sorted(clusters)
+    # On the session's connection: plain rows, without the ORM's per-row loading.
+    rows = await (await session.connection()).execute(query, params)
+    return [Behind(member_id, name, agency, phone,
+                   TaskCounts(int(total), int(open_), int(submitted), int(approved), int(late)))
+            for member_id, name, agency, phone, total, open_, submitted, approved, late in rows]
+
 
 async def build_status(session: AsyncSession, workspace: Workspace, settings: Settings,
                        now: datetime) -> StatusReport:
@@ -63,7 +101,7 @@ async def build_status(session: AsyncSession, workspace: Workspace, settings: Se
 async def build_overview(session: AsyncSession, workspace: Workspace, settings: Settings,
                          now: datetime) -> tuple[Headline, tuple[ClusterStatus, ...]]:
     """The headline and every cluster's line, in one query: no member and no file is read
-    (``/status`` reads the members of the asker's clusters itself)."""
+    (``/status`` reads the members most behind itself: ``owing``)."""
     today = now.astimezone(settings.tz).date()
     per_cluster = await _tallies_by_cluster(session, workspace, today)
     total = Tally()
@@ -83,13 +121,8 @@ async def build_overview(session: AsyncSession, workspace: Workspace, settings: 
 async def build_headline(session: AsyncSession, workspace: Workspace, settings: Settings,
                          now: datetime) -> Headline:
     """Days left, points approved/submitted/open, projected score and what is still needed."""
-    today = now.astimezone(settings.tz).date()
-    total = Tally()
-    for tally in (await _tallies_by_cluster(session, workspace, today)).values():
-        total.add(tally)
-    return Headline(today=today, verification_date=workspace.verification_date,
-                    days_left=days_until(today, workspace.verification_date),
-                    score=_score(settings, total), tasks=total.freeze().counts)
+    head, _ = await build_overview(session, workspace, settings, now)
+    return head
 
 
 async def cluster_detail(session: AsyncSession, workspace: Workspace, settings: Settings,
@@ -124,12 +157,8 @@ async def cluster_detail(session: AsyncSession, workspace: Workspace, settings: 
 
 async def _tallies_by_cluster(session: AsyncSession, workspace: Workspace,
                               today: date) -> dict[str, Tally]:
-    rows = await session.execute(
-        select(Indicator.cluster_code, Task.state, func.count(), func.sum(Task.points),
-               func.sum(overdue_count(today)))
-        .join(Indicator, Task.indicator_number == Indicator.number)
-        .where(Task.cycle_id == workspace.cycle_id, COUNTED)
-        .group_by(Indicator.cluster_code, Task.state))
+    rows = await (await session.connection()).execute(
+        _BY_CLUSTER, {"cycle_id": workspace.cycle_id, "last_due": last_due(today)})
     tallies: dict[str, Tally] = defaultdict(Tally)
     for code, state, count, points, overdue in rows:
         tallies[code].count(state, Decimal(points or 0), int(overdue or 0), n=int(count))

@@ -164,6 +164,17 @@ class ClusterStatus:
 
 
 @dataclass(frozen=True)
+class Behind:
+    """A member with overdue tasks (in a viewer's clusters), as ``/status`` lists them."""
+
+    id: int
+    name: str
+    agency: str
+    phone: str
+    counts: TaskCounts
+
+
+@dataclass(frozen=True)
 class MemberStatus:
     """A member with their task counts (``open`` = waiting for them; ``overdue`` = late)."""
 

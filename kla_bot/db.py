@@ -80,16 +80,14 @@ class Database:
         self.url, self.connections = url, connections
         _prepare_sqlite_path(url)
         self.is_sqlite = is_sqlite = make_url(url).get_backend_name() == "sqlite"
-        options: dict[str, Any] = {}
+        # Every connection stays in the pool. SQLAlchemy's default (5, plus up to 10
+        # "overflow" ones closed again when returned) opened and closed up to ten connections
+        # in every burst of updates (on SQLite each with a thread and its pragmas), and
+        # opening one costs more CPU than answering a /status.
+        options: dict[str, Any] = {"pool_size": connections, "max_overflow": 0}
         if is_sqlite:  # see _sqlite_reset and kla_bot.sqlite_driver
-            options = {"pool_reset_on_return": None,
-                       "async_creator": one_trip_creator(make_url(url))}
-        else:
-            # All of them stay in the pool. SQLAlchemy's default (5, plus up to 10
-            # "overflow" ones closed again when returned) opened and closed up to ten
-            # connections in every burst of updates, and opening one costs more CPU than
-            # answering a /status.
-            options = {"pool_size": connections, "max_overflow": 0}
+            options |= {"pool_reset_on_return": None,
+                        "async_creator": one_trip_creator(make_url(url))}
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if is_sqlite:
             event.listen(self.engine.sync_engine, "reset", _sqlite_reset)

@@ -7,6 +7,7 @@ from functools import cached_property
 from pathlib import Path
 
 from kla_bot.clock import Clock
+from kla_bot.comebacks import Comebacks
 from kla_bot.config import Settings
 from kla_bot.db import Database
 from kla_bot.domain import Who
@@ -49,11 +50,19 @@ class Deps:
         """The deployment's regencies (shared by every regency's copy of these deps)."""
         return RegencyDirectory(self.db, self.settings, self.workspace.regency_id)
 
+    @cached_property
+    def comebacks(self) -> Comebacks:
+        """Who is unreachable on Telegram, as this worker knows it (shared like
+        ``regencies``)."""
+        return Comebacks(self.db)
+
     def in_regency(self, profile: RegencyProfile) -> Deps:
         """These dependencies as one regency sees them: its workspace and settings."""
         here = replace(self, settings=self.regencies.settings_for(profile),
                        workspace=profile.workspace)
-        here.__dict__["regencies"] = self.regencies  # one directory, one store client
+        # One directory, one list of comebacks, one store client for the whole worker.
+        here.__dict__["regencies"] = self.regencies
+        here.__dict__["comebacks"] = self.comebacks
         if "store" in self.__dict__:
             here.__dict__["store"] = self.store
         return here

@@ -160,6 +160,9 @@ class OutboxSender:
                 if self.channels and all(self._paused(c) for c in self.channels):
                     break
                 now = deps.clock.now()
+                async with deps.db.lone_read() as session:
+                    if not await delivery.anything_due(session, now=now):
+                        break
                 async with deps.db.transaction() as session:
                     expired = await delivery.expire_due(session, now=now)
                     batch = await delivery.claim_due(session, now=now, limit=BATCH,
@@ -393,6 +396,7 @@ class OutboxSender:
             await delivery.mark_unreachable(session, deps.workspace, row, reason=reason,
                                             now=deps.clock.now(), today_local=today,
                                             channel=route.channel)
+        self.deps.comebacks.forget()  # this worker's next update sees the mark at once
 
     # -- running ---------------------------------------------------------------------------
     async def _loop(self) -> None:

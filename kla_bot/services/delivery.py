@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from kla_bot.domain import LIVE_TASK_STATES, Channel, OutboxState, Role
 from kla_bot.models import Member, MemberAddress, OutboxMessage, Task
@@ -75,7 +75,10 @@ class Ended:
     cause: str | None
 
 
-def _unexpired(now: datetime) -> ColumnElement[bool]:
+Moment = datetime | BindParameter[datetime]  # a statement built once binds "now"
+
+
+def _unexpired(now: Moment) -> ColumnElement[bool]:
     return or_(OutboxMessage.expires_at.is_(None), OutboxMessage.expires_at > now)
 
 
@@ -84,17 +87,33 @@ def _held_for_unreachable() -> ColumnElement[bool]:
                 OutboxMessage.recipient_id.in_(routes.unreachable_members()))
 
 
-def _waiting(now: datetime) -> ColumnElement[bool]:
+def _waiting(now: Moment) -> ColumnElement[bool]:
     """Queued and not held by a live worker (due or not)."""
     return or_(OutboxMessage.state == OutboxState.PENDING,
                and_(OutboxMessage.state == OutboxState.SENDING,
                     OutboxMessage.locked_until < now))
 
 
-def _claimable(now: datetime) -> ColumnElement[bool]:
+def _claimable(now: Moment) -> ColumnElement[bool]:
     return and_(_waiting(now), _unexpired(now), ~_held_for_unreachable(),
                 or_(OutboxMessage.state == OutboxState.SENDING,
                     OutboxMessage.not_before <= now))
+
+
+def _expiring(now: Moment) -> ColumnElement[bool]:
+    return and_(or_(_waiting(now), OutboxMessage.state == OutboxState.WAITING),
+                OutboxMessage.expires_at <= now)
+
+
+# Built once: an idle sender asks it twice a second.
+_NOW: BindParameter[datetime] = bindparam("now")  # each comparison types it as its column
+_ANYTHING_DUE = select(exists().where(or_(_expiring(_NOW), _claimable(_NOW))))
+
+
+async def anything_due(session: AsyncSession, *, now: datetime) -> bool:
+    """Whether ``expire_due`` or ``claim_due`` would find a row now: one read, so an idle
+    sender asks twice a second without opening a writing unit of work."""
+    return bool(await session.scalar(_ANYTHING_DUE, {"now": now}))
 
 
 async def expire_due(session: AsyncSession, *, now: datetime) -> list[Ended]:
@@ -102,8 +121,7 @@ async def expire_due(session: AsyncSession, *, now: datetime) -> list[Ended]:
     why it could not be sent in time); return them for the operator's log."""
     rows = await session.execute(
         update(OutboxMessage)
-        .where(or_(_waiting(now), OutboxMessage.state == OutboxState.WAITING),
-               OutboxMessage.expires_at <= now)
+        .where(_expiring(now))
         .values(state=OutboxState.EXPIRED, locked_until=None)
         .returning(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.recipient_id,
                    OutboxMessage.last_error)

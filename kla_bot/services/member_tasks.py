@@ -89,7 +89,8 @@ async def my_tasks(session: AsyncSession, workspace: Workspace, who: Who,
         params.update(regency_id=workspace.regency_id, telegram_user_id=who.telegram_user_id)
     else:
         query = of_who(_ASKER_AND_TASKS, workspace, who)
-    rows = (await session.execute(query, params)).all()
+    # On the session's connection: plain rows, without the ORM's per-row loading.
+    rows = (await (await session.connection()).execute(query, params)).all()
     if not rows:
         raise AccessDenied("access.not_registered")
     member_id, name, language = rows[0][:3]

@@ -116,6 +116,14 @@ async def _link(session: AsyncSession, workspace: Workspace, member: Member, sen
     return _registered(member, new)
 
 
+async def unreachable_telegram_users(session: AsyncSession) -> dict[int, datetime | None]:
+    """Every Telegram user marked unreachable, in any regency, and since when."""
+    rows = await session.execute(
+        select(Member.telegram_user_id, Member.unreachable_since).where(
+            Member.reachable.is_(False), Member.telegram_user_id.is_not(None)))
+    return {user: since for user, since in rows if user is not None}
+
+
 # Built once: every update from a private chat asks it (see ``unreachable_member``).
 _UNREACHABLE_MEMBER = select(Member.id).where(
     Member.regency_id == bindparam("regency_id"),

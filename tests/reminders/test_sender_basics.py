@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from handlers.registry import Rendered
 from kla_bot.channels.telegram import sender as outbox_sender
@@ -29,7 +29,8 @@ from tests.reminders.seed import add_member, add_task
 pytestmark = IGNORE_PTB_DEPRECATION
 
 
-async def _brief(deps: Deps, member: Member, key: str) -> None:
+async def _brief(deps: Deps, member: Member, key: str, *,
+                 not_before: datetime | None = None) -> None:
     assert member.chat_id is not None
     payload = Brief(days_left=11, day=date(2025, 5, 5), verification_date=date(2025, 5, 16),
                     projected=Decimal(685), target=701, predicate="Nindya", needed=Decimal(16),
@@ -38,7 +39,7 @@ async def _brief(deps: Deps, member: Member, key: str) -> None:
         await outbox.enqueue(s, dedupe_key=key, chat_id=member.chat_id,
                              recipient_id=member.id, payload=payload, now=deps.clock.now(),
                              day=local_today(deps.clock, deps.settings.tz),
-                             tz=deps.settings.tz)
+                             tz=deps.settings.tz, not_before=not_before)
 
 
 async def _members(deps: Deps, standin: BotApiStandin,
@@ -64,6 +65,33 @@ async def test_delivers_in_id_order_and_marks_sent(bot: KlaApplication,
     assert [(r.state, r.telegram_message_id) for r in rows] == [
         ("sent", standin.sent[0].message_id), ("sent", standin.sent[1].message_id)]
     assert await drain(bot) == 0
+
+
+async def test_an_idle_sender_only_reads(bot: KlaApplication, standin: BotApiStandin,
+                                         clock: ManualClock) -> None:
+    """Twice a second it asks whether anything is due: one read and no writing unit of work
+    while nothing is (the brief not due yet, the sent one done); then it sends."""
+    deps = bot.bot_data.deps
+    ani, budi = await _members(deps, standin, ("Ani", "coordinator", 1001),
+                               ("Budi", "member", 1002))
+    await _brief(deps, ani, "a")
+    assert await drain(bot) == 1
+    await _brief(deps, budi, "b", not_before=clock.now() + timedelta(hours=1))
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(str(args[2]).split()[0].upper())
+
+    engine = deps.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert await drain(bot) == 0
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert statements == ["SELECT"]
+    clock.advance(timedelta(hours=1))
+    assert await drain(bot) == 1
+    assert [m.chat_id for m in standin.sent] == [1001, 1002]
 
 
 async def test_429_waits_retry_after_and_never_drops(bot: KlaApplication,

@@ -13,6 +13,8 @@ from telegram.constants import ChatType
 from telegram.ext import TypeHandler
 
 from kla_bot.channels.telegram.context import KlaContext
+from kla_bot.comebacks import Sighting
+from kla_bot.deps import Deps
 from kla_bot.domain import Who
 from kla_bot.services import registration
 
@@ -37,25 +39,29 @@ def _via(update: Update) -> str:
 
 
 async def seen(update: Update, context: KlaContext) -> None:
-    """Mark the sender reachable again if they were not (one read otherwise)."""
+    """Mark the sender reachable again if they were not (no query otherwise: ``Comebacks``)."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or chat.type != ChatType.PRIVATE:
         return
     status = update.my_chat_member.new_chat_member.status if update.my_chat_member else None
     if status in (ChatMember.BANNED, ChatMember.LEFT):  # that update *is* the block
         return
-    deps = await context.deps.for_regency(
-        await context.deps.regencies.of_sender(Who.telegram(user.id), None))
-    # Almost everyone is reachable: a read that takes no write lock answers that, and only
-    # the rare comeback opens the unit of work that writes (which checks again inside it).
-    async with deps.db.lone_read() as session:
-        if await registration.unreachable_member(session, deps.workspace,
-                                                 telegram_user_id=user.id) is None:
-            return
-    async with deps.db.transaction() as session:
-        await registration.reachable_again(session, deps.workspace, telegram_user_id=user.id,
-                                           chat_id=chat.id, now=deps.clock.now(),
-                                           via=_via(update))
+    deps = context.deps
+    sighting = Sighting(deps.clock.now(), chat.id, _via(update))
+    for telegram_user_id, seen_then in await deps.comebacks.sighted(user.id, sighting):
+        await _reachable_again(deps, telegram_user_id, seen_then)
+
+
+async def _reachable_again(deps: Deps, telegram_user_id: int, sighting: Sighting) -> None:
+    """Mark them reachable in their regency (the unit of work checks again inside it)."""
+    here = await deps.for_regency(
+        await deps.regencies.of_sender(Who.telegram(telegram_user_id), None))
+    async with here.db.transaction() as session:
+        await registration.reachable_again(session, here.workspace,
+                                           telegram_user_id=telegram_user_id,
+                                           chat_id=sighting.chat_id, now=sighting.at,
+                                           via=sighting.via)
+    deps.comebacks.reachable(telegram_user_id)
 
 
 HANDLER = TypeHandler(Update, seen)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -103,6 +103,7 @@ class Database:
             else self.engine.execution_options(isolation_level="AUTOCOMMIT"),
             expire_on_commit=False)
         self._holders: set[asyncio.Task[Any] | None] = set()  # tasks inside a transaction
+        self._on_commit: dict[str, list[Callable[[], None]]] = {}
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -116,12 +117,26 @@ class Database:
         if not nested and task is not None:
             self._holders.add(task)
         try:
-            async with (self._readers if nested else self.sessions)() as session, \
-                    session.begin():
-                yield session
+            async with (self._readers if nested else self.sessions)() as session:
+                async with session.begin():
+                    yield session
+                self._committed(session)
         finally:
             if not nested:
                 self._holders.discard(task)
+
+    def when_committed(self, flag: str, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` after each unit of work that set ``session.info[flag]`` commits
+        (the outbox sender wakes when a message was queued in this worker); returns what
+        ends that."""
+        callbacks = self._on_commit.setdefault(flag, [])
+        callbacks.append(callback)
+        return lambda: callbacks.remove(callback)
+
+    def _committed(self, session: AsyncSession) -> None:
+        for flag in [f for f in self._on_commit if session.info.pop(f, False)]:
+            for callback in self._on_commit[flag]:
+                callback()
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[AsyncSession]:

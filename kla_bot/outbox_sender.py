@@ -70,7 +70,7 @@ from kla_bot.outbox_channel import (
     Unreachable,
     WaitForWindow,
 )
-from kla_bot.services import delivery, routes
+from kla_bot.services import delivery, outbox, routes
 from kla_bot.services.delivery import Claimed
 from kla_bot.services.outbox_kinds import is_interactive
 from kla_bot.services.routes import Route
@@ -90,7 +90,10 @@ BATCH = 20
 # the second consecutive one the channel pauses 1, 2, 4 … at most MAX_PAUSE.
 MAX_BACKOFF = timedelta(minutes=5)
 MAX_PAUSE = timedelta(minutes=1)
-IDLE_INTERVAL = 0.5  # how often the background loop looks for due rows
+# How often the background loop looks for due rows when nothing woke it: a message queued in
+# this worker wakes it at once (``wake``); this interval covers rows queued by another worker
+# or the CLI, and rows whose time has come.
+IDLE_INTERVAL = 2.0
 # A member no channel of this bot reaches (WhatsApp only, in a Telegram-only bot): look again
 # this much later (they may write on a channel it serves meanwhile).
 NO_ROUTE_RETRY = timedelta(minutes=5)
@@ -141,7 +144,9 @@ class OutboxSender:
         self._states: dict[Channel, _ChannelState] = {}
         self._lock = asyncio.Lock()
         self._stopping = asyncio.Event()
+        self._woken = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._unhook: Callable[[], None] | None = None
 
     def add(self, adapter: ChannelOutbox) -> None:
         """Serve one more channel (the WhatsApp adapter beside Telegram's, say)."""
@@ -401,22 +406,37 @@ class OutboxSender:
     # -- running ---------------------------------------------------------------------------
     async def _loop(self) -> None:
         while not self._stopping.is_set():
+            self._woken.clear()
             try:
                 await self.drain()
             except Exception:  # a database hiccup must not end the sender
                 log.exception("the outbox sender failed; trying again shortly")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), IDLE_INTERVAL)
+            await self._idle()
+
+    async def _idle(self) -> None:
+        """Until a message is queued in this worker, the sender stops, or IDLE_INTERVAL."""
+        woken = asyncio.ensure_future(self._woken.wait())
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait((woken, stopping), timeout=IDLE_INTERVAL,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            woken.cancel()
+            stopping.cancel()
 
     def start(self) -> None:
         """Start draining the outbox in the background until :meth:`stop`."""
         if self._task is None or self._task.done():
             self._stopping.clear()
+            self._unhook = self.deps.db.when_committed(outbox.QUEUED, self._woken.set)
             self._task = asyncio.create_task(self._loop(), name="kla-bot outbox sender")
 
     async def stop(self, grace: float = 15.0) -> None:
         """Let the message being sent finish, hand the rest back, and stop."""
         self._stopping.set()
+        if self._unhook is not None:
+            self._unhook()
+            self._unhook = None
         if self._task is not None:
             try:
                 await asyncio.wait_for(self._task, grace)

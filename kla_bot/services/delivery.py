@@ -332,6 +332,7 @@ async def _mark_channel_unreachable(session: AsyncSession, member: Member, chann
 async def resume_for(session: AsyncSession, member_id: int, *, now: datetime) -> int:
     """The member is reachable again: what bounced off the block goes out again (still only
     while useful; held rows need nothing, nobody claimed them). Returns rows resumed."""
+    outbox.mark_queued(session)  # the held ones are due now too
     return await _due_again(session, member_id, (OutboxState.UNREACHABLE,), now=now)
 
 

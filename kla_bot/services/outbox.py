@@ -52,6 +52,16 @@ def useful_until(kind: OutboxKind, now: datetime, day: date | None,
     return None if kept is None else now + kept
 
 
+# Set in ``session.info`` by a unit of work that queued a message: once it commits, this
+# worker's sender looks at once (``Database.when_committed``) instead of at its next poll.
+QUEUED = "outbox.queued"
+
+
+def mark_queued(session: AsyncSession) -> None:
+    """Something may be due to send once this unit of work commits (see ``QUEUED``)."""
+    session.info[QUEUED] = True
+
+
 async def enqueue(session: AsyncSession, *, dedupe_key: str, recipient_id: int | None,
                   payload: OutboxPayload, now: datetime, chat_id: int | None = None,
                   not_before: datetime | None = None, day: date | None = None,
@@ -78,7 +88,10 @@ async def enqueue(session: AsyncSession, *, dedupe_key: str, recipient_id: int |
     stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(
         index_elements=["dedupe_key"])
     result = await session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    queued = bool(result.rowcount)  # type: ignore[attr-defined]
+    if queued:
+        mark_queued(session)
+    return queued
 
 
 async def remember_sent(session: AsyncSession, *, channel: str, chat: str, message: str,

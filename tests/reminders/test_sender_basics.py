@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -92,6 +93,29 @@ async def test_an_idle_sender_only_reads(bot: KlaApplication, standin: BotApiSta
     clock.advance(timedelta(hours=1))
     assert await drain(bot) == 1
     assert [m.chat_id for m in standin.sent] == [1001, 1002]
+
+
+async def test_a_message_queued_in_this_worker_wakes_the_sender_at_once(
+        bot: KlaApplication, standin: BotApiStandin, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The running sender looks at the outbox as soon as a unit of work that queued a
+    message commits, not at its next poll (here: never, an hour away)."""
+    monkeypatch.setattr("kla_bot.outbox_sender.IDLE_INTERVAL", 3600.0)
+    deps = bot.bot_data.deps
+    (ani,) = await _members(deps, standin, ("Ani", "coordinator", 1001))
+    sender = outbox_sender.sender_of(bot)
+    sent = asyncio.get_running_loop().create_future()
+    unsubscribe = standin.subscribe(
+        lambda event: event.kind == "sent" and not sent.done() and sent.set_result(event))
+    sender.start()
+    try:
+        await asyncio.sleep(0)  # the loop's first (empty) look, then its idle wait
+        await _brief(deps, ani, "a")
+        event = await asyncio.wait_for(sent, timeout=30)
+        assert event.chat_id == 1001
+    finally:
+        unsubscribe()
+        await sender.stop()
+    assert [(r.state) for r in await outbox_rows(deps)] == ["sent"]
 
 
 async def test_429_waits_retry_after_and_never_drops(bot: KlaApplication,

@@ -293,6 +293,31 @@ async def test_a_coordinators_view_is_the_reports_numbers_narrowed_in_two_querie
     assert [b.name for b in view.behind] == ["dr. Ahmad Fauzi", "Yusuf Maulana", "Rina Marlina"]
 
 
+async def test_with_nothing_overdue_in_the_clusters_no_member_is_read(deps: Deps) -> None:
+    """On the 5th only Budi's K4-19a is late: Yusuf (K3, K5) has nobody behind, and his
+    /status reads the cluster figures alone."""
+    from kla_bot.services.status_view import status_for
+
+    await import_fixtures(deps)
+    statements: list[str] = []
+
+    def note(*args: object) -> None:
+        statements.append(str(args[2]).lstrip().upper())
+
+    async with deps.db.transaction() as s:
+        yusuf = await s.scalar(select(Member).where(Member.name == "Yusuf Maulana"))
+        assert yusuf is not None
+        event.listen(deps.db.engine.sync_engine, "before_cursor_execute", note)
+        try:
+            view = await status_for(s, deps.workspace, deps.settings, yusuf, deps.clock.now())
+        finally:
+            event.remove(deps.db.engine.sync_engine, "before_cursor_execute", note)
+        report = await build_status(s, deps.workspace, deps.settings, deps.clock.now())
+    assert [q.split()[0] for q in statements] == ["SELECT"]
+    assert view.behind == ()
+    assert report.headline.tasks.overdue == 1  # Budi's, in K4
+
+
 async def test_a_member_without_clusters_is_still_listed(deps: Deps) -> None:
     await import_fixtures(deps)
     now = deps.clock.now()

@@ -64,9 +64,12 @@ async def view_in_scope(session: AsyncSession, workspace: Workspace, settings: S
     # less on the shared event loop.
     headline, every_cluster = await build_overview(session, workspace, settings, now)
     clusters = tuple(c for c in every_cluster if scope.covers(c.code))
-    behind = await owing(session, workspace, headline.today, scope.clusters)
-    return StatusView(workspace.regency, headline, scope, clusters,
-                      Totals.of([c.totals for c in clusters]), most_behind(behind))
+    totals = Totals.of([c.totals for c in clusters])
+    # Nothing overdue in these clusters: nobody is behind, and no member is read.
+    behind = (await owing(session, workspace, headline.today, scope.clusters)
+              if totals.counts.overdue else [])
+    return StatusView(workspace.regency, headline, scope, clusters, totals,
+                      most_behind(behind))
 
 
 async def cluster_for(session: AsyncSession, workspace: Workspace, settings: Settings,

@@ -45,6 +45,7 @@ from kla_bot.deps import Deps, create_deps
 from kla_bot.domain import Who
 from kla_bot.models import Cycle, Indicator, Member, MemberCluster, Regency
 from kla_bot.status_charts import ChartRequest, StatusCharts
+from kla_bot.worker import freeze_startup_objects
 
 REGENCIES = 514
 MEMBERS = 25_000
@@ -210,8 +211,10 @@ async def _fresh_worker(url: str, folder: str, warm_up: Asker) -> Deps:
     wave."""
     deps = await create_deps(settings_for(url, Path(folder)), ManualClock(NOW), migrate=False)
     await deps.db.open_connections()
+    await deps.regencies.learn_senders()
     deps.charts = StatusCharts()
     await wave(deps, [warm_up])
+    freeze_startup_objects()  # as bot.py run does once started
     return deps
 
 
@@ -297,6 +300,7 @@ async def measure(size: Size, *, show_plans: bool = False) -> dict[str, float]:
             try:
                 askers, load_s = await load(deps, size)
                 await deps.db.open_connections()  # as bot.py run does at start
+                await deps.regencies.learn_senders()
                 renders = 0
 
                 async def counted_render(request: ChartRequest) -> bytes:
@@ -311,6 +315,7 @@ async def measure(size: Size, *, show_plans: bool = False) -> dict[str, float]:
                 # /status of a day does), all outside the timed waves.
                 askers, warm_up = askers[:-1], askers[-1:]
                 await wave(deps, warm_up)
+                freeze_startup_objects()  # as bot.py run does once started
                 renders = 0
                 cpu_started = time.process_time()
                 with counting_statements(deps) as counted:

@@ -229,6 +229,7 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     from kla_bot.config import webhook_path
     from kla_bot.deps import create_deps
     from kla_bot.single_instance import polls_telegram, single_instance
+    from kla_bot.worker import freeze_startup_objects
 
     setup_logging(settings.log.level, *settings.secrets)
     check_whatsapp(settings)
@@ -248,6 +249,7 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
             await held.enter_async_context(single_instance(settings))
             deps = await create_deps(settings, SystemClock())
             await deps.db.open_connections()
+            await deps.regencies.learn_senders()
             await held.enter_async_context(led(deps))
         app = None
         if settings.bot.token:
@@ -267,6 +269,7 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
             log.info("%s", t.plain("cli.run.started_whatsapp", listen=settings.server.listen,
                                    path=settings.whatsapp.path,
                                    regency=settings.verification.regency))
+        freeze_startup_objects()
         await stop.wait()
     if failures:
         raise failures[0]

@@ -16,7 +16,7 @@ import tomllib
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -74,6 +74,23 @@ def _locale(lang: str) -> Locale:
     return Locale.parse(lang)
 
 
+_DATE_PATTERNS = {"date": "EEEE, d MMMM y", "sdate": "d MMM", "ldate": "d MMMM y"}
+
+
+# The same few dates and numbers come back in every message (a due date, points, counts):
+# Babel formats each once per language.
+@lru_cache(maxsize=4096)
+def _date_text(lang: str, spec: str, value: date) -> str:
+    return str(format_date(value, _DATE_PATTERNS[spec], locale=_locale(lang)))
+
+
+@lru_cache(maxsize=4096, typed=True)  # 1 and Decimal(1) are equal keys otherwise
+def _number_text(lang: str, value: Decimal | int) -> str:
+    if isinstance(value, int):
+        return str(format_decimal(value, locale=_locale(lang)))
+    return str(_NUMBER.apply(value.normalize(), _locale(lang)))
+
+
 class _Formatter(string.Formatter):
     def __init__(self, lang: str, *, escape: bool = True) -> None:
         self.lang = lang
@@ -81,16 +98,12 @@ class _Formatter(string.Formatter):
         self.escape = escape
 
     def format_field(self, value: Any, format_spec: str) -> str:
-        if format_spec == "date":
-            return format_date(_as_date(value), "EEEE, d MMMM y", locale=self.locale)
-        if format_spec == "sdate":
-            return format_date(_as_date(value), "d MMM", locale=self.locale)
-        if format_spec == "ldate":
-            return format_date(_as_date(value), "d MMMM y", locale=self.locale)
+        if format_spec in _DATE_PATTERNS:
+            return _date_text(self.lang, format_spec, _as_date(value))
         if format_spec == "num":
-            return str(_NUMBER.apply(Decimal(str(value)).normalize(), self.locale))
+            return _number_text(self.lang, Decimal(str(value)))
         if format_spec == "int":
-            return str(format_decimal(int(value), locale=self.locale))
+            return _number_text(self.lang, int(value))
         if format_spec == "time":
             return self._time(value)
         text: str = super().format_field(value, format_spec)

@@ -73,6 +73,15 @@ class RegencyDirectory:
             self._senders[who] = found
         return found
 
+    async def learn_senders(self) -> None:
+        """Know every registered member's regency now (a worker starting up), so a member's
+        first update after a start costs no query for it; one who registers later is looked
+        up once, as before. Nothing to learn with one regency."""
+        if await self.single():
+            return
+        async with self.db.lone_read() as session:
+            self._senders.update(await regencies.all_senders(session))
+
     async def regency_of(self, who: Who, chat: str | None, *, phone: str | None = None,
                          code: str | None = None) -> int | None:
         """The regency an input belongs to: its sender's (a member's, else a linked group's);

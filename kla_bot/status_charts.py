@@ -52,11 +52,15 @@ class ChartRequest:
 
 
 def _lower_priority() -> None:
-    """The pool's processes start here: a picture may wait, a reply should not."""
+    """The pool's processes start here: a picture may wait, a reply should not. On Linux a
+    render runs only on a CPU nothing else wants (SCHED_IDLE): even niced, it took the core
+    PostgreSQL answers the replies on; elsewhere it is niced."""
     import contextlib
     import os
 
-    with contextlib.suppress(OSError, AttributeError):  # not everywhere (Windows)
+    with contextlib.suppress(OSError, AttributeError):  # not everywhere (Windows, macOS)
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    with contextlib.suppress(OSError, AttributeError):
         os.nice(RENDER_NICENESS)
 
 

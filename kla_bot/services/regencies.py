@@ -14,13 +14,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kla_bot.domain import LIVE_TASK_STATES, PREDICATE_THRESHOLDS, Who
+from kla_bot.domain import LIVE_TASK_STATES, PREDICATE_THRESHOLDS, Channel, Who
 from kla_bot.errors import Refusal
 from kla_bot.models import Cycle, Invite, Member, MemberAddress, Regency, Task, TaskForceGroup
 from kla_bot.services import audit
@@ -276,6 +276,18 @@ async def of_sender(session: AsyncSession, who: Who, chat: str | None) -> int | 
     if found is None and chat is not None:
         found = await session.scalar(select(TaskForceGroup.regency_id).where(
             TaskForceGroup.channel == who.channel, TaskForceGroup.chat == chat))
+    return found
+
+
+async def all_senders(session: AsyncSession) -> dict[Who, int]:
+    """Every registered member's regency, by how each channel knows them (two queries)."""
+    found = {Who.telegram(user): regency for user, regency in await session.execute(
+        select(Member.telegram_user_id, Member.regency_id).where(
+            Member.telegram_user_id.is_not(None))) if user is not None}
+    found |= {Who(cast(Channel, channel), address): regency for channel, address, regency in
+              await session.execute(select(MemberAddress.channel, MemberAddress.address,
+                                           Member.regency_id)
+                                    .join(Member, Member.id == MemberAddress.member_id))}
     return found
 
 

@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from kla_bot.channels.telegram.context import KlaApplication
 from kla_bot.channels.telegram.jobs import schedule_jobs
 from kla_bot.clock import ManualClock
 from kla_bot.deps import Deps
+from kla_bot.domain import Who
 from kla_bot.models import Member, OutboxMessage
+from kla_bot.regency_directory import RegencyDirectory
 from kla_bot.services import regencies
 from kla_bot.services.audit import Actor
 from kla_bot.services.regencies import RegencyProfile
@@ -133,3 +135,35 @@ async def test_the_countdown_follows_the_senders_regency(
 
 async def regencies_named(deps: Deps) -> dict[str, RegencyProfile]:
     return {p.name: p for p in await deps.regencies.profiles()}
+
+
+async def test_a_starting_worker_learns_every_members_regency_at_once(
+        deps: Deps, stand: BotApiStandin) -> None:
+    """Members' first updates after a start cost no query for their regency; someone who
+    registers later is looked up once."""
+    chats = await _three_zones(deps, stand)
+    named = await regencies_named(deps)
+    expected = {chats["Sleman"]: named["Kabupaten Sleman"].regency_id,
+                chats["Banjar"]: named["Kabupaten Banjar"].regency_id,
+                chats["Jayapura"]: named["Kabupaten Jayapura"].regency_id}
+    starting = RegencyDirectory(deps.db, deps.settings, deps.workspace.regency_id)
+    await starting.learn_senders()
+    statements: list[str] = []
+
+    def note(*args: object) -> None:
+        statements.append(str(args[2]).split()[0])
+
+    engine = deps.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        found = {chat: await starting.of_sender(Who.telegram(chat), None) for chat in expected}
+        assert (found, statements) == (expected, [])
+        async with deps.db.transaction() as s:
+            await add_member(s, named["Kabupaten Sleman"].workspace, deps.clock.now(),
+                             name="Baru", chat_id=4009)
+        statements.clear()
+        assert await starting.of_sender(Who.telegram(4009), None) == expected[chats["Sleman"]]
+        assert await starting.of_sender(Who.telegram(4009), None) == expected[chats["Sleman"]]
+        assert statements == ["SELECT"]
+    finally:
+        event.remove(engine, "before_cursor_execute", note)

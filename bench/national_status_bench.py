@@ -12,8 +12,10 @@ sender's regency found, its settings and workspace, then ``handlers.status.statu
 port that sends instantly and records when (``bench.status_concurrency_bench.RecordingPort``).
 Text latency is from the common start to each request's first text message; "charts done" is
 when the wave's last chart was sent (the real process pool, cache empty: one render per
-regency). ``--quick``: 50 regencies (still PostgreSQL, still 50 coordinators). ``--explain``
-prints EXPLAIN ANALYZE of the queries of one ``/status``.
+regency). Each worker starts as ``bot.py run`` does: its connections opened, every member's
+regency learned, its start-up objects frozen out of the garbage collector. ``--quick``: 50
+regencies (still PostgreSQL, still 50 coordinators). ``--explain`` prints EXPLAIN ANALYZE of
+the queries of one ``/status``.
 """
 
 from __future__ import annotations

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import TypeVar
 
 from kla_bot.cli_text import render
 from kla_bot.conversation.turn import Turn
+from kla_bot.domain import Who
 from kla_bot.errors import Reason
 from kla_bot.i18n import Translator
 from kla_bot.models import Member
@@ -18,10 +20,14 @@ from kla_bot.services.access import (
     registered_member,
     registered_viewer,
 )
+from kla_bot.services.workspace import Workspace
 
 T = TypeVar("T")
+Asker = TypeVar("Asker", Member, Viewer)
 Work = Callable[[Session, Member], Awaitable[T]]
 Reading = Callable[[Session, Viewer], Awaitable[T]]
+UnitOfWork = Callable[[], AbstractAsyncContextManager[Session]]
+Find = Callable[[Session, Workspace, Who], Awaitable[Asker]]
 
 
 async def act(turn: Turn, work: Work[T]) -> tuple[T | None, Translator]:
@@ -30,38 +36,29 @@ async def act(turn: Turn, work: Work[T]) -> tuple[T | None, Translator]:
     A refusal (``AccessDenied``) rolls everything back and is told to the user politely, as
     a note on the pressed button or as a message; the result is then None.
     """
-    deps = turn.deps
-    lang: str | None = None
-    try:
-        async with deps.db.transaction() as session:
-            member = await registered_member(session, deps.workspace, turn.who)
-            lang = member.language
-            result = await work(session, member)
-        return result, turn.translator_for(lang)
-    except AccessDenied as refusal:
-        return None, await _refused(turn, refusal, lang)
+    return await _as_asker(turn, turn.deps.db.transaction, registered_member, work)
 
 
 async def look(turn: Turn, work: Reading[T]) -> tuple[T | None, Translator]:
     """``act`` for work that only reads and shows what it read: the member is read as a
     ``Viewer`` (one statement, no entity), each statement on its own (``lone_read``)."""
-    deps = turn.deps
+    return await _as_asker(turn, turn.deps.db.lone_read, registered_viewer, work)
+
+
+async def _as_asker(turn: Turn, unit: UnitOfWork, find: Find[Asker],
+                    work: Callable[[Session, Asker], Awaitable[T]],
+                    ) -> tuple[T | None, Translator]:
     lang: str | None = None
     try:
-        async with deps.db.lone_read() as session:
-            viewer = await registered_viewer(session, deps.workspace, turn.who)
-            lang = viewer.language
-            result = await work(session, viewer)
+        async with unit() as session:
+            asker = await find(session, turn.deps.workspace, turn.who)
+            lang = asker.language
+            result = await work(session, asker)
         return result, turn.translator_for(lang)
     except AccessDenied as refusal:
-        return None, await _refused(turn, refusal, lang)
-
-
-async def _refused(turn: Turn, refusal: AccessDenied, lang: str | None) -> Translator:
-    """Tell the refusal politely, as a note on the pressed button or as a message."""
-    t = turn.translator_for(lang)
-    await turn.tell(refusal_text(t, refusal))
-    return t
+        t = turn.translator_for(lang)
+        await turn.tell(refusal_text(t, refusal))
+        return None, t
 
 
 def refusal_text(t: Translator, refusal: AccessDenied) -> str:

@@ -68,9 +68,10 @@ SCENES: dict[str, list[str]] = {
         "/butuh K3-12a",
         ":wait 10m",
         f":as {MEMBER_PHONE}",
-        # A reply to the repeated call (Budi's message #8; the H-1 digest came after it)
-        # files the evidence under K3-12a.
-        ":reply 8 :file {dir}/contoh-perda-ktr.pdf",
+        # A reply to the urgent call (Budi's message #7, sent at /butuh; the repeated call and
+        # the H-1 digest follow it in whichever order the sender takes them) files the
+        # evidence under K3-12a.
+        ":reply 7 :file {dir}/contoh-perda-ktr.pdf",
         ":wait 1m",
         f":as {COORDINATOR_PHONE}",
         "/tinjau",

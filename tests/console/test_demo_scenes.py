@@ -165,7 +165,7 @@ def test_search_then_an_urgent_request_repeated_after_ten_minutes(harih: list[Tu
 
 
 def test_the_owner_answers_and_the_secretariat_is_told_who(harih: list[Turn]) -> None:
-    receipt = turn(harih, "Budi Santoso", ":reply 8").text
+    receipt = turn(harih, "Budi Santoso", ":reply 7").text
     assert "K3-12a" in receipt and "contoh-perda-ktr.pdf" in receipt
     assert "Setujui" in turn(harih, "dr. Hendra Saputra", "/tinjau").text
     assert "disetujui" in turn(harih, "dr. Hendra Saputra", ":press Setujui").text

@@ -56,7 +56,8 @@ async def terminate(database_url: str, pid: int) -> None:
     conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://",
                                                       "postgresql://"))
     try:
-        assert await conn.fetchval("SELECT pg_terminate_backend($1)", pid)
+        # With a timeout it returns once the process is gone (and its locks with it).
+        assert await conn.fetchval("SELECT pg_terminate_backend($1, 10000)", pid)
     finally:
         await conn.close()
 

@@ -47,7 +47,7 @@ from kla_bot.deps import Deps, create_deps
 from kla_bot.domain import Who
 from kla_bot.models import Cycle, Indicator, Member, MemberCluster, Regency
 from kla_bot.status_charts import ChartRequest, StatusCharts
-from kla_bot.worker import freeze_startup_objects
+from kla_bot.worker import freeze_startup_objects, prepare
 
 REGENCIES = 514
 MEMBERS = 25_000
@@ -212,8 +212,7 @@ async def _fresh_worker(url: str, folder: str, warm_up: Asker) -> Deps:
     chart process and caches; warmed up (the chart process) by one request outside the timed
     wave."""
     deps = await create_deps(settings_for(url, Path(folder)), ManualClock(NOW), migrate=False)
-    await deps.db.open_connections()
-    await deps.regencies.learn_senders()
+    await prepare(deps)
     deps.charts = StatusCharts()
     await wave(deps, [warm_up])
     freeze_startup_objects()  # as bot.py run does once started
@@ -301,8 +300,7 @@ async def measure(size: Size, *, show_plans: bool = False) -> dict[str, float]:
                                      migrate=False)
             try:
                 askers, load_s = await load(deps, size)
-                await deps.db.open_connections()  # as bot.py run does at start
-                await deps.regencies.learn_senders()
+                await prepare(deps)  # as bot.py run does at start
                 renders = 0
 
                 async def counted_render(request: ChartRequest) -> bytes:

@@ -230,6 +230,7 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     from kla_bot.deps import create_deps
     from kla_bot.single_instance import polls_telegram, single_instance
     from kla_bot.worker import freeze_startup_objects
+    from kla_bot.worker import prepare as prepare_worker
 
     setup_logging(settings.log.level, *settings.secrets)
     check_whatsapp(settings)
@@ -248,8 +249,7 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
         async with _database_reachable(settings):
             await held.enter_async_context(single_instance(settings))
             deps = await create_deps(settings, SystemClock())
-            await deps.db.open_connections()
-            await deps.regencies.learn_senders()
+            await prepare_worker(deps)
             await held.enter_async_context(led(deps))
         app = None
         if settings.bot.token:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import Executable, event
+from sqlalchemy.engine import Connection, CursorResult, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -71,6 +71,14 @@ def _sqlite_reset(dbapi_connection: Any, record: Any, state: Any) -> None:
     # (BEGIN is ours, see below). Roll back only a transaction that is still open.
     if state.asyncio_safe and record.driver_connection.in_transaction:
         dbapi_connection.rollback()
+
+
+async def plain_rows(session: AsyncSession, statement: Executable,
+                     params: Mapping[str, Any] | None = None,
+                     ) -> CursorResult[*tuple[Any, ...]]:
+    """Run a columns-only statement on the session's connection: plain rows, without the
+    ORM's per-row loading (what a hot read of many rows spends most on)."""
+    return await (await session.connection()).execute(statement, params)
 
 
 class Database:

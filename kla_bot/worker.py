@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 import gc
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kla_bot.deps import Deps
+
+
+async def prepare(deps: Deps) -> None:
+    """Before the first update: open every pooled connection and learn every member's
+    regency, so the first burst after a start pays for neither."""
+    await deps.db.open_connections()
+    await deps.regencies.learn_senders()
 
 
 def freeze_startup_objects() -> None:

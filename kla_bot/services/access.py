@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kla_bot.db import plain_rows
 from kla_bot.domain import Role, Who
 from kla_bot.errors import Refusal
 from kla_bot.models import Member, MemberCluster
@@ -78,8 +79,7 @@ async def registered_viewer(session: AsyncSession, workspace: Workspace, who: Wh
         params = {"regency_id": workspace.regency_id, "telegram_user_id": who.telegram_user_id}
     else:
         query = members.of_who(_VIEWER, workspace, who)
-    connection = await session.connection()  # plain rows: no ORM loading
-    rows = (await connection.execute(query, params)).all()
+    rows = (await plain_rows(session, query, params)).all()
     if not rows:
         raise AccessDenied("access.not_registered")
     member_id, name, role, language, regency_id, _ = rows[0]

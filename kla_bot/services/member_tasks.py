@@ -12,6 +12,7 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot.clock import days_left
+from kla_bot.db import plain_rows
 from kla_bot.domain import TaskState, Who
 from kla_bot.models import Cluster, Indicator, Member, Task
 from kla_bot.services.access import AccessDenied
@@ -89,8 +90,7 @@ async def my_tasks(session: AsyncSession, workspace: Workspace, who: Who,
         params.update(regency_id=workspace.regency_id, telegram_user_id=who.telegram_user_id)
     else:
         query = of_who(_ASKER_AND_TASKS, workspace, who)
-    # On the session's connection: plain rows, without the ORM's per-row loading.
-    rows = (await (await session.connection()).execute(query, params)).all()
+    rows = (await plain_rows(session, query, params)).all()
     if not rows:
         raise AccessDenied("access.not_registered")
     member_id, name, language = rows[0][:3]

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kla_bot.clock import days_left as days_until
 from kla_bot.config import Settings
+from kla_bot.db import plain_rows
 from kla_bot.domain import TaskState
 from kla_bot.models import Cluster, Evidence, Indicator, Member, MemberCluster, Task
 from kla_bot.services.catalog import load_catalog
@@ -79,8 +80,7 @@ async def owing(session: AsyncSession, workspace: Workspace, today: date,
     query = _OWING
     if clusters is not None:
         query, params["clusters"] = _OWING_IN_CLUSTERS, sorted(clusters)
-    # On the session's connection: plain rows, without the ORM's per-row loading.
-    rows = await (await session.connection()).execute(query, params)
+    rows = await plain_rows(session, query, params)
     return [Behind(member_id, name, agency, phone,
                    TaskCounts(int(total), int(open_), int(submitted), int(approved), int(late)))
             for member_id, name, agency, phone, total, open_, submitted, approved, late in rows]
@@ -157,8 +157,8 @@ async def cluster_detail(session: AsyncSession, workspace: Workspace, settings: 
 
 async def _tallies_by_cluster(session: AsyncSession, workspace: Workspace,
                               today: date) -> dict[str, Tally]:
-    rows = await (await session.connection()).execute(
-        _BY_CLUSTER, {"cycle_id": workspace.cycle_id, "last_due": last_due(today)})
+    rows = await plain_rows(session, _BY_CLUSTER, {"cycle_id": workspace.cycle_id,
+                                                   "last_due": last_due(today)})
     tallies: dict[str, Tally] = defaultdict(Tally)
     for code, state, count, points, overdue in rows:
         tallies[code].count(state, Decimal(points or 0), int(overdue or 0), n=int(count))
